@@ -1,0 +1,140 @@
+"""Hash-chained, append-only audit log.
+
+Each event's hash is SHA-256 over the previous event's hash and a canonical encoding of
+the event (sorted-key JSON, UTC timestamp to the microsecond). Changing, removing or
+re-ordering any event breaks every hash after it; ``verify_chain`` names the first
+broken link. Events are written in the same transaction as the action they record, so
+an action without its event (or the reverse) cannot be committed.
+
+Events never carry content: no report text, message, note or receipt - only who did
+what to which case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, utcnow
+
+GENESIS_HASH = "0" * 64
+DetailValue = str | int | bool | None | list[str]
+
+
+class AuditError(RuntimeError):
+    """The audit log could not be written."""
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    seq: int
+    reason: str
+
+
+def _canonical(
+    seq: int,
+    created_at: datetime,
+    actor: str,
+    case_id: str | None,
+    action: str,
+    details: str,
+    prev_hash: str,
+) -> bytes:
+    record = {
+        "seq": seq,
+        "time": created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": actor,
+        "case": case_id,
+        "action": action,
+        "details": details,
+        "prev": prev_hash,
+    }
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _event_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(
+        _canonical(
+            event.seq,
+            event.created_at,
+            event.actor,
+            event.case_id,
+            event.action,
+            event.details,
+            event.prev_hash,
+        )
+    ).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    # Two writers must not both extend the chain from the same tail. SQLite's write
+    # transactions are already serialised (BEGIN IMMEDIATE); PostgreSQL needs a lock.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7346021)"))
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    case_id: str | None = None,
+    details: Mapping[str, DetailValue] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append an event in the caller's transaction (committed with the action)."""
+    _lock_chain(session)
+    session.flush()
+    tail = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
+    when = at or utcnow()
+    event = AuditEvent(
+        seq=seq,
+        created_at=when,
+        actor=actor,
+        case_id=case_id,
+        action=action,
+        details=json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False),
+        prev_hash=prev,
+        hash="",
+    )
+    event.hash = _event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def verify_chain(session: Session, batch: int = 5000) -> tuple[int, BrokenLink | None]:
+    """Check every event in order. Returns (events checked, first broken link or None)."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.seq > last_seq)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
+        if not events:
+            return checked, None
+        for event in events:
+            if event.seq != expected_seq:
+                return checked, BrokenLink(expected_seq, "event missing (sequence gap)")
+            if event.prev_hash != prev:
+                return checked, BrokenLink(event.seq, "does not chain to the previous event")
+            if _event_hash(event) != event.hash:
+                return checked, BrokenLink(event.seq, "content does not match its hash")
+            prev = event.hash
+            expected_seq += 1
+            checked += 1
+            last_seq = event.seq

@@ -1,0 +1,45 @@
+"""Reviewer-facing case references, ``CT-2026-00042``: unique per year, gap-free.
+
+Never shown to the reporter (a reporter who knew their number would learn how many
+reports came before theirs, and a reference in a leaked screenshot would point back
+to a date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import CaseReferenceCounter
+
+PREFIX = "CT"
+
+
+@dataclass(frozen=True)
+class CaseReference:
+    year: int
+    number: int
+
+    def __str__(self) -> str:
+        return f"{PREFIX}-{self.year}-{self.number:05d}"
+
+
+def allocate_reference(session: Session, year: int) -> CaseReference:
+    """Take the next number for ``year`` in the caller's transaction.
+
+    One atomic upsert: concurrent transactions queue on the counter row (PostgreSQL row
+    lock, SQLite's single writer) until the first commits, so no two cases share a
+    number; a rolled-back submission gives its number back.
+    """
+    dialect = session.get_bind().dialect.name
+    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt: Insert = insert_fn(CaseReferenceCounter).values(year=year, last_number=1)
+    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=[CaseReferenceCounter.year],
+        set_={"last_number": CaseReferenceCounter.last_number + 1},
+    ).returning(CaseReferenceCounter.last_number)
+    number = session.execute(stmt).scalar_one()
+    return CaseReference(year, int(number))

@@ -1,0 +1,137 @@
+"""``flask --app wsgi:review_app …`` commands for operators.
+
+Commands print plain text meant for a terminal. Anything secret they print (the
+recovery identity at first ``init``) is printed once and never written to disk.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app import SETTINGS_KEY, installation, schema
+from app.installation import InstallationError, UnitSpec
+from app.models.vocabulary import UnitKind
+from app.web.db import get_database
+from config import Settings
+from config.secrets import ensure_secrets
+from crypto import Identity
+
+CLI_ACTOR = "cli"
+
+
+def _settings(app: Flask) -> Settings:
+    settings: Settings = app.config[SETTINGS_KEY]
+    return settings
+
+
+def register_cli(app: Flask) -> None:
+    db_group = AppGroup("db", help="Database schema migrations (Alembic).")
+    units_group = AppGroup("units", help="List and add units.")
+
+    @app.cli.command("init")
+    @click.option(
+        "--recovery-recipient",
+        metavar="AGE1…",
+        help="Public half of the offline recovery key. Without it, one is generated "
+        "and its private half printed once.",
+    )
+    def init_command(recovery_recipient: str | None) -> None:
+        """Create the instance folder and secrets, migrate to head, add default units.
+
+        Safe to run again: it only adds what is missing.
+        """
+        settings = _settings(app)
+        settings.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        settings.blob_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _, created = ensure_secrets(settings.secrets_file)
+        click.echo(
+            f"secrets: {'created' if created else 'kept'} {settings.secrets_file} (mode 0600)"
+        )
+        database = get_database(app)
+        schema.upgrade(database.engine)
+        click.echo(f"database: at revision {schema.current_revision(database.engine)}")
+        generated: Identity | None = None
+        with database.session() as session:
+            for unit in installation.ensure_default_units(session, actor=CLI_ACTOR):
+                click.echo(f"unit added: {unit.slug} ({unit.name_vi})")
+            current = installation.recovery_recipient(session)
+            try:
+                if recovery_recipient:
+                    installation.set_recovery_recipient(
+                        session, recovery_recipient, actor=CLI_ACTOR
+                    )
+                elif current is None:
+                    generated = Identity.generate()
+                    installation.set_recovery_recipient(
+                        session, str(generated.recipient), actor=CLI_ACTOR
+                    )
+            except InstallationError as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"recovery key: {installation.recovery_recipient(session)}")
+        if generated is not None:
+            click.echo(
+                "\n"
+                "!!! OFFLINE RECOVERY KEY — shown once, not stored on this server !!!\n"
+                "It opens every case ever submitted. Copy it to paper or to an encrypted\n"
+                "USB stick kept offline (two copies, two places), then clear this terminal.\n"
+                "Losing it means cases no reviewer can open are lost for good.\n\n"
+                f"{generated}\n",
+                err=False,
+            )
+        click.echo("init: done")
+
+    @db_group.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        """Upgrade the schema (default: to head)."""
+        schema.upgrade(get_database(app).engine, revision)
+        click.echo(f"database: at revision {schema.current_revision(get_database(app).engine)}")
+
+    @db_group.command("downgrade")
+    @click.argument("revision")
+    def db_downgrade(revision: str) -> None:
+        """Downgrade the schema to REVISION ("base" removes every table)."""
+        schema.downgrade(get_database(app).engine, revision)
+        click.echo(f"database: at revision {schema.current_revision(get_database(app).engine)}")
+
+    @db_group.command("current")
+    def db_current() -> None:
+        """Print the schema revision and whether it is the newest."""
+        engine = get_database(app).engine
+        current = schema.current_revision(engine)
+        state = "head" if current == schema.head_revision() else "behind head"
+        click.echo(f"{current or 'empty'} ({state})")
+
+    @units_group.command("list")
+    def units_list() -> None:
+        """List units: slug, kind, active, Vietnamese and English names."""
+        with get_database(app).read_session() as session:
+            for unit in installation.list_units(session):
+                status = "active" if unit.active else "inactive"
+                click.echo(f"{unit.slug}\t{unit.kind}\t{status}\t{unit.name_vi}\t{unit.name_en}")
+
+    @units_group.command("add")
+    @click.argument("slug")
+    @click.option(
+        "--kind", required=True, type=click.Choice([k.value for k in UnitKind]), help="Unit kind."
+    )
+    @click.option("--name-vi", required=True, help="Vietnamese name.")
+    @click.option("--name-en", required=True, help="English name.")
+    def units_add(slug: str, kind: str, name_vi: str, name_en: str) -> None:
+        """Add a unit (e.g. a district inspectorate)."""
+        try:
+            with get_database(app).session() as session:
+                unit = installation.add_unit(
+                    session, UnitSpec(slug, UnitKind(kind), name_vi, name_en), actor=CLI_ACTOR
+                )
+                click.echo(f"unit added: {unit.slug}")
+        except InstallationError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    app.cli.add_command(db_group)
+    app.cli.add_command(units_group)

@@ -1,0 +1,214 @@
+"""Cases and what belongs to them: key wraps, encrypted blobs, messages, notes, grants."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, one_of, utcnow, vocab
+from app.models.vocabulary import (
+    BlobKind,
+    CaseStatus,
+    Category,
+    KeyKind,
+    Priority,
+    Resolution,
+    Sector,
+    Side,
+)
+
+
+class Case(Base):
+    """One report and everything that follows from it.
+
+    Only category and sector are in clear (routing and statistics); the reporter's
+    answers live in an encrypted blob. ``created_day`` is a date, not a timestamp, so a
+    case cannot be joined with a network log by its arrival time.
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("ref_year", "ref_number"),
+        one_of("category", Category, "category"),
+        one_of("sector", Sector, "sector"),
+        one_of("status", CaseStatus, "status"),
+        one_of("resolution", Resolution, "resolution"),
+        one_of("priority", Priority, "priority"),
+        # The inbox: cases held by my units, by status, newest first.
+        Index("ix_cases_inbox", "holding_unit_id", "status", "created_day"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, never sequential
+    reference: Mapped[str] = mapped_column(String(20), unique=True)  # CT-2026-00042
+    ref_year: Mapped[int] = mapped_column(Integer)
+    ref_number: Mapped[int] = mapped_column(Integer)
+    receipt_lookup_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    reporter_recipient: Mapped[str] = mapped_column(String(100))
+    case_recipient: Mapped[str] = mapped_column(String(100))
+    staff_recipient: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(vocab(Category))
+    sector: Mapped[str] = mapped_column(vocab(Sector), default=Sector.OTHER.value)
+    status: Mapped[str] = mapped_column(vocab(CaseStatus), default=CaseStatus.NEW.value)
+    resolution: Mapped[str | None] = mapped_column(vocab(Resolution))
+    priority: Mapped[str] = mapped_column(vocab(Priority), default=Priority.NORMAL.value)
+    holding_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reviewers.id", ondelete="SET NULL"), index=True
+    )
+    created_day: Mapped[date] = mapped_column(Date)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledge_due: Mapped[date | None] = mapped_column(Date)
+    decision_due: Mapped[date | None] = mapped_column(Date)
+    feedback_due: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purge_after: Mapped[date | None] = mapped_column(Date, index=True)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    keys: Mapped[list[CaseKey]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", passive_deletes=True
+    )
+    exclusions: Mapped[list[CaseExclusion]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+    blobs: Mapped[list[Blob]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CaseReferenceCounter(Base):
+    """Last reference number handed out per year.
+
+    Incremented with one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement, so
+    two concurrent submissions can never get the same number (the row is locked until
+    the transaction ends); ``cases``' unique (ref_year, ref_number) is the backstop.
+    """
+
+    __tablename__ = "case_reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class CaseExclusion(Base):
+    """A unit the reporter asked to keep out: it can never hold or read the case."""
+
+    __tablename__ = "case_exclusions"
+
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class CaseKey(Base):
+    """A key wrap: the case's (or staff) private key as a small age file.
+
+    ``recipients`` lists, one per line, the age recipients the wrap was made for; it is
+    what grants and routing compare with the holding unit's members.
+    """
+
+    __tablename__ = "case_keys"
+    __table_args__ = (UniqueConstraint("case_id", "kind"), one_of("kind", KeyKind, "kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(vocab(KeyKind))
+    wrap: Mapped[bytes] = mapped_column(LargeBinary)
+    recipients: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="keys")
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [line for line in self.recipients.splitlines() if line]
+
+
+class Blob(Base):
+    """An age file in the blob store. ``storage_key`` names it there; content never here."""
+
+    __tablename__ = "blobs"
+    __table_args__ = (one_of("kind", BlobKind, "kind"), one_of("author_side", Side, "author_side"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(vocab(BlobKind))
+    author_side: Mapped[str] = mapped_column(vocab(Side))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="blobs")
+
+
+class Message(Base):
+    """A message between the reporter and the reviewers, encrypted to the case key."""
+
+    __tablename__ = "messages"
+    __table_args__ = (one_of("author_side", Side, "author_side"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id", ondelete="CASCADE"))
+    author_side: Mapped[str] = mapped_column(vocab(Side))
+    # Which reviewer wrote it (never shown to the reporter); NULL for the reporter.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Note(Base):
+    """An internal note, encrypted to the staff key; never shown to the reporter."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PendingGrant(Base):
+    """A reviewer who should be able to read a case but is not yet in its key wraps."""
+
+    __tablename__ = "pending_grants"
+    __table_args__ = (UniqueConstraint("case_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int] = mapped_column(
+        ForeignKey("reviewers.id", ondelete="CASCADE"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Recusal(Base):
+    """A reviewer who gave up access to a case (conflict of interest)."""
+
+    __tablename__ = "recusals"
+
+    case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    reviewer_id: Mapped[int] = mapped_column(
+        ForeignKey("reviewers.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,99 @@
+"""The closed vocabularies of the domain, as string enums.
+
+The database stores their ``value`` in plain text columns guarded by CHECK constraints
+(see :func:`app.models.base.one_of`), so a value outside these lists cannot be written
+by any code path, including a future bug or a hand-written SQL statement.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class UnitKind(StrEnum):
+    INTAKE = "intake"
+    INSPECTION = "inspection"
+    INVESTIGATION = "investigation"
+    OVERSIGHT = "oversight"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    REVIEWER = "reviewer"
+    OBSERVER = "observer"
+
+
+class Category(StrEnum):
+    """From the city plan: "tham nhũng, lãng phí, tiêu cực" and what it names."""
+
+    CORRUPTION = "corruption"
+    WASTE = "waste"
+    MISCONDUCT = "misconduct"
+    HARASSMENT = "harassment"  # nhũng nhiễu: harassment of citizens or businesses
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    ASSET_DECLARATION = "asset_declaration"
+    OTHER = "other"
+
+
+class Sector(StrEnum):
+    LAND_CONSTRUCTION = "land_construction"
+    PROCUREMENT_INVESTMENT = "procurement_investment"
+    BUDGET_FINANCE = "budget_finance"
+    TAX_CUSTOMS = "tax_customs"
+    HEALTH = "health"
+    EDUCATION = "education"
+    RESOURCES_ENVIRONMENT = "resources_environment"
+    PUBLIC_SERVICES = "public_services"
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    TRIAGE = "triage"
+    NEEDS_INFO = "needs_info"
+    ROUTED_INSPECTION = "routed_inspection"
+    ROUTED_INVESTIGATION = "routed_investigation"
+    CLOSED = "closed"
+
+
+class Resolution(StrEnum):
+    SUBSTANTIATED = "substantiated"
+    PARTLY_SUBSTANTIATED = "partly_substantiated"
+    UNSUBSTANTIATED = "unsubstantiated"
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    DUPLICATE = "duplicate"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class KeyKind(StrEnum):
+    CASE = "case"  # report, attachments, messages both ways; also wrapped to the reporter
+    STAFF = "staff"  # internal notes and triage reasoning; never wrapped to the reporter
+
+
+class BlobKind(StrEnum):
+    REPORT = "report"
+    ATTACHMENT = "attachment"
+    MESSAGE = "message"
+    NOTE = "note"
+
+
+class Side(StrEnum):
+    REPORTER = "reporter"
+    REVIEWER = "reviewer"
+
+
+class SessionFace(StrEnum):
+    INTAKE = "intake"
+    REVIEW = "review"
+
+
+class InvitationKind(StrEnum):
+    SETUP = "setup"  # the first admin, while no admin exists
+    INVITE = "invite"  # an admin invites a reviewer into a unit with a role

@@ -1,0 +1,41 @@
+"""One database session per request, bound to the Flask app."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from sqlalchemy.orm import Session
+
+from app.database import Database
+
+_EXTENSION = "liemchinh.database"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_database(app: Flask, database: Database) -> None:
+    app.extensions[_EXTENSION] = database
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        # Anything a view did not commit explicitly is rolled back: a failure half-way
+        # through a request leaves nothing behind.
+        session: Session | None = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+def get_database(app: Flask | None = None) -> Database:
+    database: Database = (app or current_app).extensions[_EXTENSION]
+    return database
+
+
+def db_session() -> Session:
+    """The request's session. GET requests read without taking SQLite's write lock."""
+    session: Session | None = g.get("db_session")
+    if session is None:
+        database = get_database()
+        read_only = request.method in _SAFE_METHODS if request else False
+        factory = database.read_sessionmaker if read_only else database.sessionmaker
+        session = factory()
+        g.db_session = session
+    return session

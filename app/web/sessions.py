@@ -1,0 +1,199 @@
+"""Server-side sessions whose rows are useless without the browser's cookie.
+
+The cookie carries a random 32-byte token. The database row is keyed by a hash of the
+token and its payload is encrypted (ChaCha20-Poly1305) under a second hash of it. The
+server never stores the token, so a copy of the sessions table (or a backup) gives
+neither a way to impersonate anyone nor the keys a session holds (a reviewer's
+unwrapped private key, a reporter's case key).
+
+The cookie has no Expires attribute (it dies with the browser) and is only set once a
+session holds something; a visitor who only reads pages gets no cookie at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from flask import Flask, Request, Response
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import delete, select
+from werkzeug.datastructures import CallbackDict
+
+from app.database import Database
+from app.models import WebSession, utcnow
+
+TOKEN_BYTES = 32
+# Refresh the idle deadline at most once a minute, not on every request.
+_REFRESH_GRACE = timedelta(seconds=60)
+_serializer = TaggedJSONSerializer()
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    face: str
+    cookie_name: str
+    idle: timedelta
+    absolute: timedelta
+    secure: bool
+
+
+class EncryptedSession(CallbackDict[str, Any], SessionMixin):
+    """A dict that remembers whether it changed, and can be rotated or destroyed."""
+
+    def __init__(self, initial: dict[str, Any] | None = None, token: bytes | None = None) -> None:
+        def on_update(_self: CallbackDict[str, Any]) -> None:
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.token = token
+        self.modified = False
+        self.rotate_requested = False
+        self.destroy_requested = False
+        self.created_at: datetime | None = None
+
+    def rotate(self) -> None:
+        """Give the session a new token (and row) on save: call at every privilege change,
+        so a token seen before login is worthless after it (session fixation)."""
+        self.rotate_requested = True
+        self.modified = True
+
+    def destroy(self) -> None:
+        """Delete the row and the cookie on save (logout)."""
+        self.clear()
+        self.destroy_requested = True
+        self.modified = True
+
+
+def _session_id(token: bytes) -> str:
+    return hashlib.sha256(b"liemchinh/session-id\x00" + token).hexdigest()
+
+
+def _session_key(token: bytes) -> bytes:
+    return hashlib.sha256(b"liemchinh/session-key\x00" + token).digest()
+
+
+def _encrypt(token: bytes, face: str, data: dict[str, Any]) -> bytes:
+    nonce = secrets.token_bytes(12)
+    plaintext = _serializer.dumps(dict(data)).encode("utf-8")
+    aad = face.encode() + b"\x00" + _session_id(token).encode()
+    return nonce + ChaCha20Poly1305(_session_key(token)).encrypt(nonce, plaintext, aad)
+
+
+def _decrypt(token: bytes, face: str, payload: bytes) -> dict[str, Any] | None:
+    aad = face.encode() + b"\x00" + _session_id(token).encode()
+    try:
+        plaintext = ChaCha20Poly1305(_session_key(token)).decrypt(payload[:12], payload[12:], aad)
+    except (InvalidTag, ValueError):
+        return None
+    loaded = _serializer.loads(plaintext.decode("utf-8"))
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _parse_cookie(value: str | None) -> bytes | None:
+    if not value or len(value) > 64:
+        return None
+    try:
+        token = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return token if len(token) == TOKEN_BYTES else None
+
+
+class EncryptedSessionInterface(SessionInterface):
+    def __init__(
+        self,
+        database: Database,
+        policy: SessionPolicy,
+        reviewer_id_of: Callable[[EncryptedSession], int | None] | None = None,
+    ) -> None:
+        self.database = database
+        self.policy = policy
+        self.reviewer_id_of = reviewer_id_of or (lambda s: s.get("reviewer_id"))
+
+    def open_session(self, app: Flask, request: Request) -> EncryptedSession:
+        token = _parse_cookie(request.cookies.get(self.policy.cookie_name))
+        if token is None:
+            return EncryptedSession()
+        now = utcnow()
+        with self.database.read_session() as db:
+            row = db.get(WebSession, _session_id(token))
+            if row is None or row.face != self.policy.face:
+                return EncryptedSession()
+            if row.idle_expires_at <= now or row.absolute_expires_at <= now:
+                return EncryptedSession()
+            data = _decrypt(token, self.policy.face, row.payload)
+            if data is None:
+                return EncryptedSession()
+            session = EncryptedSession(data, token)
+            session.created_at = row.created_at
+            if row.idle_expires_at - now < self.policy.idle - _REFRESH_GRACE:
+                session.modified = True  # slide the idle deadline
+            return session
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, EncryptedSession)
+        name = self.policy.cookie_name
+        cookie_args: dict[str, Any] = {
+            "path": "/",
+            "secure": self.policy.secure,
+            "httponly": True,
+            "samesite": "Strict",
+        }
+        if not session.modified:
+            return
+        old_token = session.token
+        if session.destroy_requested or not session:
+            if old_token is not None:
+                with self.database.session() as db:
+                    db.execute(delete(WebSession).where(WebSession.id == _session_id(old_token)))
+                response.delete_cookie(name, **cookie_args)
+            return
+        now = utcnow()
+        token = old_token
+        created = session.created_at or now
+        if token is None or session.rotate_requested:
+            token = secrets.token_bytes(TOKEN_BYTES)
+            created = now
+        payload = _encrypt(token, self.policy.face, dict(session))
+        with self.database.session() as db:
+            if old_token is not None and old_token != token:
+                db.execute(delete(WebSession).where(WebSession.id == _session_id(old_token)))
+            row = db.get(WebSession, _session_id(token))
+            if row is None:
+                row = WebSession(
+                    id=_session_id(token),
+                    face=self.policy.face,
+                    created_at=created,
+                    absolute_expires_at=created + self.policy.absolute,
+                )
+                db.add(row)
+            row.payload = payload
+            row.idle_expires_at = min(now + self.policy.idle, row.absolute_expires_at)
+            row.reviewer_id = self.reviewer_id_of(session)
+        if token != old_token:
+            cookie = base64.urlsafe_b64encode(token).rstrip(b"=").decode()
+            response.set_cookie(name, cookie, **cookie_args)
+        response.vary.add("Cookie")
+
+
+def delete_expired_sessions(database: Database) -> int:
+    now = utcnow()
+    with database.session() as db:
+        ids = db.scalars(
+            select(WebSession.id).where(
+                (WebSession.idle_expires_at <= now) | (WebSession.absolute_expires_at <= now)
+            )
+        ).all()
+        if ids:
+            db.execute(delete(WebSession).where(WebSession.id.in_(ids)))
+    return len(ids)

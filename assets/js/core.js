@@ -1,0 +1,291 @@
+// Liêm Chính intake: browser-side cryptography, free of the DOM.
+//
+// Everything here runs unchanged in a browser (bundled by esbuild into
+// app/static/js/intake.js) and under Node 20 (tests/js/). It uses typage
+// (npm "age-encryption") for age v1 files with X25519 recipients, and noble's
+// synchronous SHA-256 for the proof of work.
+//
+// What leaves the browser (see docs in DESIGN.md, "Cryptography"):
+//   * the report, every attachment and every follow-up message: age files
+//     encrypted to the case key alone;
+//   * the case key's private half ("case_key_wrap"): an age file encrypted to
+//     the intake reviewers (minus the members of units the reporter excluded),
+//     the offline recovery key and the reporter's receipt-derived key;
+//   * the staff key's private half ("staff_key_wrap"): the same minus the
+//     reporter;
+//   * in clear: ticket, category, sector, excluded unit slugs and the two
+//     public keys. Nothing else.
+//
+// Plaintext is padded with spaces to a multiple of 1024 bytes so that the
+// size of the stored report says little about its content.
+
+import { Encrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
+import { sha256 } from "@noble/hashes/sha2.js";
+
+export const PAYLOAD_VERSION = 1;
+export const PAD_BLOCK = 1024;
+const OCTET_STREAM = "application/octet-stream";
+
+// An X25519 age recipient: "age1" + 58 lower-case bech32 characters. Hybrid
+// (age1pq1…) and tag recipients are longer and are refused on purpose: the
+// server side implements X25519 only.
+const X25519_RECIPIENT = /^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$/;
+
+const utf8 = new TextEncoder();
+
+// ---------------------------------------------------------------- proof of work
+
+/** Number of leading zero bits of a byte array. */
+export function leadingZeroBits(bytes) {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 0) {
+      n += 8;
+      continue;
+    }
+    return n + Math.clz32(b) - 24;
+  }
+  return n;
+}
+
+function abortError(signal) {
+  if (signal && signal.reason !== undefined) return signal.reason;
+  const e = new Error("aborted");
+  e.name = "AbortError";
+  return e;
+}
+
+// Let the page breathe between batches. A MessageChannel task is used when
+// available because browsers throttle setTimeout in background tabs (down to
+// once a second), which would stall the proof of work if the reporter
+// switches tabs.
+function yieldToEventLoop() {
+  return new Promise((resolve) => {
+    if (typeof MessageChannel === "function") {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => {
+        ch.port1.close();
+        resolve();
+      };
+      ch.port2.postMessage(null);
+    } else {
+      setTimeout(resolve, 0);
+    }
+  });
+}
+
+/**
+ * Find a decimal nonce such that SHA-256(UTF-8 `${challenge}:${nonce}`) starts
+ * with at least `difficulty` zero bits. Works in batches of `batchSize` hashes
+ * and yields to the event loop between batches so that the page stays
+ * responsive. `onProgress(hashesTried)` is called after every batch;
+ * `signal` (an AbortSignal) stops the search with its reason.
+ */
+export async function solvePow(challenge, difficulty, { onProgress, signal, batchSize = 20000 } = {}) {
+  if (typeof challenge !== "string") throw new TypeError("challenge must be a string");
+  if (!Number.isInteger(difficulty) || difficulty < 0 || difficulty > 256) {
+    throw new RangeError("difficulty must be an integer between 0 and 256");
+  }
+  // The prefix is hashed once; every attempt copies that state into one
+  // reused hash object (noble's _cloneInto, the same call its HMAC uses) and
+  // adds the nonce's ASCII digits. About twice as fast as clone() + encode().
+  const prefix = sha256.create().update(utf8.encode(`${challenge}:`));
+  const fast = typeof prefix._cloneInto === "function";
+  let work = fast ? sha256.create() : null;
+  const digits = new Uint8Array(20);
+  const digest = new Uint8Array(32);
+  let nonce = 0;
+  for (;;) {
+    if (signal && signal.aborted) throw abortError(signal);
+    const end = nonce + batchSize;
+    for (; nonce < end; nonce++) {
+      const s = String(nonce);
+      for (let k = 0; k < s.length; k++) digits[k] = s.charCodeAt(k);
+      const h = fast ? (work = prefix._cloneInto(work)) : prefix.clone();
+      h.update(digits.subarray(0, s.length));
+      h.digestInto(digest);
+      if (leadingZeroBits(digest) >= difficulty) return s;
+    }
+    if (!Number.isSafeInteger(nonce)) throw new Error("proof of work: nonce space exhausted");
+    if (onProgress) onProgress(nonce);
+    await yieldToEventLoop();
+  }
+}
+
+// ---------------------------------------------------------------- payloads
+
+/** UTF-8 JSON of `obj`, padded with ASCII spaces up to the next multiple of 1024 bytes. */
+export function padJson(obj) {
+  const json = utf8.encode(JSON.stringify(obj));
+  const size = Math.ceil(json.length / PAD_BLOCK) * PAD_BLOCK;
+  if (size === json.length) return json;
+  const out = new Uint8Array(size);
+  out.set(json);
+  out.fill(0x20, json.length);
+  return out;
+}
+
+/** {name, type, size} of each file, in the order the attachments are sent. */
+export function describeFiles(files) {
+  return Array.from(files || [], (f) => ({
+    name: String(f.name ?? ""),
+    type: f.type ? String(f.type) : OCTET_STREAM,
+    size: Number(f.size),
+  }));
+}
+
+function checkAnswers(answers) {
+  if (answers === null || typeof answers !== "object" || Array.isArray(answers)) {
+    throw new TypeError("answers must be an object");
+  }
+  const out = {};
+  for (const [id, value] of Object.entries(answers)) {
+    if (typeof value === "string") {
+      out[id] = value;
+    } else if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
+      out[id] = value.slice();
+    } else {
+      throw new TypeError(`answer ${JSON.stringify(id)} must be a string or an array of strings`);
+    }
+  }
+  return out;
+}
+
+/** The padded plaintext of a report: {"version":1,"answers":{…},"attachments":[…]}. */
+export function buildReportPayload(answers, files) {
+  return padJson({
+    version: PAYLOAD_VERSION,
+    answers: checkAnswers(answers),
+    attachments: describeFiles(files),
+  });
+}
+
+/** The padded plaintext of a follow-up message: {"version":1,"text":"…","attachments":[…]}. */
+export function buildMessagePayload(text, files) {
+  if (typeof text !== "string") throw new TypeError("text must be a string");
+  return padJson({
+    version: PAYLOAD_VERSION,
+    text,
+    attachments: describeFiles(files),
+  });
+}
+
+// ---------------------------------------------------------------- recipients
+
+function checkRecipient(r, what) {
+  if (typeof r !== "string" || !X25519_RECIPIENT.test(r)) {
+    throw new Error(`${what}: not an X25519 age recipient`);
+  }
+  return r;
+}
+
+/**
+ * Who receives the key wraps: `info.recipients` (the intake unit) minus every
+ * member of every excluded unit — a reviewer who belongs to an excluded unit
+ * is dropped even if they are also in intake — plus, always, the offline
+ * recovery key. Unknown unit slugs are an error: silently failing to exclude
+ * would hand the report to people the reporter chose to keep out.
+ */
+export function wrapRecipients(info, excludedSlugs) {
+  if (!info || !Array.isArray(info.recipients)) throw new Error("submission info: no recipients");
+  const recovery = checkRecipient(info.recovery_recipient, "recovery_recipient");
+  const units = Array.isArray(info.units) ? info.units : [];
+  const excluded = new Set();
+  for (const slug of excludedSlugs || []) {
+    const unit = units.find((u) => u && u.slug === slug);
+    if (!unit) throw new Error(`unknown unit ${JSON.stringify(slug)}`);
+    for (const r of unit.recipients || []) excluded.add(r);
+  }
+  const out = [];
+  for (const r of info.recipients) {
+    checkRecipient(r, "recipients");
+    if (r !== recovery && !excluded.has(r) && !out.includes(r)) out.push(r);
+  }
+  out.push(recovery);
+  return out;
+}
+
+// ---------------------------------------------------------------- encryption
+
+async function encryptBytes(recipients, bytes) {
+  const e = new Encrypter();
+  for (const r of recipients) e.addRecipient(checkRecipient(r, "recipient"));
+  return await e.encrypt(bytes);
+}
+
+/** Encrypt a File/Blob to `recipient`, streaming; resolves to a Blob. */
+async function encryptBlob(recipient, blob) {
+  const e = new Encrypter();
+  e.addRecipient(checkRecipient(recipient, "recipient"));
+  const stream = await e.encrypt(blob.stream());
+  return await new Response(stream).blob();
+}
+
+/** A Blob of type application/octet-stream (bytes or another Blob). */
+function octets(data) {
+  return new Blob([data], { type: OCTET_STREAM });
+}
+
+async function newKeyPair() {
+  const identity = await generateX25519Identity();
+  const recipient = await identityToRecipient(identity);
+  return { identity, recipient };
+}
+
+/**
+ * Encrypt a report in the browser. Returns the FormData to POST to
+ * /api/v1/reports. Two fresh X25519 key pairs are made here: the case key
+ * (report, attachments, messages) and the staff key (internal notes). Their
+ * identities leave this function only inside the two key wraps.
+ *
+ * Part order: clear fields first, then report, case_key_wrap, staff_key_wrap,
+ * then the (possibly large) attachments, so that a streaming server has the
+ * ticket and the keys before it meets the big parts.
+ */
+export async function prepareReport({ info, ticket, answers, category, sector, excludedSlugs = [], files = [] }) {
+  if (!ticket || typeof ticket.ticket !== "string" || !ticket.ticket) throw new Error("no ticket");
+  const reporter = checkRecipient(ticket.reporter_recipient, "reporter_recipient");
+  const fileList = Array.from(files);
+  const slugs = Array.from(excludedSlugs);
+  const staffReaders = wrapRecipients(info, slugs);
+  const caseReaders = staffReaders.includes(reporter) ? staffReaders : [...staffReaders, reporter];
+
+  const caseKey = await newKeyPair();
+  const staffKey = await newKeyPair();
+
+  const report = await encryptBytes([caseKey.recipient], buildReportPayload(answers, fileList));
+  const caseWrap = await encryptBytes(caseReaders, caseKey.identity);
+  const staffWrap = await encryptBytes(staffReaders, staffKey.identity);
+  const attachments = [];
+  for (const f of fileList) attachments.push(await encryptBlob(caseKey.recipient, f));
+
+  const fd = new FormData();
+  fd.append("ticket", ticket.ticket);
+  fd.append("category", category == null ? "" : String(category));
+  fd.append("sector", sector == null ? "" : String(sector));
+  for (const slug of slugs) fd.append("excluded_units", String(slug));
+  fd.append("case_recipient", caseKey.recipient);
+  fd.append("staff_recipient", staffKey.recipient);
+  fd.append("report", octets(report), "report.age");
+  fd.append("case_key_wrap", octets(caseWrap), "case_key_wrap.age");
+  fd.append("staff_key_wrap", octets(staffWrap), "staff_key_wrap.age");
+  attachments.forEach((blob, i) => fd.append("attachment", octets(blob), `attachment-${i}.age`));
+  return fd;
+}
+
+/**
+ * Encrypt a follow-up message (and its attachments) to the case key. Returns
+ * the FormData to POST to /api/v1/followup/messages.
+ */
+export async function prepareMessage({ caseRecipient, text, files = [] }) {
+  const recipient = checkRecipient(caseRecipient, "case recipient");
+  const fileList = Array.from(files);
+  const message = await encryptBytes([recipient], buildMessagePayload(text, fileList));
+  const attachments = [];
+  for (const f of fileList) attachments.push(await encryptBlob(recipient, f));
+  const fd = new FormData();
+  fd.append("message", octets(message), "message.age");
+  attachments.forEach((blob, i) => fd.append("attachment", octets(blob), `attachment-${i}.age`));
+  return fd;
+}

@@ -1,0 +1,280 @@
+// Liêm Chính intake: DOM glue, the entry point of app/static/js/intake.js.
+//
+// Progressive enhancement: without JavaScript the forms post to the server,
+// which encrypts while it receives. With JavaScript, this file takes over the
+// submit of #report-form and #message-form, encrypts everything in the
+// browser (see core.js) and sends only ciphertext, public keys and the few
+// fields that are in clear by design (ticket, category, sector, excluded
+// units). Nothing here logs, stores or sends plaintext; progress and errors
+// are shown in #js-status with the texts the server rendered into data-msg-*.
+
+import { prepareMessage, prepareReport, solvePow } from "./core.js";
+
+const JSON_TYPE = "application/json";
+
+/** An error whose text is meant for the reporter (already translated). */
+class ShownError extends Error {}
+
+function statusBox() {
+  return document.getElementById("js-status");
+}
+
+function say(text) {
+  const box = statusBox();
+  if (box) box.textContent = text || "";
+}
+
+function msg(form, key) {
+  return form.dataset[key] || "";
+}
+
+function csrfToken(form) {
+  const el = form.elements.namedItem("csrf_token");
+  return el && typeof el.value === "string" ? el.value : "";
+}
+
+function submitButtons(form) {
+  return form.querySelectorAll('button:not([type]), button[type="submit"], input[type="submit"]');
+}
+
+function setBusy(form, busy) {
+  form.setAttribute("aria-busy", busy ? "true" : "false");
+  for (const b of submitButtons(form)) b.disabled = busy;
+}
+
+function selectedFiles(form) {
+  const input = form.querySelector('input[type="file"][name="attachments"]');
+  return input && input.files ? Array.from(input.files) : [];
+}
+
+/** fetch() for our own API: same origin, no redirects, JSON error bodies. */
+async function api(form, path, init) {
+  const headers = { Accept: JSON_TYPE, ...(init.headers || {}) };
+  const token = csrfToken(form);
+  if (token && init.method && init.method !== "GET") headers["X-CSRFToken"] = token;
+  let res;
+  try {
+    res = await fetch(form.dataset.api.replace(/\/+$/, "") + path, {
+      credentials: "same-origin",
+      cache: "no-store",
+      redirect: "error",
+      ...init,
+      headers,
+    });
+  } catch (e) {
+    throw new ShownError(msg(form, "msgFailed"));
+  }
+  return res;
+}
+
+async function serverMessage(res) {
+  try {
+    const type = res.headers.get("Content-Type") || "";
+    if (!type.includes(JSON_TYPE)) return "";
+    const body = await res.json();
+    return body && typeof body.message === "string" ? body.message : "";
+  } catch (e) {
+    return "";
+  }
+}
+
+async function expect(form, res, statuses) {
+  if (statuses.includes(res.status)) {
+    return res;
+  }
+  const detail = await serverMessage(res);
+  throw new ShownError([msg(form, "msgFailed"), detail].filter(Boolean).join(" "));
+}
+
+function showFailure(form, err) {
+  const text = err instanceof ShownError ? err.message : msg(form, "msgFailed");
+  say(text || msg(form, "msgFailed"));
+}
+
+// ---------------------------------------------------------------- report form
+
+/**
+ * The reporter's answer to question `q`, or undefined when unanswered.
+ * Multiselect answers are arrays of strings (multiple <select> or a group of
+ * checkboxes); everything else is a string.
+ */
+function answerOf(form, q) {
+  const field = form.elements.namedItem(q.id);
+  if (!field) return undefined;
+  const multi = q.type === "multiselect";
+  let values;
+  if (field instanceof HTMLSelectElement) {
+    values = Array.from(field.selectedOptions, (o) => o.value);
+    if (!field.multiple && !multi) return values[0] ? values[0] : undefined;
+  } else if (typeof RadioNodeList !== "undefined" && field instanceof RadioNodeList) {
+    const els = Array.from(field);
+    if (els.some((el) => el.type === "checkbox")) {
+      values = els.filter((el) => el.checked).map((el) => el.value);
+    } else {
+      return field.value ? field.value : undefined;
+    }
+  } else if (field.type === "checkbox") {
+    values = field.checked ? [field.value] : [];
+    if (!multi) return values[0];
+  } else if (field.type === "radio") {
+    return field.checked ? field.value : undefined;
+  } else {
+    const v = typeof field.value === "string" ? field.value : "";
+    return v.trim() ? v : undefined;
+  }
+  return values.length ? values : undefined;
+}
+
+function focusField(form, id) {
+  const field = form.elements.namedItem(id);
+  const el = field && typeof RadioNodeList !== "undefined" && field instanceof RadioNodeList ? field[0] : field;
+  if (el && typeof el.focus === "function") el.focus();
+}
+
+function collectAnswers(form, questions) {
+  const answers = {};
+  for (const q of questions) {
+    if (!q || typeof q.id !== "string") continue;
+    const a = answerOf(form, q);
+    if (a === undefined) {
+      if (q.required) {
+        focusField(form, q.id);
+        throw new ShownError(msg(form, "msgRequired"));
+      }
+      continue;
+    }
+    if (typeof a === "string" && q.max_length && a.length > q.max_length) {
+      focusField(form, q.id);
+      throw new ShownError(msg(form, "msgTooLarge"));
+    }
+    answers[q.id] = a;
+  }
+  return answers;
+}
+
+function checkLimits(form, files, limits) {
+  if (!limits) return;
+  const tooLarge = () => new ShownError(msg(form, "msgTooLarge"));
+  if (limits.max_files != null && files.length > limits.max_files) throw tooLarge();
+  let total = 0;
+  for (const f of files) {
+    if (limits.max_file_bytes != null && f.size > limits.max_file_bytes) throw tooLarge();
+    total += f.size;
+  }
+  if (limits.max_report_bytes != null && total > limits.max_report_bytes) throw tooLarge();
+}
+
+/** Category and sector are also sent in clear (routing and statistics). */
+function clearOf(form, answers, id) {
+  const v = answers[id] !== undefined ? answers[id] : answerOf(form, { id, type: "select" });
+  return typeof v === "string" ? v : "";
+}
+
+async function submitReport(form) {
+  say(msg(form, "msgWorking"));
+  const infoRes = await expect(form, await api(form, "/submission", { method: "GET" }), [200]);
+  const info = await infoRes.json();
+
+  const questions = (info.questionnaire && info.questionnaire.questions) || [];
+  const answers = collectAnswers(form, questions);
+  const files = selectedFiles(form);
+  checkLimits(form, files, info.limits);
+  const excluded = Array.from(
+    form.querySelectorAll('input[name="excluded_units"]:checked'),
+    (el) => el.value,
+  );
+
+  say(msg(form, "msgPow"));
+  const nonce = await solvePow(String(info.pow.challenge), Number(info.pow.difficulty));
+
+  const ticketRes = await expect(
+    form,
+    await api(form, "/tickets", {
+      method: "POST",
+      headers: { "Content-Type": JSON_TYPE },
+      body: JSON.stringify({ pow_challenge: info.pow.challenge, pow_nonce: nonce }),
+    }),
+    [200, 201],
+  );
+  const ticket = await ticketRes.json();
+  if (!ticket || typeof ticket.receipt !== "string" || !ticket.receipt || typeof ticket.ticket !== "string") {
+    throw new ShownError(msg(form, "msgFailed"));
+  }
+
+  say(msg(form, "msgEncrypting"));
+  const body = await prepareReport({
+    info,
+    ticket,
+    answers,
+    category: clearOf(form, answers, "category"),
+    sector: clearOf(form, answers, "sector"),
+    excludedSlugs: excluded,
+    files,
+  });
+
+  say(msg(form, "msgSending"));
+  await expect(form, await api(form, "/reports", { method: "POST", body }), [201]);
+
+  // Stored: show the receipt, drop the plaintext from the page.
+  const code = document.getElementById("receipt-code");
+  const view = document.getElementById("receipt-view");
+  if (code) code.textContent = ticket.receipt;
+  form.reset();
+  form.hidden = true;
+  say("");
+  if (view) {
+    view.hidden = false;
+    if (view.hasAttribute("tabindex")) view.focus();
+    if (typeof view.scrollIntoView === "function") view.scrollIntoView();
+  }
+}
+
+// ---------------------------------------------------------------- follow-up form
+
+async function submitMessage(form) {
+  const bodyField = form.elements.namedItem("body");
+  const text = bodyField && typeof bodyField.value === "string" ? bodyField.value : "";
+  const files = selectedFiles(form);
+  if (!text.trim() && files.length === 0) {
+    if (bodyField && typeof bodyField.focus === "function") bodyField.focus();
+    throw new ShownError(msg(form, "msgRequired"));
+  }
+  say(msg(form, "msgEncrypting"));
+  const body = await prepareMessage({ caseRecipient: form.dataset.caseRecipient, text, files });
+  say(msg(form, "msgSending"));
+  await expect(form, await api(form, "/followup/messages", { method: "POST", body }), [201]);
+  location.reload();
+}
+
+// ---------------------------------------------------------------- wiring
+
+function enhance(form, handler) {
+  if (!form || !form.dataset.api) return;
+  let busy = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    if (typeof form.reportValidity === "function" && !form.reportValidity()) return;
+    busy = true;
+    setBusy(form, true);
+    try {
+      await handler(form);
+    } catch (err) {
+      showFailure(form, err);
+    } finally {
+      busy = false;
+      setBusy(form, false);
+    }
+  });
+}
+
+function init() {
+  enhance(document.getElementById("report-form"), submitReport);
+  enhance(document.getElementById("message-form"), submitMessage);
+}
+
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", init);
+} else {
+  init();
+}

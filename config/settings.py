@@ -1,0 +1,179 @@
+"""Settings as one frozen dataclass, read from the environment and checked at start-up.
+
+Every error names the variable at fault, so an operator reading a failed start knows
+what to fix. Defaults are for a single-machine install: SQLite and the blob store under
+``./instance``, both apps on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PREFIX = "LIEMCHINH_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class KdfSettings:
+    """Argon2id cost. RFC 9106's second recommended option (64 MiB, t=3, p=4) by default.
+
+    Lowered only by tests (through the environment), never in a deployment: the receipt
+    derivation is what an attacker holding the database must repeat per guess.
+    """
+
+    memory_kib: int = 65536
+    time_cost: int = 3
+    parallelism: int = 4
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Default case deadlines, in days from the day a case arrives.
+
+    - acknowledge within 7 days: EU Directive 2019/1937 art. 9(1)(b) (whistleblowing).
+    - first decision within 30 days: Vietnam's Law on Denunciation 2018 (Luật Tố cáo),
+      art. 29-30, which gives the competent body about 30 days to accept or reject
+      a denunciation for handling.
+    - feedback to the reporter within 3 months (90 days): EU Directive 2019/1937
+      art. 9(1)(f).
+    """
+
+    acknowledge_days: int = 7
+    decision_days: int = 30
+    feedback_days: int = 90
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    intake_url: str
+    review_url: str
+    onion_url: str | None
+    secrets_file: Path
+    blob_path: Path
+    receipt_kdf: KdfSettings = field(default_factory=KdfSettings)
+    password_kdf: KdfSettings = field(default_factory=KdfSettings)
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_report_bytes: int = 200 * 1024 * 1024
+    max_files: int = 10
+    pow_difficulty: int = 20
+    ratelimit_storage_uri: str | None = None
+    intake_rate_limit: str = "60 per minute"
+    reporter_idle_minutes: int = 20
+    reviewer_idle_minutes: int = 30
+    reviewer_absolute_hours: int = 8
+    retention_days: int = 365
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def secure_cookies(self, face: str) -> bool:
+        """``Secure`` cookies (with the ``__Host-`` prefix) when the face is served over https."""
+        url = self.intake_url if face == "intake" else self.review_url
+        return urlsplit(url).scheme == "https"
+
+
+def _text(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(PREFIX + name, default).strip()
+    if not value:
+        raise ConfigError(f"{PREFIX}{name} is set but empty")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{PREFIX}{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
+    raw = env.get(PREFIX + name)
+    value = (raw if raw is not None else default or "").strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{PREFIX}{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _database_url(env: Mapping[str, str], instance: Path) -> str:
+    raw = env.get(PREFIX + "DATABASE_URL", "").strip()
+    if not raw:
+        return f"sqlite:///{instance / 'liemchinh.sqlite3'}"
+    if raw.startswith("postgresql://") or raw.startswith("postgres://"):
+        # psycopg 3 is the only PostgreSQL driver we ship; say so in the URL.
+        raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
+    if not (raw.startswith("sqlite:///") or raw.startswith("postgresql+psycopg://")):
+        raise ConfigError(
+            f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql+psycopg://, got {raw!r}"
+        )
+    return raw
+
+
+def _kdf(env: Mapping[str, str], name: str) -> KdfSettings:
+    return KdfSettings(
+        memory_kib=_int(env, f"{name}_MEMORY_KIB", 65536, minimum=8, maximum=4 * 1024 * 1024),
+        time_cost=_int(env, f"{name}_TIME_COST", 3, minimum=1, maximum=100),
+        parallelism=_int(env, f"{name}_PARALLELISM", 4, minimum=1, maximum=64),
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting. Raises :class:`ConfigError` naming the variable."""
+    env = os.environ if environ is None else environ
+    instance = Path(_text(env, "INSTANCE_PATH", "./instance")).expanduser().resolve()
+    intake_url = _url(env, "INTAKE_URL", "http://127.0.0.1:8080")
+    review_url = _url(env, "REVIEW_URL", "http://127.0.0.1:8081")
+    assert intake_url is not None and review_url is not None
+    secrets_raw = env.get(PREFIX + "SECRETS_FILE", "").strip()
+    blobs_raw = env.get(PREFIX + "BLOB_PATH", "").strip()
+    max_file = _int(env, "MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**40)
+    max_report = _int(env, "MAX_REPORT_BYTES", 200 * 1024 * 1024, minimum=1024, maximum=2**42)
+    if max_report < max_file:
+        raise ConfigError(f"{PREFIX}MAX_REPORT_BYTES must be at least {PREFIX}MAX_FILE_BYTES")
+    return Settings(
+        instance_path=instance,
+        database_url=_database_url(env, instance),
+        intake_url=intake_url,
+        review_url=review_url,
+        onion_url=_url(env, "ONION_URL", None),
+        secrets_file=Path(secrets_raw).expanduser().resolve()
+        if secrets_raw
+        else instance / "secrets.json",
+        blob_path=Path(blobs_raw).expanduser().resolve() if blobs_raw else instance / "blobs",
+        receipt_kdf=_kdf(env, "RECEIPT_ARGON2"),
+        password_kdf=_kdf(env, "PASSWORD_ARGON2"),
+        deadlines=Deadlines(
+            acknowledge_days=_int(env, "DEADLINE_ACKNOWLEDGE_DAYS", 7, minimum=1, maximum=365),
+            decision_days=_int(env, "DEADLINE_DECISION_DAYS", 30, minimum=1, maximum=730),
+            feedback_days=_int(env, "DEADLINE_FEEDBACK_DAYS", 90, minimum=1, maximum=730),
+        ),
+        max_file_bytes=max_file,
+        max_report_bytes=max_report,
+        max_files=_int(env, "MAX_FILES", 10, minimum=0, maximum=100),
+        pow_difficulty=_int(env, "POW_DIFFICULTY", 20, minimum=0, maximum=32),
+        ratelimit_storage_uri=env.get(PREFIX + "RATELIMIT_STORAGE_URI", "").strip() or None,
+        intake_rate_limit=_text(env, "INTAKE_RATE_LIMIT", "60 per minute"),
+        reporter_idle_minutes=_int(env, "REPORTER_IDLE_MINUTES", 20, minimum=1, maximum=240),
+        reviewer_idle_minutes=_int(env, "REVIEWER_IDLE_MINUTES", 30, minimum=1, maximum=480),
+        reviewer_absolute_hours=_int(env, "REVIEWER_ABSOLUTE_HOURS", 8, minimum=1, maximum=24),
+        retention_days=_int(env, "RETENTION_DAYS", 365, minimum=1, maximum=36500),
+    )

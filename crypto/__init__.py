@@ -1,0 +1,91 @@
+"""Liêm Chính cryptography: age v1 envelopes, password key wraps, receipts.
+
+A pure library (stdlib, ``cryptography``, ``argon2`` only). See docs/crypto.md.
+"""
+
+from __future__ import annotations
+
+from .age import (
+    AgeFileInfo,
+    AgeWriter,
+    decrypt_bytes,
+    decrypt_stream,
+    decrypt_to_file,
+    encrypt_bytes,
+    encrypt_stream,
+    inspect_age_file,
+)
+from .armor import ArmoredReader
+from .errors import (
+    AgeError,
+    ArmorError,
+    FileTooLargeError,
+    HeaderError,
+    HeaderMacError,
+    KeyFormatError,
+    NoIdentityMatchError,
+    PayloadError,
+)
+from .keys import Identity, Recipient, parse_identity_file, parse_recipients_file
+from .keywrap import (
+    KeyWrapError,
+    KeyWrapFormatError,
+    PasswordKdfParams,
+    WrongPasswordError,
+    rewrap_identity,
+    unwrap_identity,
+    wrap_identity,
+)
+from .receipts import (
+    ReceiptCharacterError,
+    ReceiptChecksumError,
+    ReceiptError,
+    ReceiptKdfParams,
+    ReceiptKeys,
+    ReceiptLengthError,
+    derive_receipt_keys,
+    new_receipt,
+    parse_receipt,
+)
+from .scrypt import ScryptIdentity
+
+__all__ = [
+    "AgeError",
+    "AgeFileInfo",
+    "AgeWriter",
+    "ArmorError",
+    "ArmoredReader",
+    "FileTooLargeError",
+    "HeaderError",
+    "HeaderMacError",
+    "Identity",
+    "KeyFormatError",
+    "KeyWrapError",
+    "KeyWrapFormatError",
+    "NoIdentityMatchError",
+    "PasswordKdfParams",
+    "PayloadError",
+    "ReceiptCharacterError",
+    "ReceiptChecksumError",
+    "ReceiptError",
+    "ReceiptKdfParams",
+    "ReceiptKeys",
+    "ReceiptLengthError",
+    "Recipient",
+    "ScryptIdentity",
+    "WrongPasswordError",
+    "decrypt_bytes",
+    "decrypt_stream",
+    "decrypt_to_file",
+    "derive_receipt_keys",
+    "encrypt_bytes",
+    "encrypt_stream",
+    "inspect_age_file",
+    "new_receipt",
+    "parse_identity_file",
+    "parse_receipt",
+    "parse_recipients_file",
+    "rewrap_identity",
+    "unwrap_identity",
+    "wrap_identity",
+]

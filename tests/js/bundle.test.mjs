@@ -1,0 +1,354 @@
+// The built bundle: static checks, and the DOM glue driven through a small fake
+// DOM with a mocked fetch (no browser, no network).
+//
+// The bundle under test is built fresh into a temp dir with the exact command
+// in assets/js/BUILD; if app/static/js/intake.js exists it must be identical
+// (a stale committed bundle fails here).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { runInThisContext } from "node:vm";
+
+import { decrypt, findInFormData, keyPair, powOk } from "./helpers.mjs";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const ARTIFACT = join(ROOT, "app/static/js/intake.js");
+
+function buildBundle() {
+  const cmd = readFileSync(join(ROOT, "assets/js/BUILD"), "utf8").trim();
+  assert.ok(!cmd.includes("\n"), "BUILD is one line");
+  const args = cmd.split(/\s+/);
+  const bin = args.shift();
+  const dir = mkdtempSync(join(tmpdir(), "lc-bundle-"));
+  try {
+    const out = join(dir, "intake.js");
+    const fixed = args.map((a) => (a.startsWith("--outfile=") ? `--outfile=${out}` : a));
+    assert.ok(fixed.includes(`--outfile=${out}`), "BUILD names an --outfile");
+    execFileSync(join(ROOT, bin), fixed, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    return readFileSync(out, "utf8");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const BUNDLE = buildBundle();
+
+test("bundle: deterministic, self-contained, no eval, no other origins", () => {
+  assert.equal(buildBundle(), BUNDLE, "two builds are byte-identical");
+  if (existsSync(ARTIFACT)) {
+    assert.equal(readFileSync(ARTIFACT, "utf8"), BUNDLE, "app/static/js/intake.js is up to date");
+  }
+  assert.ok(BUNDLE.startsWith("(()=>{"), "IIFE");
+  assert.doesNotMatch(BUNDLE, /https?:\/\//, "no absolute URLs at all");
+  assert.doesNotMatch(BUNDLE, /\/\/[a-z0-9.-]+\.[a-z]{2,}\//i, "no protocol-relative URLs");
+  assert.doesNotMatch(BUNDLE, /(^|[^.\w$])eval\s*\(/, "no eval(");
+  assert.doesNotMatch(BUNDLE, /new\s+Function\b|[^.\w$]Function\s*\(/, "no Function constructor");
+  assert.doesNotMatch(BUNDLE, /\bimport\s*\(|importScripts|sourceMappingURL/);
+  assert.doesNotMatch(BUNDLE, /console\.|localStorage|sessionStorage|indexedDB|document\.cookie|sendBeacon/);
+  assert.doesNotMatch(BUNDLE, /\.style\b|setAttribute\("style"/, "no inline styles");
+  assert.doesNotMatch(BUNDLE, /[^\x09\x0a\x0d\x20-\x7e]/, "pure ASCII");
+});
+
+// ------------------------------------------------------------------ fake DOM
+
+class HTMLSelectElement {
+  constructor(name, options, { multiple = false, required = false } = {}) {
+    Object.assign(this, { name, multiple, required, disabled: false });
+    this.options = options.map(([value, selected]) => ({ value, selected: !!selected }));
+  }
+  get selectedOptions() {
+    return this.options.filter((o) => o.selected);
+  }
+  get value() {
+    return this.selectedOptions[0]?.value ?? "";
+  }
+  focus() {
+    focused = this.name;
+  }
+}
+class RadioNodeList extends Array {
+  get value() {
+    return this.find((e) => e.checked)?.value ?? "";
+  }
+}
+let focused = null;
+
+function input(type, name, value = "", extra = {}) {
+  return { tagName: "INPUT", type, name, value, checked: false, disabled: false, focus: () => (focused = name), ...extra };
+}
+
+function makeForm(id, dataset, controls) {
+  const listeners = [];
+  const buttons = [{ type: "submit", disabled: false }];
+  const form = {
+    id,
+    hidden: false,
+    dataset,
+    attrs: {},
+    resetCalled: false,
+    listeners,
+    buttons,
+    addEventListener(type, fn) {
+      if (type === "submit") listeners.push(fn);
+    },
+    reportValidity: () => true,
+    reset() {
+      this.resetCalled = true;
+    },
+    setAttribute(k, v) {
+      this.attrs[k] = v;
+    },
+    elements: {
+      namedItem(name) {
+        const found = controls.filter((c) => c.name === name);
+        if (found.length === 0) return null;
+        if (found.length === 1 && !(found[0].type === "checkbox" && found[0].group)) return found[0];
+        return RadioNodeList.from(found);
+      },
+    },
+    querySelector(sel) {
+      if (sel === 'input[type="file"][name="attachments"]') {
+        return controls.find((c) => c.type === "file" && c.name === "attachments") || null;
+      }
+      throw new Error(`fake DOM: unsupported selector ${sel}`);
+    },
+    querySelectorAll(sel) {
+      if (sel === 'input[name="excluded_units"]:checked') {
+        return controls.filter((c) => c.name === "excluded_units" && c.checked);
+      }
+      if (sel === 'button:not([type]), button[type="submit"], input[type="submit"]') return buttons;
+      throw new Error(`fake DOM: unsupported selector ${sel}`);
+    },
+    async submit() {
+      let prevented = false;
+      const event = { preventDefault: () => (prevented = true) };
+      await Promise.all(listeners.map((fn) => fn(event)));
+      return prevented;
+    },
+  };
+  return form;
+}
+
+const MSGS = {
+  lang: "vi",
+  msgWorking: "Đang xử lý…",
+  msgPow: "Đang kiểm tra chống spam…",
+  msgEncrypting: "Đang mã hoá…",
+  msgSending: "Đang gửi…",
+  msgFailed: "Gửi không thành công.",
+  msgRequired: "Vui lòng trả lời các câu hỏi bắt buộc.",
+  msgTooLarge: "Tệp quá lớn.",
+};
+
+function installDom(elements) {
+  const byId = new Map(elements.map((e) => [e.id, e]));
+  globalThis.document = {
+    readyState: "complete",
+    getElementById: (id) => byId.get(id) || null,
+    addEventListener() {
+      throw new Error("readyState is complete: init runs at once");
+    },
+  };
+  globalThis.HTMLSelectElement = HTMLSelectElement;
+  globalThis.RadioNodeList = RadioNodeList;
+  globalThis.location = { reloaded: 0, reload() { this.reloaded++; } };
+  runInThisContext(BUNDLE, { filename: "intake.js" });
+}
+
+function json(status, body) {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
+
+function mockFetch(routes) {
+  const calls = [];
+  globalThis.fetch = async (url, init = {}) => {
+    const call = { url, method: init.method || "GET", init, headers: init.headers || {} };
+    calls.push(call);
+    const key = `${call.method} ${url}`;
+    if (!routes[key]) throw new TypeError("network error");
+    return routes[key](call);
+  };
+  return calls;
+}
+
+const SECRET = "Giám đốc Sở nhận hối lộ GLUE-SECRET-41";
+
+async function world({ reportStatus = 201, required = false, bigFile = false } = {}) {
+  const [r1, recovery, reporter] = await Promise.all([1, 2, 3].map(() => keyPair()));
+  const info = {
+    recipients: [r1.recipient, recovery.recipient],
+    recovery_recipient: recovery.recipient,
+    units: [{ slug: "investigation", name: "Điều tra", recipients: [] }],
+    questionnaire: {
+      questions: [
+        { id: "category", type: "select", required: true },
+        { id: "sector", type: "select", required: true },
+        { id: "details", type: "textarea", required: true, max_length: 5000 },
+        { id: "agencies", type: "multiselect", required },
+        { id: "when", type: "date", required: false },
+        { id: "witness", type: "text", required: false },
+        { id: "not_on_page", type: "text", required: false },
+      ],
+    },
+    limits: { max_file_bytes: 1000, max_report_bytes: 5000, max_files: 3 },
+    pow: { challenge: "glue-challenge", difficulty: 8 },
+  };
+  const ticket = { ticket: "T-1", receipt: "1111-2222-3333-4444-5555", reporter_recipient: reporter.recipient, expires: "x" };
+  const file = new File([bigFile ? new Uint8Array(2000) : "PHOTO-BYTES-GLUE"], "anh-chup.jpg", { type: "image/jpeg" });
+  const controls = [
+    new HTMLSelectElement("category", [["", false], ["bribery", true]]),
+    new HTMLSelectElement("sector", [["", false], ["land", true]]),
+    input("textarea", "details", SECRET),
+    input("checkbox", "agencies", "ubnd", { checked: !required, group: true }),
+    input("checkbox", "agencies", "so-xd", { checked: false, group: true }),
+    input("date", "when", "2025-10-01"),
+    input("text", "witness", "   "),
+    input("file", "attachments", "", { files: [file] }),
+    input("checkbox", "excluded_units", "investigation", { checked: true }),
+    input("hidden", "csrf_token", "csrf-abc"),
+  ];
+  const form = makeForm("report-form", { api: "/api/v1", ...MSGS }, controls);
+  const status = { id: "js-status", textContent: "" };
+  const code = { id: "receipt-code", textContent: "" };
+  const view = { id: "receipt-view", hidden: true, hasAttribute: () => false, scrollIntoView() {} };
+  let reportBody = null;
+  const calls = mockFetch({
+    "GET /api/v1/submission": () => json(200, info),
+    "POST /api/v1/tickets": () => json(201, ticket),
+    "POST /api/v1/reports": (call) => {
+      reportBody = call.init.body;
+      return reportStatus === 201
+        ? json(201, { status: "stored" })
+        : json(reportStatus, { error: "ticket_expired", message: "Phiếu đã hết hạn." });
+    },
+  });
+  installDom([form, status, code, view]);
+  return { r1, recovery, reporter, info, ticket, form, status, code, view, calls, body: () => reportBody };
+}
+
+test("report form: PoW, ticket, encrypted report, receipt shown", async () => {
+  const w = await world();
+  assert.equal(w.form.listeners.length, 1, "submit handler installed");
+  assert.equal(await w.form.submit(), true, "default submit prevented");
+
+  assert.deepEqual(w.calls.map((c) => `${c.method} ${c.url}`), [
+    "GET /api/v1/submission",
+    "POST /api/v1/tickets",
+    "POST /api/v1/reports",
+  ]);
+  for (const c of w.calls) {
+    assert.equal(c.init.credentials, "same-origin");
+    assert.equal(c.init.redirect, "error");
+    if (c.method === "POST") assert.equal(c.headers["X-CSRFToken"], "csrf-abc");
+  }
+  const tk = w.calls[1];
+  assert.equal(tk.headers["Content-Type"], "application/json");
+  const tkBody = JSON.parse(tk.init.body);
+  assert.deepEqual(Object.keys(tkBody).sort(), ["pow_challenge", "pow_nonce"]);
+  assert.equal(tkBody.pow_challenge, "glue-challenge");
+  assert.ok(powOk("glue-challenge", tkBody.pow_nonce, 8));
+
+  const fd = w.body();
+  assert.ok(fd instanceof FormData);
+  assert.equal(fd.get("ticket"), "T-1");
+  assert.equal(fd.get("category"), "bribery");
+  assert.equal(fd.get("sector"), "land");
+  assert.deepEqual(fd.getAll("excluded_units"), ["investigation"]);
+  for (const s of [SECRET, "GLUE-SECRET-41", "PHOTO-BYTES-GLUE", "anh-chup", "2025-10-01", "ubnd"]) {
+    assert.deepEqual(await findInFormData(fd, s), [], `no plaintext: ${s}`);
+    for (const c of w.calls) assert.ok(!String(c.init.body ?? "").includes(s));
+  }
+
+  const caseIdentity = await decrypt(w.r1.identity, new Uint8Array(await fd.get("case_key_wrap").arrayBuffer()), "text");
+  const report = await decrypt(caseIdentity, new Uint8Array(await fd.get("report").arrayBuffer()), "text");
+  assert.deepEqual(JSON.parse(report.trimEnd()), {
+    version: 1,
+    answers: { category: "bribery", sector: "land", details: SECRET, agencies: ["ubnd"], when: "2025-10-01" },
+    attachments: [{ name: "anh-chup.jpg", type: "image/jpeg", size: 16 }],
+  });
+  const [att] = fd.getAll("attachment");
+  assert.equal(await decrypt(caseIdentity, new Uint8Array(await att.arrayBuffer()), "text"), "PHOTO-BYTES-GLUE");
+
+  assert.equal(w.code.textContent, w.ticket.receipt);
+  assert.equal(w.view.hidden, false);
+  assert.equal(w.form.hidden, true);
+  assert.equal(w.form.resetCalled, true, "plaintext cleared from the page");
+  assert.equal(w.status.textContent, "");
+});
+
+test("report form: server error shows its message, nothing more is sent", async () => {
+  const w = await world({ reportStatus: 400 });
+  await w.form.submit();
+  assert.equal(w.calls.length, 3);
+  assert.equal(w.status.textContent, `${MSGS.msgFailed} Phiếu đã hết hạn.`);
+  assert.equal(w.view.hidden, true);
+  assert.equal(w.form.hidden, false);
+  assert.equal(w.code.textContent, "");
+  assert.equal(w.form.buttons[0].disabled, false, "submit button re-enabled");
+  assert.equal(w.form.resetCalled, false, "the reporter's answers are kept for a retry");
+});
+
+test("report form: missing required answer and too-large file stop before the ticket", async () => {
+  const a = await world({ required: true });
+  await a.form.submit();
+  assert.deepEqual(a.calls.map((c) => c.url), ["/api/v1/submission"]);
+  assert.equal(a.status.textContent, MSGS.msgRequired);
+  assert.equal(focused, "agencies");
+
+  const b = await world({ bigFile: true });
+  await b.form.submit();
+  assert.deepEqual(b.calls.map((c) => c.url), ["/api/v1/submission"]);
+  assert.equal(b.status.textContent, MSGS.msgTooLarge);
+  assert.equal(b.form.buttons[0].disabled, false);
+});
+
+test("report form: network failure shows the failure text", async () => {
+  const w = await world();
+  mockFetch({});
+  await w.form.submit();
+  assert.equal(w.status.textContent, MSGS.msgFailed);
+  assert.equal(w.view.hidden, true);
+});
+
+test("message form: encrypted to the case key, then reload", async () => {
+  const caseKey = await keyPair();
+  const controls = [
+    input("textarea", "body", "Bổ sung: MSG-GLUE-SECRET"),
+    input("file", "attachments", "", { files: [new File(["MSG-FILE"], "x.txt", { type: "text/plain" })] }),
+    input("hidden", "csrf_token", "csrf-xyz"),
+  ];
+  const form = makeForm("message-form", { api: "/api/v1/", caseRecipient: caseKey.recipient, ...MSGS }, controls);
+  const status = { id: "js-status", textContent: "" };
+  let body = null;
+  const calls = mockFetch({
+    "POST /api/v1/followup/messages": (call) => {
+      body = call.init.body;
+      return json(201, {});
+    },
+  });
+  installDom([form, status]);
+  await form.submit();
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].headers["X-CSRFToken"], "csrf-xyz");
+  assert.equal(calls[0].init.credentials, "same-origin");
+  assert.deepEqual([...new Set(body.keys())], ["message", "attachment"]);
+  for (const s of ["MSG-GLUE-SECRET", "MSG-FILE", "x.txt"]) assert.deepEqual(await findInFormData(body, s), []);
+  const plain = await decrypt(caseKey.identity, new Uint8Array(await body.get("message").arrayBuffer()), "text");
+  assert.equal(JSON.parse(plain.trimEnd()).text, "Bổ sung: MSG-GLUE-SECRET");
+  assert.equal(globalThis.location.reloaded, 1);
+
+  // empty message: nothing sent
+  const empty = makeForm("message-form", { api: "/api/v1", caseRecipient: caseKey.recipient, ...MSGS }, [
+    input("textarea", "body", "  "),
+    input("file", "attachments", "", { files: [] }),
+  ]);
+  const st2 = { id: "js-status", textContent: "" };
+  const calls2 = mockFetch({});
+  installDom([empty, st2]);
+  await empty.submit();
+  assert.equal(calls2.length, 0);
+  assert.equal(st2.textContent, MSGS.msgRequired);
+});

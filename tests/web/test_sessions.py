@@ -1,0 +1,117 @@
+"""Server-side sessions: nothing usable in the database without the cookie."""
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask, session
+from sqlalchemy import select
+
+from app.database import Database
+from app.models import WebSession, utcnow
+from tests.conftest import CsrfClient
+
+
+@pytest.fixture
+def session_app(intake_app: Flask) -> Flask:
+    @intake_app.get("/_t/set/<value>")
+    def _set(value: str) -> str:
+        session["secret_value"] = value
+        return "ok"
+
+    @intake_app.get("/_t/get")
+    def _get() -> str:
+        return str(session.get("secret_value"))
+
+    @intake_app.get("/_t/rotate")
+    def _rotate() -> str:
+        session.rotate()  # type: ignore[attr-defined]
+        return "ok"
+
+    @intake_app.get("/_t/destroy")
+    def _destroy() -> str:
+        session.destroy()  # type: ignore[attr-defined]
+        return "ok"
+
+    return intake_app
+
+
+def _rows(database: Database) -> list[WebSession]:
+    with database.read_session() as db:
+        return list(db.scalars(select(WebSession)).all())
+
+
+def test_reading_pages_sets_no_cookie(intake_client: CsrfClient, database: Database) -> None:
+    response = intake_client.get("/")
+    assert "Set-Cookie" not in response.headers
+    assert _rows(database) == []
+
+
+def test_session_row_is_encrypted_and_keyed_by_a_hash(
+    session_app: Flask, database: Database
+) -> None:
+    client = session_app.test_client()
+    response = client.get("/_t/set/CANARY-5e55ion")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("lc_intake=")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Expires" not in cookie and "Max-Age" not in cookie  # dies with the browser
+    token = cookie.split(";")[0].split("=", 1)[1]
+    [row] = _rows(database)
+    assert b"CANARY-5e55ion" not in row.payload
+    assert token not in row.id
+    assert client.get("/_t/get").get_data(as_text=True) == "CANARY-5e55ion"
+
+
+def test_rotation_invalidates_the_old_token(session_app: Flask, database: Database) -> None:
+    client = session_app.test_client()
+    client.get("/_t/set/before")
+    old_id = _rows(database)[0].id
+    client.get("/_t/rotate")
+    [row] = _rows(database)
+    assert row.id != old_id
+    assert client.get("/_t/get").get_data(as_text=True) == "before"
+
+
+def test_destroy_removes_row_and_cookie(session_app: Flask, database: Database) -> None:
+    client = session_app.test_client()
+    client.get("/_t/set/x")
+    response = client.get("/_t/destroy")
+    assert "lc_intake=;" in response.headers["Set-Cookie"]
+    assert _rows(database) == []
+    assert client.get("/_t/get").get_data(as_text=True) == "None"
+
+
+def test_idle_session_expires(session_app: Flask, database: Database) -> None:
+    client = session_app.test_client()
+    client.get("/_t/set/x")
+    with database.session() as db:
+        row = db.scalars(select(WebSession)).one()
+        row.idle_expires_at = utcnow() - timedelta(seconds=1)
+    assert client.get("/_t/get").get_data(as_text=True) == "None"
+
+
+def test_tampered_cookie_gives_an_empty_session(session_app: Flask) -> None:
+    client = session_app.test_client()
+    client.get("/_t/set/x")
+    client.set_cookie("lc_intake", "A" * 43)
+    assert client.get("/_t/get").get_data(as_text=True) == "None"
+
+
+def test_https_install_uses_host_prefixed_secure_cookie(
+    env: dict[str, str], database: Database
+) -> None:
+    from app import create_review_app
+    from config import load_settings
+
+    settings = load_settings({**env, "LIEMCHINH_REVIEW_URL": "https://review.example"})
+    app = create_review_app(settings, database)
+
+    @app.get("/_t/set")
+    def _set() -> str:
+        session["x"] = 1
+        return "ok"
+
+    cookie = (
+        app.test_client().get("/_t/set", base_url="https://review.example").headers["Set-Cookie"]
+    )
+    assert cookie.startswith("__Host-lc_review=") and "Secure" in cookie and "Path=/" in cookie
