@@ -16,14 +16,13 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 
 from app.database import Database
+from app.storage import BlobStore
+from app.web.context import SECRETS_KEY, SETTINGS_KEY, init_blob_store
 from app.web.db import init_database
 from app.web.headers import install_security_headers
 from app.web.i18n import init_i18n
 from app.web.sessions import EncryptedSessionInterface, SessionPolicy
 from config import InstallationSecrets, MissingSecretsError, Settings, load_secrets, load_settings
-
-SETTINGS_KEY = "LIEMCHINH_SETTINGS"
-SECRETS_KEY = "LIEMCHINH_SECRETS"
 
 
 def _load_secrets_for(settings: Settings) -> InstallationSecrets | None:
@@ -70,6 +69,7 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
     )
     database = database or Database(settings.database_url)
     init_database(app, database)
+    init_blob_store(app, BlobStore(settings.blob_path))
     if face == "intake":
         idle = timedelta(minutes=settings.reporter_idle_minutes)
         absolute = timedelta(hours=2)
@@ -98,9 +98,11 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
 
 def create_intake_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
     from app.intake import blueprint as intake_blueprint
+    from app.intake.setup import init_intake
 
     app = _create_app("intake", settings, database)
     app.register_blueprint(intake_blueprint)
+    init_intake(app, app.config[SETTINGS_KEY])
     return app
 
 

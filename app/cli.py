@@ -12,9 +12,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app import SETTINGS_KEY, installation, schema
+from app import installation, schema
 from app.installation import InstallationError, UnitSpec
 from app.models.vocabulary import UnitKind
+from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
 from config.secrets import ensure_secrets

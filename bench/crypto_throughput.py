@@ -10,6 +10,8 @@ alike. Each child's wall time and peak RSS (``os.wait4``'s ru_maxrss) are
 measured. Encryption writes with ``-o FILE``; decryption writes to stdout
 redirected to a file for both tools, so neither pays for an fsync (our
 ``decrypt -o`` fsyncs before its atomic rename; age's ``-o`` does not).
+``os.sync()`` runs before each child so that write-back of the previous
+child's output is not billed to the next one.
 The last lines are machine-readable: ``BENCH <name> <value> <unit>``.
 """
 
@@ -88,6 +90,7 @@ def main() -> int:
                     out = d / f"{tool}.out" if op == "dec" else None
                     for stale in (d / f"{tool}.age",) if op == "enc" else ():
                         stale.unlink(missing_ok=True)
+                    os.sync()  # flush the previous run's writes so they do not slow this one
                     t, rss = run_child(tools[tool][op], out)
                     results.setdefault((tool, op), []).append((t, rss))
                     print(

@@ -25,6 +25,7 @@ from app import create_intake_app, create_review_app, installation, schema
 from app.database import Database
 from config import Settings, load_settings
 from config.secrets import ensure_secrets
+from crypto import Identity
 
 PG_URL_VAR = "LIEMCHINH_TEST_DATABASE_URL"
 CHEAP_KDF_ENV = {
@@ -97,8 +98,14 @@ def settings(env: dict[str, str]) -> Settings:
 
 
 @pytest.fixture
-def database(settings: Settings) -> Iterator[Database]:
-    """A database at head with the default units, and the installation's secrets."""
+def recovery_identity() -> Identity:
+    """The installation's offline recovery key (its private half stays in the test)."""
+    return Identity.generate()
+
+
+@pytest.fixture
+def database(settings: Settings, recovery_identity: Identity) -> Iterator[Database]:
+    """A database at head with the default units and a recovery key, and the secrets."""
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     settings.blob_path.mkdir(parents=True, exist_ok=True)
     ensure_secrets(settings.secrets_file)
@@ -106,6 +113,7 @@ def database(settings: Settings) -> Iterator[Database]:
     schema.upgrade(db.engine)
     with db.session() as session:
         installation.ensure_default_units(session, actor="test")
+        installation.set_recovery_recipient(session, str(recovery_identity.recipient), actor="test")
     yield db
     db.dispose()
 

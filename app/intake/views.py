@@ -1,18 +1,179 @@
-"""Intake views: parse, call the domain, render."""
+"""Intake pages: landing and the report form (the no-JavaScript path). Views parse the
+request, call the domain (app.cases) and render."""
 
 from __future__ import annotations
 
-from flask import render_template
+from typing import Any
 
+from flask import g, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from app.cases import questionnaire as questionnaire_mod
+from app.cases.payloads import AttachmentMeta
+from app.cases.submission import (
+    CaseChoices,
+    ReceiptSettings,
+    ServerCaseKeys,
+    SubmissionError,
+    UploadedAttachment,
+    excludable_units,
+    submit_from_server,
+)
 from app.intake import blueprint
+from app.intake.uploads import file_parts
 from app.models.vocabulary import Category
+from app.storage import StorageError
+from app.web.context import blob_store, installation_secrets, settings
+from app.web.db import db_session
+from app.web.ratelimit import intake_limit
+from crypto import Recipient
+
+MAX_FILENAME_CHARS = 255
+
+
+def locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def receipt_settings() -> ReceiptSettings:
+    return ReceiptSettings.from_config(installation_secrets().receipt_salt, settings().receipt_kdf)
+
+
+def server_case_keys() -> ServerCaseKeys:
+    """This request's new case keys, made before the body is parsed (see uploads.py)."""
+    keys: ServerCaseKeys | None = g.get("server_case_keys")
+    if keys is None:
+        keys = ServerCaseKeys()
+        g.server_case_keys = keys
+    return keys
+
+
+def server_case_recipient() -> Recipient:
+    return server_case_keys().case_recipient
 
 
 @blueprint.app_context_processor
-def _home() -> dict[str, str]:
-    return {"home_endpoint": "intake.landing"}
+def _home() -> dict[str, Any]:
+    return {"home_endpoint": "intake.landing", "locale": locale()}
+
+
+def _limits() -> dict[str, int]:
+    s = settings()
+    return {
+        "max_files": s.max_files,
+        "max_file_mb": s.max_file_bytes // (1024 * 1024),
+        "max_report_mb": s.max_report_bytes // (1024 * 1024),
+    }
+
+
+def _render_form(
+    values: MultiDict[str, str] | None = None,
+    errors: dict[str, Any] | None = None,
+    form_error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "intake/report.html",
+            questionnaire=questionnaire_mod.load_questionnaire(),
+            values=values or MultiDict(),
+            errors=errors or {},
+            form_error=form_error,
+            units=excludable_units(db_session()),
+            limits=_limits(),
+        ),
+        status,
+    )
 
 
 @blueprint.get("/")
 def landing() -> str:
     return render_template("intake/landing.html", categories=list(Category))
+
+
+@blueprint.get("/report")
+def report_form() -> tuple[str, int]:
+    return _render_form()
+
+
+def clean_filename(name: str) -> str:
+    """Keep the name the reporter's file had (inside the encryption only), without
+    path parts or control characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip()
+    return base[:MAX_FILENAME_CHARS] or "file"
+
+
+def attachment_meta(filename: str, content_type: str, size: int) -> AttachmentMeta:
+    return AttachmentMeta(
+        clean_filename(filename), content_type or "application/octet-stream", size
+    )
+
+
+@blueprint.post("/report")
+@intake_limit("intake")
+def report_submit() -> tuple[str, int]:
+    from flask import request
+
+    form = request.form
+    uploads = file_parts("attachments")
+    questionnaire = questionnaire_mod.load_questionnaire()
+    validated = questionnaire_mod.validate_answers(questionnaire, dict(form.lists()))
+    if not validated.ok:
+        for sink, _name, _type in uploads:
+            sink.blob.discard()
+        return _render_form(form, validated.errors, status=400)
+    answers = validated.answers
+    category = str(answers.get("category", ""))
+    sector_value = answers.get("sector")
+    choices = CaseChoices(
+        category=category,
+        sector=str(sector_value) if sector_value else None,
+        excluded_units=tuple(form.getlist("excluded_units")),
+    )
+    attachments = [
+        UploadedAttachment(
+            sink.blob,
+            AttachmentMeta(
+                clean_filename(name), content_type or "application/octet-stream", sink.size
+            ),
+        )
+        for sink, name, content_type in uploads
+    ]
+    try:
+        receipt, _stored = submit_from_server(
+            db_session(),
+            blob_store(),
+            receipt_settings(),
+            keys=server_case_keys(),
+            choices=choices,
+            answers=answers,
+            attachments=attachments,
+            deadlines=settings().deadlines,
+        )
+    except SubmissionError as exc:
+        return _render_form(form, form_error=submission_error_message(exc), status=400)
+    except StorageError:
+        return _render_form(form, form_error=storage_error_message(), status=503)
+    return render_template("intake/receipt.html", receipt=receipt), 200
+
+
+def submission_error_message(exc: SubmissionError) -> str:
+    messages = {
+        "invalid_choice": _("One of the choices is not valid. Please check the form."),
+        "invalid_ticket": _("This submission has expired. Please send the report again."),
+        "invalid_ciphertext": _("The encrypted report was damaged on the way. Please try again."),
+        "not_ready": _("The service is not ready to receive reports yet. Please try again later."),
+    }
+    return str(messages.get(exc.code, _("The report could not be stored. Nothing was saved.")))
+
+
+def storage_error_message() -> str:
+    return str(
+        _(
+            "The service cannot store reports right now. Nothing was saved. "
+            "Please try again in a few minutes."
+        )
+    )

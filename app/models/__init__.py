@@ -15,6 +15,7 @@ from app.models.cases import (
 )
 from app.models.intake import PowChallenge, SubmissionTicket
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
+from app.models.ratelimit import RateLimitCounter
 from app.models.web import WebSession
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "Note",
     "PendingGrant",
     "PowChallenge",
+    "RateLimitCounter",
     "RecoveryKey",
     "Recusal",
     "Reviewer",

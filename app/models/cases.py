@@ -150,6 +150,14 @@ class Blob(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(vocab(BlobKind))
     author_side: Mapped[str] = mapped_column(vocab(Side))
+    # A message's body and its attachments point at the message; report attachments
+    # and notes do not.
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    # Order among siblings: attachments are listed inside the encrypted report or message
+    # in this order (the server never sees their names).
+    position: Mapped[int] = mapped_column(Integer, default=0)
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -158,14 +166,14 @@ class Blob(Base):
 
 
 class Message(Base):
-    """A message between the reporter and the reviewers, encrypted to the case key."""
+    """A message between the reporter and the reviewers. Its body and attachments are
+    blobs (encrypted to the case key) that point back here."""
 
     __tablename__ = "messages"
     __table_args__ = (one_of("author_side", Side, "author_side"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id", ondelete="CASCADE"))
     author_side: Mapped[str] = mapped_column(vocab(Side))
     # Which reviewer wrote it (never shown to the reporter); NULL for the reporter.
     author_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id", ondelete="SET NULL"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 from app.database import Database
@@ -14,14 +14,24 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def init_database(app: Flask, database: Database) -> None:
     app.extensions[_EXTENSION] = database
 
-    @app.teardown_appcontext
-    def _close_session(_exc: BaseException | None) -> None:
+    def _close_session() -> None:
         # Anything a view did not commit explicitly is rolled back: a failure half-way
         # through a request leaves nothing behind.
         session: Session | None = g.pop("db_session", None)
         if session is not None:
             session.rollback()
             session.close()
+
+    @app.after_request
+    def _end_transaction(response: Response) -> Response:
+        # Before the session cookie is saved (in its own short transaction): on SQLite a
+        # write transaction still open here would make that save wait for the lock.
+        _close_session()
+        return response
+
+    @app.teardown_appcontext
+    def _close_on_teardown(_exc: BaseException | None) -> None:
+        _close_session()
 
 
 def get_database(app: Flask | None = None) -> Database:

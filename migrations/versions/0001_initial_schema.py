@@ -261,30 +261,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "blobs",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("case_id", sa.String(length=32), nullable=False),
-        sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("author_side", sa.String(length=8), nullable=False),
-        sa.Column("storage_key", sa.String(length=200), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.CheckConstraint(
-            "author_side IN ('reporter', 'reviewer')", name=op.f("ck_blobs_author_side")
-        ),
-        sa.CheckConstraint(
-            "kind IN ('report', 'attachment', 'message', 'note')", name=op.f("ck_blobs_kind")
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_blobs_case_id_cases"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_blobs")),
-        sa.UniqueConstraint("storage_key", name=op.f("uq_blobs_storage_key")),
-    )
-    with op.batch_alter_table("blobs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_blobs_case_id"), ["case_id"], unique=False)
-
-    op.create_table(
         "case_exclusions",
         sa.Column("case_id", sa.String(length=32), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
@@ -317,6 +293,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_keys")),
         sa.UniqueConstraint("case_id", "kind", name=op.f("uq_case_keys_case_id_kind")),
     )
+    op.create_table(
+        "messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.String(length=32), nullable=False),
+        sa.Column("author_side", sa.String(length=8), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("read_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint(
+            "author_side IN ('reporter', 'reviewer')", name=op.f("ck_messages_author_side")
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["reviewers.id"],
+            name=op.f("fk_messages_author_id_reviewers"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_messages_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+    )
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_messages_case_id"), ["case_id"], unique=False)
+
     op.create_table(
         "pending_grants",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -363,33 +364,37 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("case_id", "reviewer_id", name=op.f("pk_recusals")),
     )
     op.create_table(
-        "messages",
-        sa.Column("id", sa.Integer(), nullable=False),
+        "blobs",
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("case_id", sa.String(length=32), nullable=False),
-        sa.Column("blob_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("author_side", sa.String(length=8), nullable=False),
-        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("message_id", sa.Integer(), nullable=True),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("storage_key", sa.String(length=200), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("read_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint(
-            "author_side IN ('reporter', 'reviewer')", name=op.f("ck_messages_author_side")
+            "author_side IN ('reporter', 'reviewer')", name=op.f("ck_blobs_author_side")
+        ),
+        sa.CheckConstraint(
+            "kind IN ('report', 'attachment', 'message', 'note')", name=op.f("ck_blobs_kind")
         ),
         sa.ForeignKeyConstraint(
-            ["author_id"],
-            ["reviewers.id"],
-            name=op.f("fk_messages_author_id_reviewers"),
-            ondelete="SET NULL",
+            ["case_id"], ["cases.id"], name=op.f("fk_blobs_case_id_cases"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["blob_id"], ["blobs.id"], name=op.f("fk_messages_blob_id_blobs"), ondelete="CASCADE"
+            ["message_id"],
+            ["messages.id"],
+            name=op.f("fk_blobs_message_id_messages"),
+            ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_messages_case_id_cases"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_blobs")),
+        sa.UniqueConstraint("storage_key", name=op.f("uq_blobs_storage_key")),
     )
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_messages_case_id"), ["case_id"], unique=False)
+    with op.batch_alter_table("blobs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_blobs_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_blobs_message_id"), ["message_id"], unique=False)
 
     op.create_table(
         "notes",
@@ -422,21 +427,22 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_notes_case_id"))
 
     op.drop_table("notes")
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_messages_case_id"))
+    with op.batch_alter_table("blobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_blobs_message_id"))
+        batch_op.drop_index(batch_op.f("ix_blobs_case_id"))
 
-    op.drop_table("messages")
+    op.drop_table("blobs")
     op.drop_table("recusals")
     with op.batch_alter_table("pending_grants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pending_grants_reviewer_id"))
 
     op.drop_table("pending_grants")
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_messages_case_id"))
+
+    op.drop_table("messages")
     op.drop_table("case_keys")
     op.drop_table("case_exclusions")
-    with op.batch_alter_table("blobs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_blobs_case_id"))
-
-    op.drop_table("blobs")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_reviewer_id"))
         batch_op.drop_index(batch_op.f("ix_web_sessions_idle_expires_at"))

@@ -1,0 +1,73 @@
+"""Committing rows together with the blob files they refer to, and reading blobs back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import BinaryIO
+
+from sqlalchemy.orm import Session
+
+from app.models import Blob
+from app.storage import BlobStore, PendingBlob
+from crypto import AgeError, Identity, decrypt_bytes, decrypt_stream, inspect_age_file
+
+
+class InvalidUploadError(ValueError):
+    """An uploaded file is not a well-formed age file for X25519 recipients."""
+
+    def __init__(self, part: str, reason: str) -> None:
+        super().__init__(f"{part}: {reason}")
+        self.part = part
+
+
+def discard_all(blobs: Iterable[PendingBlob]) -> None:
+    for blob in blobs:
+        blob.discard()
+
+
+def commit_with_blobs(session: Session, blobs: Sequence[PendingBlob]) -> None:
+    """Make the blob files final, then commit; on any failure undo both.
+
+    Files are moved to their final names before the commit so that a committed row
+    never points at a missing file; a crash in between leaves only an unreferenced file
+    for ``purge`` to remove.
+    """
+    try:
+        session.flush()
+        for blob in blobs:
+            blob.finalize()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        discard_all(blobs)
+        raise
+    for blob in blobs:
+        blob.kept = True
+
+
+def check_age_upload(part: str, data: BinaryIO, limit: int) -> None:
+    """Refuse anything but a well-formed X25519 age file within ``limit`` bytes."""
+    try:
+        inspect_age_file(data, limit)
+    except AgeError as exc:
+        raise InvalidUploadError(part, str(exc)) from None
+
+
+def check_pending_upload(part: str, blob: PendingBlob, limit: int) -> None:
+    with blob.reopen() as handle:
+        check_age_upload(part, handle, limit)
+
+
+def decrypt_blob(store: BlobStore, blob: Blob, identity: Identity) -> bytes:
+    """Decrypt a small blob (report, message, note) in memory."""
+    return decrypt_bytes(store.read(blob.storage_key), [identity])
+
+
+def stream_blob(store: BlobStore, blob: Blob, identity: Identity) -> Iterator[bytes]:
+    """Decrypt an attachment chunk by chunk; a failure part-way raises from the iterator
+    (a streamed download is then aborted, never completed with bad data)."""
+    handle = store.open(blob.storage_key)
+    try:
+        yield from decrypt_stream(handle, [identity])
+    finally:
+        handle.close()

@@ -1,0 +1,443 @@
+"""A new case: receipt, keys, encrypted blobs, one transaction.
+
+Two ways in, one way to store:
+- **from the browser** (JavaScript): the browser made the keys and encrypted everything;
+  it first asked for a *ticket* (:func:`issue_ticket`), which gives it the receipt and
+  the reporter's public key while the server keeps only the receipt's lookup key.
+  :func:`submit_from_browser` checks the uploads are well-formed age files and stores.
+- **from the server** (no JavaScript): :class:`ServerCaseKeys` is made before the
+  request body is read, so attachments are encrypted while they stream in;
+  :func:`submit_from_server` encrypts the answers and wraps the keys.
+
+Either way :func:`_store_case` writes every row, finalizes every blob and commits in one
+go; on any failure it rolls back and removes the blobs, so a submission commits whole or
+leaves nothing behind. (This is the one domain function that commits: it must, to know
+when the blob files may be kept.)
+
+The receipt is never stored. Its Argon2id derivation runs before the first database
+query, so the expensive part never holds SQLite's write lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.cases.blobs import InvalidUploadError, check_age_upload, commit_with_blobs, discard_all
+from app.cases.deadlines import initial_deadlines
+from app.cases.keys import (
+    recipient_lines,
+    recovery_recipient,
+    unit_reader_recipients,
+    wrap_identity,
+)
+from app.cases.payloads import AttachmentMeta, encode_report
+from app.cases.references import allocate_reference
+from app.models import Blob, Case, CaseExclusion, CaseKey, SubmissionTicket, Unit, utcnow
+from app.models.vocabulary import BlobKind, Category, KeyKind, Sector, Side, UnitKind
+from app.storage import BlobStore, PendingBlob
+from config.settings import Deadlines, KdfSettings
+from crypto import (
+    AgeWriter,
+    Identity,
+    ReceiptKdfParams,
+    Recipient,
+    derive_receipt_keys,
+    new_receipt,
+)
+
+TICKET_TTL = timedelta(minutes=30)
+MAX_KEY_WRAP_BYTES = 64 * 1024
+MAX_REPORT_CIPHERTEXT_BYTES = 4 * 1024 * 1024
+
+
+class SubmissionError(Exception):
+    """A submission refused. ``code`` is stable (for translations and the JSON API)."""
+
+    code = "invalid_submission"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidChoiceError(SubmissionError):
+    code = "invalid_choice"
+
+
+class TicketError(SubmissionError):
+    code = "invalid_ticket"
+
+
+class InvalidCiphertextError(SubmissionError):
+    code = "invalid_ciphertext"
+
+
+class NoIntakeUnitError(SubmissionError):
+    code = "not_ready"
+
+
+@dataclass(frozen=True)
+class ReceiptSettings:
+    """What deriving a receipt needs: the installation salt (from the secrets file,
+    never the database) and the Argon2id cost."""
+
+    salt: bytes = field(repr=False)
+    params: ReceiptKdfParams
+
+    @classmethod
+    def from_config(cls, salt: bytes, kdf: KdfSettings) -> ReceiptSettings:
+        return cls(salt, ReceiptKdfParams(kdf.memory_kib, kdf.time_cost, kdf.parallelism))
+
+
+@dataclass(frozen=True)
+class CaseChoices:
+    """The only reporter-given fields stored in clear (routing and statistics)."""
+
+    category: str
+    sector: str | None
+    excluded_units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    case_id: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    ticket: str
+    receipt: str
+    reporter_recipient: str
+    expires_at: datetime
+
+
+@dataclass
+class ServerCaseKeys:
+    """Keys the server makes for a no-JavaScript submission before reading the body."""
+
+    case_identity: Identity = field(default_factory=Identity.generate, repr=False)
+    staff_identity: Identity = field(default_factory=Identity.generate, repr=False)
+
+    @property
+    def case_recipient(self) -> Recipient:
+        return self.case_identity.recipient
+
+
+@dataclass(frozen=True)
+class UploadedAttachment:
+    """An attachment already encrypted into the blob store as it streamed in."""
+
+    blob: PendingBlob
+    meta: AttachmentMeta
+
+
+def _ticket_hash(ticket: str) -> bytes:
+    return hashlib.sha256(b"liemchinh/ticket\x00" + ticket.encode()).digest()
+
+
+def _midnight(day: date) -> datetime:
+    # Intake events carry the day only: an exact time could be joined with network logs.
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def intake_unit(session: Session) -> Unit:
+    unit = session.scalar(
+        select(Unit)
+        .where(Unit.kind == UnitKind.INTAKE.value, Unit.active.is_(True))
+        .order_by(Unit.id)
+        .limit(1)
+    )
+    if unit is None:
+        raise NoIntakeUnitError("no active intake unit: run init")
+    return unit
+
+
+def excludable_units(session: Session) -> list[Unit]:
+    """Units a reporter may keep out of their case (every active unit but intake)."""
+    return list(
+        session.scalars(
+            select(Unit)
+            .where(Unit.active.is_(True), Unit.kind != UnitKind.INTAKE.value)
+            .order_by(Unit.id)
+        )
+    )
+
+
+def _check_choices(session: Session, choices: CaseChoices) -> list[Unit]:
+    if choices.category not in {c.value for c in Category}:
+        raise InvalidChoiceError(f"unknown category {choices.category!r}", field="category")
+    if choices.sector is not None and choices.sector not in {s.value for s in Sector}:
+        raise InvalidChoiceError(f"unknown sector {choices.sector!r}", field="sector")
+    allowed = {unit.slug: unit for unit in excludable_units(session)}
+    excluded = []
+    for slug in dict.fromkeys(choices.excluded_units):
+        if slug not in allowed:
+            raise InvalidChoiceError(f"unit {slug!r} cannot be excluded", field="excluded_units")
+        excluded.append(allowed[slug])
+    return excluded
+
+
+def submission_recipients(session: Session, excluded: Sequence[Unit]) -> list[Recipient]:
+    """Who gets the new case's keys: the intake unit's readers (minus anyone also in an
+    excluded unit) and the recovery key."""
+    readers = unit_reader_recipients(
+        session, intake_unit(session).id, excluded_unit_ids=[u.id for u in excluded]
+    )
+    return [*readers, recovery_recipient(session)]
+
+
+def _store_case(
+    session: Session,
+    *,
+    lookup_key: bytes,
+    reporter_recipient: Recipient,
+    case_recipient: Recipient,
+    staff_recipient: Recipient,
+    choices: CaseChoices,
+    excluded: Sequence[Unit],
+    case_wrap: bytes,
+    staff_wrap: bytes,
+    wrap_recipients: Sequence[Recipient],
+    blobs: Sequence[tuple[PendingBlob, BlobKind, int]],
+    deadlines: Deadlines,
+    today: date,
+) -> StoredCase:
+    try:
+        reference = allocate_reference(session, today.year)
+        due = initial_deadlines(today, deadlines)
+        case = Case(
+            id=secrets.token_hex(16),
+            reference=str(reference),
+            ref_year=reference.year,
+            ref_number=reference.number,
+            receipt_lookup_key=lookup_key,
+            reporter_recipient=str(reporter_recipient),
+            case_recipient=str(case_recipient),
+            staff_recipient=str(staff_recipient),
+            category=choices.category,
+            sector=choices.sector or Sector.OTHER.value,
+            holding_unit_id=intake_unit(session).id,
+            created_day=today,
+            acknowledge_due=due.acknowledge,
+            decision_due=due.decision,
+            feedback_due=due.feedback,
+        )
+        session.add(case)
+        session.flush()
+        session.add_all(CaseExclusion(case_id=case.id, unit_id=unit.id) for unit in excluded)
+        session.add_all(
+            [
+                CaseKey(
+                    case_id=case.id,
+                    kind=KeyKind.CASE.value,
+                    wrap=case_wrap,
+                    recipients=recipient_lines([*wrap_recipients, reporter_recipient]),
+                ),
+                CaseKey(
+                    case_id=case.id,
+                    kind=KeyKind.STAFF.value,
+                    wrap=staff_wrap,
+                    recipients=recipient_lines(wrap_recipients),
+                ),
+            ]
+        )
+        for pending, kind, position in blobs:
+            session.add(
+                Blob(
+                    id=pending.blob_id,
+                    case_id=case.id,
+                    kind=kind.value,
+                    author_side=Side.REPORTER.value,
+                    position=position,
+                    storage_key=pending.storage_key,
+                    size=pending.size,
+                )
+            )
+        audit.record(
+            session,
+            actor="reporter",
+            action="case.submitted",
+            case_id=case.id,
+            details={"reference": case.reference, "attachments": len(blobs) - 1},
+            at=_midnight(today),
+        )
+    except BaseException:
+        session.rollback()
+        discard_all(pending for pending, _, _ in blobs)
+        raise
+    commit_with_blobs(session, [pending for pending, _, _ in blobs])
+    return StoredCase(case.id, case.reference)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def submit_from_server(
+    session: Session,
+    store: BlobStore,
+    receipts: ReceiptSettings,
+    *,
+    keys: ServerCaseKeys,
+    choices: CaseChoices,
+    answers: dict[str, str | list[str]],
+    attachments: Sequence[UploadedAttachment],
+    deadlines: Deadlines,
+    today: date | None = None,
+) -> tuple[str, StoredCase]:
+    """Store a no-JavaScript submission. Returns (receipt, stored case)."""
+    pending: list[tuple[PendingBlob, BlobKind, int]] = [
+        (a.blob, BlobKind.ATTACHMENT, i + 1) for i, a in enumerate(attachments)
+    ]
+    report_blob: PendingBlob | None = None
+    try:
+        receipt = new_receipt()
+        receipt_keys = derive_receipt_keys(receipt, receipts.salt, receipts.params)
+        report_blob = store.create(limit=MAX_REPORT_CIPHERTEXT_BYTES)
+        with AgeWriter(report_blob, [keys.case_recipient]) as writer:  # type: ignore[arg-type]
+            writer.write(encode_report(answers, [a.meta for a in attachments]))
+        excluded = _check_choices(session, choices)
+        recipients = submission_recipients(session, excluded)
+        reporter = receipt_keys.identity.recipient
+        case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
+        staff_wrap = wrap_identity(keys.staff_identity, recipients)
+    except BaseException:
+        session.rollback()
+        discard_all(blob for blob, _, _ in pending)
+        if report_blob is not None:
+            report_blob.discard()
+        raise
+    stored = _store_case(
+        session,
+        lookup_key=receipt_keys.lookup_key,
+        reporter_recipient=reporter,
+        case_recipient=keys.case_recipient,
+        staff_recipient=keys.staff_identity.recipient,
+        choices=choices,
+        excluded=excluded,
+        case_wrap=case_wrap,
+        staff_wrap=staff_wrap,
+        wrap_recipients=recipients,
+        blobs=[(report_blob, BlobKind.REPORT, 0), *pending],
+        deadlines=deadlines,
+        today=today or _today(),
+    )
+    return receipt, stored
+
+
+def issue_ticket(
+    session: Session, receipts: ReceiptSettings, *, ttl: timedelta = TICKET_TTL
+) -> IssuedTicket:
+    """A ticket for a browser submission: receipt and reporter key, stored only as the
+    receipt's lookup key and public key. The caller commits."""
+    receipt = new_receipt()
+    keys = derive_receipt_keys(receipt, receipts.salt, receipts.params)
+    ticket = secrets.token_urlsafe(32)
+    expires = utcnow() + ttl
+    session.add(
+        SubmissionTicket(
+            token_hash=_ticket_hash(ticket),
+            receipt_lookup_key=keys.lookup_key,
+            reporter_recipient=str(keys.identity.recipient),
+            expires_at=expires,
+        )
+    )
+    session.flush()
+    return IssuedTicket(ticket, receipt, str(keys.identity.recipient), expires)
+
+
+def _check_age_upload(name: str, data: BinaryIO, limit: int) -> None:
+    try:
+        check_age_upload(name, data, limit)
+    except InvalidUploadError as exc:
+        raise InvalidCiphertextError(str(exc), field=name) from None
+
+
+def _parse_recipient(name: str, text: str) -> Recipient:
+    try:
+        return Recipient.parse(text.strip())
+    except ValueError:
+        raise InvalidCiphertextError(f"{name} is not an age X25519 recipient", field=name) from None
+
+
+def submit_from_browser(
+    session: Session,
+    *,
+    ticket: str,
+    choices: CaseChoices,
+    case_recipient: str,
+    staff_recipient: str,
+    report: PendingBlob,
+    attachments: Sequence[PendingBlob],
+    case_key_wrap: bytes,
+    staff_key_wrap: bytes,
+    max_file_bytes: int,
+    deadlines: Deadlines,
+    today: date | None = None,
+) -> StoredCase:
+    """Store a submission the browser encrypted. Every upload must be a well-formed age
+    file with only X25519 stanzas; the ticket is used up in the same transaction."""
+    blobs: list[tuple[PendingBlob, BlobKind, int]] = [
+        (report, BlobKind.REPORT, 0),
+        *((blob, BlobKind.ATTACHMENT, i + 1) for i, blob in enumerate(attachments)),
+    ]
+    try:
+        case_rcpt = _parse_recipient("case_recipient", case_recipient)
+        staff_rcpt = _parse_recipient("staff_recipient", staff_recipient)
+        _check_age_upload("case_key_wrap", io.BytesIO(case_key_wrap), MAX_KEY_WRAP_BYTES)
+        _check_age_upload("staff_key_wrap", io.BytesIO(staff_key_wrap), MAX_KEY_WRAP_BYTES)
+        with report.reopen() as handle:
+            _check_age_upload("report", handle, MAX_REPORT_CIPHERTEXT_BYTES)
+        for blob in attachments:
+            with blob.reopen() as handle:
+                _check_age_upload("attachment", handle, max_file_bytes + max_file_bytes // 100)
+        excluded = _check_choices(session, choices)
+        now = utcnow()
+        row = session.scalar(
+            select(SubmissionTicket).where(SubmissionTicket.token_hash == _ticket_hash(ticket))
+        )
+        if row is None:
+            raise TicketError("unknown ticket", field="ticket")
+        used = session.execute(
+            update(SubmissionTicket)
+            .where(
+                SubmissionTicket.token_hash == row.token_hash,
+                SubmissionTicket.used_at.is_(None),
+                SubmissionTicket.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        if used.rowcount != 1:  # type: ignore[attr-defined]
+            raise TicketError("the ticket was already used or has expired", field="ticket")
+        recipients = submission_recipients(session, excluded)
+        reporter = Recipient.parse(row.reporter_recipient)
+    except BaseException:
+        session.rollback()
+        discard_all(blob for blob, _, _ in blobs)
+        raise
+    return _store_case(
+        session,
+        lookup_key=row.receipt_lookup_key,
+        reporter_recipient=reporter,
+        case_recipient=case_rcpt,
+        staff_recipient=staff_rcpt,
+        choices=choices,
+        excluded=excluded,
+        case_wrap=case_key_wrap,
+        staff_wrap=staff_key_wrap,
+        wrap_recipients=recipients,
+        blobs=blobs,
+        deadlines=deadlines,
+        today=today or _today(),
+    )

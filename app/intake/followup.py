@@ -1,0 +1,227 @@
+"""Follow-up pages: a receipt opens the case; the reporter reads, writes, downloads.
+
+The receipt is only ever POSTed (never in a URL). After it opens the case, the
+session - encrypted under a key in the reporter's cookie, idle timeout about 20 minutes
+- holds the case id and the case key; closing the report destroys it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, abort, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from app.cases import questionnaire as questionnaire_mod
+from app.cases.blobs import stream_blob
+from app.cases.followup import (
+    ReporterAccess,
+    UnknownReceiptError,
+    load_reporter_case,
+    open_case_with_receipt,
+)
+from app.cases.messages import MessageError, add_message_from_server
+from app.cases.payloads import AttachmentMeta, decode_message, decode_report
+from app.intake import blueprint
+from app.intake.uploads import file_parts
+from app.intake.views import clean_filename, receipt_settings
+from app.models import Blob, Case
+from app.models.vocabulary import BlobKind, Side
+from app.storage import StorageError
+from app.web.context import blob_store
+from app.web.db import db_session
+from app.web.ratelimit import intake_limit
+from crypto import (
+    AgeError,
+    Identity,
+    ReceiptChecksumError,
+    ReceiptError,
+    ReceiptLengthError,
+    Recipient,
+    decrypt_bytes,
+)
+
+
+def reporter_access() -> ReporterAccess | None:
+    case_id, key = session.get("case_id"), session.get("case_key")
+    if not isinstance(case_id, str) or not isinstance(key, str):
+        return None
+    return ReporterAccess(case_id, Identity.parse(key))
+
+
+def reporter_case_recipient() -> Recipient:
+    access = reporter_access()
+    if access is None:
+        abort(403)
+    return access.case_identity.recipient
+
+
+def _receipt_error(exc: ReceiptError) -> str:
+    if isinstance(exc, ReceiptChecksumError):
+        return str(
+            _(
+                "This receipt code contains a typing mistake (its check digit does not match). "
+                "Please check each digit."
+            )
+        )
+    if isinstance(exc, ReceiptLengthError):
+        return str(_("A receipt code has 20 digits. Please check that none is missing or extra."))
+    return str(_("A receipt code contains only digits (spaces and dashes are fine)."))
+
+
+UNKNOWN_RECEIPT = "unknown_receipt"
+
+
+@blueprint.get("/followup")
+def followup() -> Any:
+    if reporter_access() is not None:
+        return redirect(url_for("intake.followup_case"))
+    return render_template("intake/followup.html", error=None, typed="")
+
+
+@blueprint.post("/followup")
+@intake_limit("receipt")
+def followup_open() -> Any:
+    typed = request.form.get("receipt", "")
+    try:
+        access = open_case_with_receipt(db_session(), receipt_settings(), typed)
+    except ReceiptError as exc:
+        # A typo is told as such: no Argon2id work was done, nothing was looked up.
+        return render_template("intake/followup.html", error=_receipt_error(exc), typed=typed), 400
+    except UnknownReceiptError:
+        # One message for every wrong receipt; the typed code is not shown back.
+        message = _("No report matches this receipt code. Please check it and try again.")
+        return render_template("intake/followup.html", error=message, typed=""), 400
+    session.rotate()  # type: ignore[attr-defined]
+    session["case_id"] = access.case_id
+    session["case_key"] = str(access.case_identity)
+    return redirect(url_for("intake.followup_case"), code=303)
+
+
+def _case_page(message_error: str | None = None, status: int = 200) -> Any:
+    access = reporter_access()
+    if access is None:
+        return redirect(url_for("intake.followup"))
+    try:
+        case = load_reporter_case(db_session(), blob_store(), access.case_id, access.case_identity)
+    except UnknownReceiptError:
+        session.destroy()  # type: ignore[attr-defined]
+        return redirect(url_for("intake.followup"))
+    return (
+        render_template(
+            "intake/case.html",
+            case=case,
+            questionnaire=questionnaire_mod.load_questionnaire(),
+            message_error=message_error,
+        ),
+        status,
+    )
+
+
+@blueprint.get("/followup/case")
+def followup_case() -> Any:
+    return _case_page()
+
+
+@blueprint.post("/followup/message")
+@intake_limit("intake")
+def followup_message() -> Any:
+    access = reporter_access()
+    uploads = file_parts("attachments")
+    if access is None:
+        for sink, _n, _t in uploads:
+            sink.blob.discard()
+        return redirect(url_for("intake.followup"))
+    case = db_session().get(Case, access.case_id)
+    if case is None:
+        abort(404)
+    try:
+        add_message_from_server(
+            db_session(),
+            blob_store(),
+            case=case,
+            side=Side.REPORTER,
+            author_id=None,
+            text=request.form.get("body", ""),
+            attachments=[
+                (
+                    sink.blob,
+                    AttachmentMeta(
+                        clean_filename(name), ctype or "application/octet-stream", sink.size
+                    ),
+                )
+                for sink, name, ctype in uploads
+            ],
+        )
+    except MessageError as exc:
+        return _case_page(message_error_text(exc.code), status=400)
+    except StorageError:
+        return _case_page(_("The message cannot be stored right now. Please try again later."), 503)
+    return redirect(url_for("intake.followup_case"), code=303)
+
+
+def message_error_text(code: str) -> str:
+    if code == "message_too_long":
+        return str(_("The message is too long (at most 20,000 characters)."))
+    return str(_("Please write a message or attach a file."))
+
+
+@blueprint.post("/followup/logout")
+def followup_logout() -> Any:
+    session.destroy()  # type: ignore[attr-defined]
+    return redirect(url_for("intake.landing"), code=303)
+
+
+def _attachment_name(blob: Blob, identity: Identity) -> AttachmentMeta:
+    """The file's name and type are inside the encrypted report or message."""
+    db = db_session()
+    if blob.message_id is None:
+        report = db.scalar(
+            select(Blob).where(Blob.case_id == blob.case_id, Blob.kind == BlobKind.REPORT.value)
+        )
+        assert report is not None
+        metas = decode_report(decrypt_bytes(blob_store().read(report.storage_key), [identity]))
+        listed = metas.attachments
+    else:
+        body = db.scalar(
+            select(Blob).where(
+                Blob.message_id == blob.message_id, Blob.kind == BlobKind.MESSAGE.value
+            )
+        )
+        assert body is not None
+        listed = decode_message(
+            decrypt_bytes(blob_store().read(body.storage_key), [identity])
+        ).attachments
+    index = blob.position - 1
+    if 0 <= index < len(listed):
+        return listed[index]
+    return AttachmentMeta("attachment", "application/octet-stream", blob.size)
+
+
+@blueprint.get("/followup/attachments/<blob_id>")
+def followup_attachment(blob_id: str) -> WerkzeugResponse:
+    access = reporter_access()
+    if access is None:
+        return redirect(url_for("intake.followup"))
+    blob = db_session().get(Blob, blob_id)
+    if blob is None or blob.case_id != access.case_id or blob.kind != BlobKind.ATTACHMENT.value:
+        abort(404)
+    meta = _attachment_name(blob, access.case_identity)
+    chunks = stream_blob(blob_store(), blob, access.case_identity)
+    try:
+        first = next(chunks, b"")
+    except (AgeError, StorageError):
+        abort(500)
+
+    def body() -> Iterator[bytes]:
+        # A failure part-way raises here, and the server cuts the connection: the
+        # browser sees an incomplete download, never a complete file with bad data.
+        yield first
+        yield from chunks
+
+    response = Response(body(), mimetype="application/octet-stream")
+    response.headers.set("Content-Disposition", "attachment", filename=meta.name)
+    return response

@@ -1,0 +1,231 @@
+"""Uploads are encrypted while they stream in: no plaintext ever reaches a temp file.
+
+Werkzeug spools file parts over 500 KB to a temporary file by default, and any access
+to ``request.form`` (Flask-WTF's CSRF check is the first) parses the whole body. So the
+intake replaces the request class: every file part, whoever triggers the parse, goes
+into a sink chosen by the endpoint -
+
+- ``encrypt``: no-JavaScript forms. The part is age-encrypted on the fly to the case key
+  (a new one made for this request, or the reporter's case from the session) and
+  written to the blob store under a temporary name.
+- ``ciphertext``: the JSON API. The browser already encrypted the part; it is written as
+  is, and checked to be a well-formed age file before anything is stored.
+- anything else: discarded while counted, never written.
+
+Limits are enforced while streaming. Sinks left behind by a failed request are removed
+in teardown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, BinaryIO, cast
+
+from flask import Flask, current_app, g, request
+from flask.wrappers import Request
+from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
+
+from app.storage import BlobLimitError, PendingBlob, StorageError
+from app.web.context import blob_store
+from crypto import AgeWriter, Recipient
+
+# Encryption overhead allowance for ciphertext uploads: 16 bytes per 64 KiB chunk plus a
+# header for a handful of recipients.
+_CIPHERTEXT_SLACK = 64 * 1024
+
+
+class SinkKind(StrEnum):
+    ENCRYPT = "encrypt"
+    CIPHERTEXT = "ciphertext"
+
+
+class UploadTooLarge(RequestEntityTooLarge):
+    description = "upload_too_large"
+
+
+class TooManyFiles(RequestEntityTooLarge):
+    description = "too_many_files"
+
+
+class UploadStorageFailed(ServiceUnavailable):
+    """The blob store refused a write (full disk, permissions). Not a ValueError, so
+    Werkzeug's parser does not swallow it; shown to the reporter as a clear error."""
+
+    description = "storage_unavailable"
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    kind: SinkKind
+    recipient: Callable[[], Recipient] | None
+    max_file_bytes: int
+    max_total_bytes: int
+    max_files: int
+
+
+class UploadSink:
+    """What Werkzeug writes a file part into. Looks like a file; holds only ciphertext."""
+
+    def __init__(self, blob: PendingBlob, recipient: Recipient | None, state: _RequestUploads):
+        self.blob = blob
+        self._writer: AgeWriter | None = (
+            AgeWriter(cast(BinaryIO, blob), [recipient]) if recipient else None
+        )
+        self._state = state
+        self.size = 0
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        n = len(data)
+        policy = self._state.policy
+        if self.size + n > policy.max_file_bytes:
+            raise UploadTooLarge()
+        if self._state.total + n > policy.max_total_bytes:
+            raise UploadTooLarge()
+        self.size += n
+        self._state.total += n
+        try:
+            if self._writer is not None:
+                self._writer.write(data)
+            else:
+                self.blob.write(data)
+        except BlobLimitError:
+            raise UploadTooLarge() from None
+        except (StorageError, OSError):
+            raise UploadStorageFailed() from None
+        return n
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # Werkzeug rewinds the container when the part ends: that is our cue to write
+        # the final STREAM chunk. Nothing can be read back from a sink.
+        self.finish()
+        return 0
+
+    def finish(self) -> None:
+        if not self.closed:
+            if self._writer is not None:
+                try:
+                    self._writer.close()
+                except (StorageError, OSError):
+                    raise UploadStorageFailed() from None
+            self.closed = True
+
+    def read(self, *_args: Any) -> bytes:
+        return b""
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        """Werkzeug closes file parts at request end; the blob itself is kept or
+        discarded by the transaction, not here."""
+
+    @property
+    def is_empty(self) -> bool:
+        return self.size == 0
+
+
+class _NullSink:
+    """A file part for an endpoint that takes no files: counted, then forgotten."""
+
+    def __init__(self, state: _RequestUploads) -> None:
+        self._state = state
+
+    def write(self, data: bytes) -> int:
+        self._state.total += len(data)
+        if self._state.total > 1024 * 1024:
+            raise UploadTooLarge()
+        return len(data)
+
+    def seek(self, *_args: Any) -> int:
+        return 0
+
+    def read(self, *_args: Any) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class _RequestUploads:
+    policy: UploadPolicy
+    sinks: list[UploadSink]
+    total: int = 0
+
+
+_POLICIES = "liemchinh.upload_policies"
+
+
+def register_upload_policy(app: Flask, endpoint: str, policy: UploadPolicy) -> None:
+    app.extensions.setdefault(_POLICIES, {})[endpoint] = policy
+
+
+def request_sinks() -> list[UploadSink]:
+    state: _RequestUploads | None = g.get("upload_state")
+    return list(state.sinks) if state else []
+
+
+class IntakeRequest(Request):
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        endpoint = self.url_rule.endpoint if self.url_rule else None
+        policy = current_app.extensions.get(_POLICIES, {}).get(endpoint)
+        state: _RequestUploads | None = g.get("upload_state")
+        if policy is None:
+            return _NullSink(state or _RequestUploads(_DISCARD, []))
+        if state is None:
+            state = _RequestUploads(policy, [])
+            g.upload_state = state
+        if len(state.sinks) >= policy.max_files:
+            raise TooManyFiles()
+        try:
+            blob = blob_store().create()
+        except StorageError:
+            raise UploadStorageFailed() from None
+        recipient = (
+            policy.recipient() if policy.kind is SinkKind.ENCRYPT and policy.recipient else None
+        )
+        sink = UploadSink(blob, recipient, state)
+        state.sinks.append(sink)
+        return sink
+
+
+_DISCARD = UploadPolicy(SinkKind.CIPHERTEXT, None, 0, 0, 0)
+
+
+def ciphertext_limit(plaintext_limit: int) -> int:
+    return plaintext_limit + plaintext_limit // 4096 + _CIPHERTEXT_SLACK
+
+
+def init_uploads(app: Flask, max_request_bytes: int) -> None:
+    app.request_class = IntakeRequest
+    app.config["MAX_CONTENT_LENGTH"] = max_request_bytes
+
+    @app.teardown_request
+    def _discard_unclaimed(_exc: BaseException | None) -> None:
+        for sink in request_sinks():
+            sink.blob.discard()  # no-op for blobs whose transaction committed
+
+
+def file_parts(name: str) -> list[tuple[UploadSink, str, str]]:
+    """The named file parts of this request: (sink, filename, content type), skipping the
+    empty part a browser sends for a file input left blank."""
+    parts: list[tuple[UploadSink, str, str]] = []
+    for storage in request.files.getlist(name):
+        sink = storage.stream
+        if not isinstance(sink, UploadSink):
+            continue
+        sink.finish()
+        if sink.is_empty and not storage.filename:
+            sink.blob.discard()
+            continue
+        parts.append((sink, storage.filename or "", storage.mimetype or ""))
+    return parts
