@@ -7,19 +7,22 @@ recovery identity at first ``init``) is printed once and never written to disk.
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app import installation, schema
+from app import audit, installation, schema
+from app.accounts.cli import register_account_commands
+from app.cases import grants
 from app.installation import InstallationError, UnitSpec
 from app.models.vocabulary import UnitKind
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
 from config.secrets import ensure_secrets
-from crypto import Identity
+from crypto import Identity, parse_identity_file
 
 CLI_ACTOR = "cli"
 
@@ -32,6 +35,9 @@ def _settings(app: Flask) -> Settings:
 def register_cli(app: Flask) -> None:
     db_group = AppGroup("db", help="Database schema migrations (Alembic).")
     units_group = AppGroup("units", help="List and add units.")
+    grants_group = AppGroup("grants", help="Pending key grants (rewraps).")
+    audit_group = AppGroup("audit", help="The tamper-evident audit log.")
+    register_account_commands(app)
 
     @app.cli.command("init")
     @click.option(
@@ -134,5 +140,62 @@ def register_cli(app: Flask) -> None:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 
+    @grants_group.command("list")
+    def grants_list() -> None:
+        """Cases waiting for a rewrap, and for whom."""
+        with get_database(app).read_session() as session:
+            rows = grants.pending_grants(session)
+            for row in rows:
+                click.echo(f"{row.case_id}\treviewer:{row.reviewer_id}\t{row.reason}")
+            click.echo(f"{len(rows)} pending grant(s)")
+
+    @grants_group.command("fulfil")
+    @click.option(
+        "--identity",
+        "identity_file",
+        required=True,
+        type=click.File("r"),
+        help="The offline recovery identity file (age format). Read, used in memory, never stored.",
+    )
+    def grants_fulfil(identity_file: TextIO) -> None:
+        """Rewrap every case with pending grants using the recovery identity.
+
+        Run on a trusted machine with the recovery key brought in for the occasion.
+        """
+        try:
+            identities = parse_identity_file(identity_file.read())
+        except ValueError as exc:
+            raise click.ClickException(f"cannot read the identity file: {exc}") from None
+        total = 0
+        with get_database(app).session() as session:
+            while True:
+                done = grants.fulfil_pending_grants(
+                    session, identities, actor_label=CLI_ACTOR, limit=200
+                )
+                total += len(done)
+                if len(done) < 200:
+                    break
+            left = len(grants.pending_grants(session))
+        click.echo(f"rewrapped {total} case(s); {left} pending grant(s) left")
+        if left:
+            click.echo("error: some wraps do not open with this identity", err=True)
+            sys.exit(1)
+
+    @audit_group.command("verify")
+    def audit_verify() -> None:
+        """Check the whole hash chain; names the first broken link."""
+        with get_database(app).read_session() as session:
+            checked, broken = audit.verify_chain(session)
+        if broken is not None:
+            click.echo(
+                f"audit log BROKEN at event {broken.seq}: {broken.reason} "
+                f"({checked} events before it verified)",
+                err=True,
+            )
+            sys.exit(1)
+        click.echo(f"audit log OK: {checked} events verified")
+
     app.cli.add_command(db_group)
     app.cli.add_command(units_group)
+    app.cli.add_command(grants_group)
+    app.cli.add_command(audit_group)

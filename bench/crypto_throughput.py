@@ -2,17 +2,27 @@
 
 Not a test. Run from the repository root:
 
-    .venv/bin/python bench/crypto_throughput.py [--size-mib 512] [--rounds 3]
+    .venv/bin/python bench/crypto_throughput.py [--size-mib 512] [--rounds 6]
 
-A random file is encrypted and decrypted by both tools, interleaved round by
-round (order alternating) so that page-cache and thermal effects hit both
-alike. Each child's wall time and peak RSS (``os.wait4``'s ru_maxrss) are
-measured. Encryption writes with ``-o FILE``; decryption writes to stdout
-redirected to a file for both tools, so neither pays for an fsync (our
-``decrypt -o`` fsyncs before its atomic rename; age's ``-o`` does not).
-``os.sync()`` runs before each child so that write-back of the previous
-child's output is not billed to the next one.
-The last lines are machine-readable: ``BENCH <name> <value> <unit>``.
+A random file is encrypted and decrypted by both tools, interleaved: each
+round runs every (tool, direction) once, the tool order alternating from
+round to round (use an even number of rounds so each tool goes first equally
+often). Every child is put in the same state, because on a VM the kernel
+time of writing 512 MiB into the page cache depends strongly on what
+happened just before (memory freed long ago may have been handed back to
+the hypervisor, and the first touch of each page then faults in the host):
+
+* every child writes to a fresh path (no O_TRUNC of a big file);
+* the previous child's output is checked and deleted right after it ran,
+  outside the timed region, then ``os.sync()`` runs before the next child,
+  so write-back, block freeing and discard are billed to nobody;
+* decryption reads a ciphertext made once before the rounds (ours by us,
+  age's by age), and writes to stdout redirected to a fresh file for both
+  tools, so neither pays for an fsync (our ``decrypt -o`` fsyncs; age's does not).
+
+Per child: wall time, user and system CPU time and peak RSS (``os.wait4``).
+Throughput is size / median wall time. The last lines are machine-readable:
+``BENCH <name> <value> <unit>``.
 """
 
 from __future__ import annotations
@@ -26,13 +36,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_child(argv: list[str], stdout_path: Path | None = None) -> tuple[float, float]:
-    """Run argv; return (wall seconds, peak RSS in MiB). Raises if it fails."""
-    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+class Sample(NamedTuple):
+    wall: float  # seconds
+    user: float  # seconds of user CPU time
+    system: float  # seconds of kernel CPU time
+    rss: float  # peak RSS, MiB
+
+
+def run_child(argv: list[str], stdout_path: Path | None = None) -> Sample:
+    """Run argv (stdout to a fresh file or /dev/null); raise if it fails."""
+    out = open(stdout_path, "xb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
     try:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=REPO_ROOT, stdout=out, stderr=subprocess.PIPE)
@@ -45,13 +63,14 @@ def run_child(argv: list[str], stdout_path: Path | None = None) -> tuple[float, 
     if proc.returncode != 0:
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux reports KiB
+    # Linux reports ru_maxrss in KiB.
+    return Sample(elapsed, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 1024)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=512)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     age = shutil.which("age")
     keygen = shutil.which("age-keygen")
@@ -59,7 +78,7 @@ def main() -> int:
         print("age / age-keygen not found", file=sys.stderr)
         return 2
     py = [sys.executable, "-m", "crypto"]
-    size = args.size_mib * 1024 * 1024
+    size: int = args.size_mib * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="crypto-bench-") as tmp:
         d = Path(tmp)
         key = d / "key.txt"
@@ -72,44 +91,60 @@ def main() -> int:
             for _ in range(args.size_mib):
                 f.write(os.urandom(1024 * 1024))
 
-        tools = {
-            "ours": {
-                "enc": [*py, "encrypt", "-r", recipient, "-o", str(d / "ours.age"), str(plain)],
-                "dec": [*py, "decrypt", "-i", str(key), str(d / "ours.age")],
-            },
-            "age": {
-                "enc": [age, "-r", recipient, "-o", str(d / "age.age"), str(plain)],
-                "dec": [age, "-d", "-i", str(key), str(d / "age.age")],
-            },
-        }
-        results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        def enc(tool: str, out: Path) -> list[str]:
+            if tool == "ours":
+                return [*py, "encrypt", "-r", recipient, "-o", str(out), str(plain)]
+            return [age, "-r", recipient, "-o", str(out), str(plain)]
+
+        def dec(tool: str, src: Path) -> list[str]:
+            if tool == "ours":
+                return [*py, "decrypt", "-i", str(key), str(src)]
+            return [age, "-d", "-i", str(key), str(src)]
+
+        # One ciphertext per tool for the decryption runs, made outside the timing.
+        cipher = {tool: d / f"{tool}.age" for tool in ("ours", "age")}
+        for tool, path in cipher.items():
+            run_child(enc(tool, path))
+        results: dict[tuple[str, str], list[Sample]] = {}
         for r in range(args.rounds):
             order = ["ours", "age"] if r % 2 == 0 else ["age", "ours"]
             for op in ("enc", "dec"):
                 for tool in order:
-                    out = d / f"{tool}.out" if op == "dec" else None
-                    for stale in (d / f"{tool}.age",) if op == "enc" else ():
-                        stale.unlink(missing_ok=True)
-                    os.sync()  # flush the previous run's writes so they do not slow this one
-                    t, rss = run_child(tools[tool][op], out)
-                    results.setdefault((tool, op), []).append((t, rss))
-                    print(
-                        f"round {r + 1} {tool:4} {op}: {size / t / 1e6:8.1f} MB/s  {rss:6.1f} MiB"
-                    )
-                    if out is not None:
+                    out = d / f"out-{tool}-{op}-{r}"
+                    os.sync()  # earlier write-back and freed blocks are billed to nobody
+                    if op == "enc":
+                        sample = run_child(enc(tool, out))
+                        assert out.stat().st_size > size
+                    else:
+                        sample = run_child(dec(tool, cipher[tool]), out)
                         assert out.stat().st_size == size
-                        out.unlink()
+                    out.unlink()
+                    results.setdefault((tool, op), []).append(sample)
+                    print(
+                        f"round {r + 1} {tool:4} {op}: {size / sample.wall / 1e6:7.1f} MB/s"
+                        f"  wall {sample.wall:.3f} s  user {sample.user:.3f} s"
+                        f"  sys {sample.system:.3f} s  {sample.rss:5.1f} MiB"
+                    )
+
+    def median(tool: str, op: str, field: str) -> float:
+        return float(statistics.median(float(getattr(s, field)) for s in results[(tool, op)]))
 
     def mbps(tool: str, op: str) -> float:
-        return size / statistics.median(t for t, _ in results[(tool, op)]) / 1e6
+        return size / median(tool, op, "wall") / 1e6
 
     peak = {
-        tool: max(m for (t, _), v in results.items() if t == tool for _, m in v) for tool in tools
+        tool: max(s.rss for (t, _), v in results.items() if t == tool for s in v)
+        for tool in ("ours", "age")
     }
-    print(f"\nfile size {args.size_mib} MiB, {args.rounds} rounds, median wall time")
+    print(f"\nfile size {args.size_mib} MiB, {args.rounds} rounds, medians")
     for op, name in (("enc", "encrypt"), ("dec", "decrypt")):
         ours, theirs = mbps("ours", op), mbps("age", op)
+        cpu = "  ".join(
+            f"{tool} user {median(tool, op, 'user'):.3f} s sys {median(tool, op, 'system'):.3f} s"
+            for tool in ("ours", "age")
+        )
         print(f"{name}: ours {ours:.1f} MB/s, age {theirs:.1f} MB/s, ratio {ours / theirs:.2f}")
+        print(f"  {cpu}")
     print(f"peak RSS: ours {peak['ours']:.1f} MiB, age {peak['age']:.1f} MiB")
     print(f"BENCH crypto_encrypt_ratio {mbps('ours', 'enc') / mbps('age', 'enc'):.3f} ratio")
     print(f"BENCH crypto_decrypt_ratio {mbps('ours', 'dec') / mbps('age', 'dec'):.3f} ratio")

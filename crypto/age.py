@@ -60,6 +60,7 @@ from .stream import (
     TAG_SIZE,
     StreamWriter,
     check_payload_layout,
+    decrypt_chunk_views,
     decrypt_chunks,
     payload_key,
 )
@@ -213,6 +214,17 @@ def decrypt_stream(src: BinaryIO, identities: Sequence[AnyIdentity]) -> Iterator
     return decrypt_chunks(key, source)
 
 
+def decrypt_stream_views(src: BinaryIO, identities: Sequence[AnyIdentity]) -> Iterator[memoryview]:
+    """Like ``decrypt_stream``, but each chunk is a view into one reused buffer.
+
+    A view is valid only until the next chunk is requested, so the consumer
+    must write it out (or copy it) at once. Same guarantees otherwise.
+    """
+    source = BufferedSource(src)
+    key = _open_header(source, identities)
+    return decrypt_chunk_views(key, source)
+
+
 def decrypt_bytes(data: bytes, identities: Sequence[AnyIdentity]) -> bytes:
     """Decrypt a small age file in memory; all or nothing."""
     return b"".join(decrypt_stream(io.BytesIO(data), identities))
@@ -233,7 +245,7 @@ def decrypt_to_file(
     try:
         size = 0
         with os.fdopen(fd, "wb") as out:
-            for chunk in decrypt_stream(src, identities):
+            for chunk in decrypt_stream_views(src, identities):
                 out.write(chunk)
                 size += len(chunk)
             out.flush()
@@ -308,6 +320,7 @@ __all__ = [
     "AnyIdentity",
     "decrypt_bytes",
     "decrypt_stream",
+    "decrypt_stream_views",
     "decrypt_to_file",
     "encrypt_bytes",
     "encrypt_stream",

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from .age import decrypt_stream, decrypt_to_file, encrypt_stream
+from .age import decrypt_stream_views, decrypt_to_file, encrypt_stream
 from .armor import ArmoredReader, looks_armored
 from .errors import AgeError
 from .keys import Identity, Recipient, parse_identity_file, parse_recipients_file
@@ -115,8 +115,8 @@ def cmd_decrypt(args: argparse.Namespace) -> None:
             src = ArmoredReader(raw)  # type: ignore[assignment]
         if args.output is None:
             out = _stdout_binary()
-            for chunk in decrypt_stream(src, identities):
-                out.write(chunk)
+            for chunk in decrypt_stream_views(src, identities):
+                out.write(chunk)  # written before the next chunk overwrites the view
             out.flush()
         else:
             decrypt_to_file(src, identities, args.output)

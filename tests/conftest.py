@@ -133,6 +133,7 @@ def review_app(settings: Settings, database: Database) -> Flask:
 
 
 _CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_HIDDEN_FIELD = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"')
 
 
 class CsrfClient(FlaskClient):
@@ -145,9 +146,21 @@ class CsrfClient(FlaskClient):
         return match.group(1)
 
     def submit(self, page: str, data: dict[str, Any], action: str | None = None, **kw: Any) -> Any:
-        """GET ``page``, then POST ``data`` with its CSRF token to ``action`` (or ``page``)."""
-        token = self.csrf_token(page)
-        return self.post(action or page, data={**data, "csrf_token": token}, **kw)
+        """GET ``page``, then POST ``data`` with the page's hidden fields (the CSRF token,
+        one-time form tokens) to ``action`` (or ``page``), as a browser does."""
+        return self.post(action or page, data={**self.hidden_fields(page), **data}, **kw)
+
+    def hidden_fields(self, page: str) -> dict[str, str]:
+        """The tokens of ``page``'s form a browser sends back: the CSRF token and, where
+        there is one, the one-time form token."""
+        html = self.get(page).get_data(as_text=True)
+        hidden = {
+            name: value
+            for name, value in _HIDDEN_FIELD.findall(html)
+            if name in ("csrf_token", "form_nonce")
+        }
+        assert "csrf_token" in hidden, f"no csrf_token field on {page}"
+        return hidden
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from app.accounts.errors import (
     UsernameTakenError,
 )
 from app.accounts.totp import TotpKey
+from app.cases import grants
 from app.models import Membership, Reviewer, Unit, WebSession, utcnow
 from app.models.vocabulary import Role
 from config.settings import KdfSettings
@@ -193,6 +194,9 @@ def add_reviewer(
     for unit in units:
         session.add(Membership(reviewer_id=reviewer.id, unit_id=unit.id))
     session.flush()
+    for unit in units:
+        # The unit's existing cases are not wrapped to the new key yet: queue them.
+        grants.queue_grants_for_member(session, reviewer.id, unit.id, "joined")
     session.refresh(reviewer, ["memberships"])
     audit.record(
         session,
@@ -438,6 +442,8 @@ def admin_reset_password(
             "public_key": reviewer.public_key,
         },
     )
+    # The old key is gone: whatever they read must be wrapped to the new one.
+    grants.queue_grants_for_reviewer(session, reviewer.id, "key_reset")
     return password
 
 
@@ -464,6 +470,8 @@ def deactivate(session: Session, reviewer: Reviewer, *, actor: str) -> None:
     _refuse_losing_last_admin(session, reviewer)
     reviewer.active = False
     end_sessions(session, reviewer.id)
+    # Take their key out of the wraps of the cases they could read.
+    grants.queue_grants_for_reviewer(session, reviewer.id, "deactivated")
     audit.record(
         session,
         actor=actor,
@@ -479,6 +487,8 @@ def set_role(session: Session, reviewer: Reviewer, role: str, *, actor: str) -> 
     _refuse_losing_last_admin(session, reviewer)
     old_role = reviewer.role
     reviewer.role = new_role
+    # Observers read no content; a role change changes who the wraps are for.
+    grants.queue_grants_for_reviewer(session, reviewer.id, "role_changed")
     audit.record(
         session,
         actor=actor,
@@ -500,10 +510,14 @@ def set_memberships(
     added = sorted(set(units) - set(current))
     removed = sorted(set(current) - set(units))
     for slug in removed:
+        # Their key is still in the wraps of the unit's cases: queue a rewrap without it.
+        grants.queue_grants_for_member(session, reviewer.id, current[slug].unit_id, "left")
         session.delete(current[slug])
     for slug in added:
         session.add(Membership(reviewer_id=reviewer.id, unit_id=units[slug].id))
     session.flush()
+    for slug in added:
+        grants.queue_grants_for_member(session, reviewer.id, units[slug].id, "joined")
     session.refresh(reviewer, ["memberships"])
     if added or removed:
         audit.record(

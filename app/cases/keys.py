@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import CaseExclusion, Membership, RecoveryKey, Recusal, Reviewer
+from app.models.vocabulary import Role
 from crypto import AgeError, Identity, Recipient, decrypt_bytes, encrypt_bytes
 
 
@@ -62,8 +63,8 @@ def unit_reader_recipients(
     excluded_unit_ids: Iterable[int] = (),
     case_id: str | None = None,
 ) -> list[Recipient]:
-    """Public keys of the unit's members who may read: active, with a key, not in an
-    excluded unit, not recused from the case."""
+    """Public keys of the unit's members who may read: active, with a key, not an
+    observer, not in an excluded unit, not recused from the case (app.cases.access)."""
     excluded = set(excluded_unit_ids)
     rows = session.execute(
         select(Reviewer.id, Reviewer.public_key)
@@ -72,6 +73,8 @@ def unit_reader_recipients(
             Membership.unit_id == unit_id,
             Reviewer.active.is_(True),
             Reviewer.public_key.is_not(None),
+            # The steering committee oversees numbers, never content.
+            Reviewer.role != Role.OBSERVER.value,
         )
         .order_by(Reviewer.id)
     ).all()

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -205,3 +205,17 @@ def load_thread(
             )
         )
     return thread
+
+
+def mark_reporter_messages_read(session: Session, case_id: str) -> int:
+    """A reviewer opened the thread: the reporter's messages count as read."""
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.case_id == case_id,
+            Message.author_side == Side.REPORTER.value,
+            Message.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Response, abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.cases import questionnaire as questionnaire_mod
+from app.cases.attachments import describe_attachment
 from app.cases.blobs import stream_blob
 from app.cases.followup import (
     ReporterAccess,
@@ -24,7 +24,7 @@ from app.cases.followup import (
     open_case_with_receipt,
 )
 from app.cases.messages import MessageError, add_message_from_server
-from app.cases.payloads import AttachmentMeta, decode_message, decode_report
+from app.cases.payloads import AttachmentMeta
 from app.intake import blueprint
 from app.intake.uploads import file_parts
 from app.intake.views import clean_filename, receipt_settings
@@ -41,7 +41,6 @@ from crypto import (
     ReceiptError,
     ReceiptLengthError,
     Recipient,
-    decrypt_bytes,
 )
 
 
@@ -52,11 +51,9 @@ def reporter_access() -> ReporterAccess | None:
     return ReporterAccess(case_id, Identity.parse(key))
 
 
-def reporter_case_recipient() -> Recipient:
+def reporter_case_recipient() -> Recipient | None:
     access = reporter_access()
-    if access is None:
-        abort(403)
-    return access.case_identity.recipient
+    return access.case_identity.recipient if access else None
 
 
 def _receipt_error(exc: ReceiptError) -> str:
@@ -175,32 +172,6 @@ def followup_logout() -> Any:
     return redirect(url_for("intake.landing"), code=303)
 
 
-def _attachment_name(blob: Blob, identity: Identity) -> AttachmentMeta:
-    """The file's name and type are inside the encrypted report or message."""
-    db = db_session()
-    if blob.message_id is None:
-        report = db.scalar(
-            select(Blob).where(Blob.case_id == blob.case_id, Blob.kind == BlobKind.REPORT.value)
-        )
-        assert report is not None
-        metas = decode_report(decrypt_bytes(blob_store().read(report.storage_key), [identity]))
-        listed = metas.attachments
-    else:
-        body = db.scalar(
-            select(Blob).where(
-                Blob.message_id == blob.message_id, Blob.kind == BlobKind.MESSAGE.value
-            )
-        )
-        assert body is not None
-        listed = decode_message(
-            decrypt_bytes(blob_store().read(body.storage_key), [identity])
-        ).attachments
-    index = blob.position - 1
-    if 0 <= index < len(listed):
-        return listed[index]
-    return AttachmentMeta("attachment", "application/octet-stream", blob.size)
-
-
 @blueprint.get("/followup/attachments/<blob_id>")
 def followup_attachment(blob_id: str) -> WerkzeugResponse:
     access = reporter_access()
@@ -209,7 +180,7 @@ def followup_attachment(blob_id: str) -> WerkzeugResponse:
     blob = db_session().get(Blob, blob_id)
     if blob is None or blob.case_id != access.case_id or blob.kind != BlobKind.ATTACHMENT.value:
         abort(404)
-    meta = _attachment_name(blob, access.case_identity)
+    meta = describe_attachment(db_session(), blob_store(), blob, access.case_identity)
     chunks = stream_blob(blob_store(), blob, access.case_identity)
     try:
         first = next(chunks, b"")

@@ -59,7 +59,9 @@ class UploadStorageFailed(ServiceUnavailable):
 @dataclass(frozen=True)
 class UploadPolicy:
     kind: SinkKind
-    recipient: Callable[[], Recipient] | None
+    # Who the upload is encrypted to; None from the callable means "nobody may upload
+    # here now" (e.g. the reporter's session ended): the part is discarded unread.
+    recipient: Callable[[], Recipient | None] | None
     max_file_bytes: int
     max_total_bytes: int
     max_files: int
@@ -186,13 +188,15 @@ class IntakeRequest(Request):
             g.upload_state = state
         if len(state.sinks) >= policy.max_files:
             raise TooManyFiles()
+        recipient = None
+        if policy.kind is SinkKind.ENCRYPT:
+            recipient = policy.recipient() if policy.recipient else None
+            if recipient is None:
+                return _NullSink(state)
         try:
             blob = blob_store().create()
         except StorageError:
             raise UploadStorageFailed() from None
-        recipient = (
-            policy.recipient() if policy.kind is SinkKind.ENCRYPT and policy.recipient else None
-        )
         sink = UploadSink(blob, recipient, state)
         state.sinks.append(sink)
         return sink

@@ -3,9 +3,10 @@ request, call the domain (app.cases) and render."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from flask import g, render_template
+from flask import g, render_template, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -68,6 +69,27 @@ def _limits() -> dict[str, int]:
     }
 
 
+_NONCES = "report_nonces"
+_MAX_NONCES = 5
+
+
+def _new_form_nonce() -> str:
+    """A one-time token per rendered form: reloading the receipt page (which re-sends
+    the POST) must not store the report a second time."""
+    nonce = secrets.token_urlsafe(16)
+    session[_NONCES] = [*session.get(_NONCES, [])[-(_MAX_NONCES - 1) :], nonce]
+    return nonce
+
+
+def _spend_form_nonce(nonce: str) -> bool:
+    nonces = list(session.get(_NONCES, []))
+    if not nonce or nonce not in nonces:
+        return False
+    nonces.remove(nonce)
+    session[_NONCES] = nonces
+    return True
+
+
 def _render_form(
     values: MultiDict[str, str] | None = None,
     errors: dict[str, Any] | None = None,
@@ -77,6 +99,7 @@ def _render_form(
     return (
         render_template(
             "intake/report.html",
+            form_nonce=_new_form_nonce(),
             questionnaire=questionnaire_mod.load_questionnaire(),
             values=values or MultiDict(),
             errors=errors or {},
@@ -119,6 +142,14 @@ def report_submit() -> tuple[str, int]:
 
     form = request.form
     uploads = file_parts("attachments")
+    if not _spend_form_nonce(form.get("form_nonce", "")):
+        for sink, _name, _type in uploads:
+            sink.blob.discard()
+        message = _(
+            "This form was already sent (for example by reloading the page). It was not "
+            "stored again. If you did not see a receipt code, please fill in the form again."
+        )
+        return _render_form(form, form_error=str(message), status=409)
     questionnaire = questionnaire_mod.load_questionnaire()
     validated = questionnaire_mod.validate_answers(questionnaire, dict(form.lists()))
     if not validated.ok:

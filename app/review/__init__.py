@@ -4,5 +4,5 @@ from flask import Blueprint
 
 blueprint = Blueprint("review", __name__, template_folder="templates")
 
-import app.review.accounts  # noqa: E402,F401  (account views register on the blueprint)
-from app.review import views  # noqa: E402,F401  (views register on the blueprint)
+# Views register on the blueprint when imported.
+from app.review import accounts, admin, cases, views  # noqa: E402,F401

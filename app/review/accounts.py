@@ -201,8 +201,8 @@ def logout() -> ResponseReturnValue:
 
 
 @blueprint.route("/account/password", methods=["GET", "POST"])
-@login_required
 @_ends_transaction
+@login_required
 def account_password() -> ResponseReturnValue:
     reviewer = current_reviewer()
     assert reviewer is not None
@@ -452,15 +452,15 @@ def _refused(exc: AccountError) -> ResponseReturnValue:
 
 
 @blueprint.get("/admin/reviewers")
-@role_required(ADMIN)
 @_ends_transaction
+@role_required(ADMIN)
 def admin_reviewers() -> ResponseReturnValue:
     return _admin_page()
 
 
 @blueprint.post("/admin/reviewers/invite")
-@role_required(ADMIN)
 @_ends_transaction
+@role_required(ADMIN)
 def admin_invite() -> ResponseReturnValue:
     creator = current_reviewer()
     assert creator is not None
@@ -482,8 +482,8 @@ def admin_invite() -> ResponseReturnValue:
 
 
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/deactivate")
-@role_required(ADMIN)
 @_ends_transaction
+@role_required(ADMIN)
 def admin_deactivate(reviewer_id: int) -> ResponseReturnValue:
     db = db_session()
     target = _target(reviewer_id)
@@ -497,8 +497,8 @@ def admin_deactivate(reviewer_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/reset-password")
-@role_required(ADMIN)
 @_ends_transaction
+@role_required(ADMIN)
 def admin_reset_password(reviewer_id: int) -> ResponseReturnValue:
     db = db_session()
     target = _target(reviewer_id)
@@ -509,8 +509,8 @@ def admin_reset_password(reviewer_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/reset-totp")
-@role_required(ADMIN)
 @_ends_transaction
+@role_required(ADMIN)
 def admin_reset_totp(reviewer_id: int) -> ResponseReturnValue:
     db = db_session()
     target = _target(reviewer_id)
@@ -523,8 +523,8 @@ def admin_reset_totp(reviewer_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/role")
-@role_required(ADMIN)
 @_ends_transaction
+@role_required(ADMIN)
 def admin_set_role(reviewer_id: int) -> ResponseReturnValue:
     db = db_session()
     target = _target(reviewer_id)
@@ -538,8 +538,8 @@ def admin_set_role(reviewer_id: int) -> ResponseReturnValue:
 
 
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/units")
-@role_required(ADMIN)
 @_ends_transaction
+@role_required(ADMIN)
 def admin_set_units(reviewer_id: int) -> ResponseReturnValue:
     db = db_session()
     target = _target(reviewer_id)

@@ -78,12 +78,23 @@ def current_identity() -> Identity | None:
     return _session_identity()
 
 
+def _end_transaction() -> None:
+    # A refusal writes nothing; end the request's transaction now, before the session
+    # cookie is saved (on SQLite an open write transaction would block that save).
+    db = g.get("db_session")
+    if db is not None:
+        db.rollback()
+
+
 def _to_login() -> ResponseReturnValue:
+    _end_transaction()
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("review.login", next=target) if target else url_for("review.login"))
 
 
 def forbidden() -> ResponseReturnValue:
+    """The 403 page (also for the lead's views: e.g. a case outside the reviewer's units)."""
+    _end_transaction()
     return render_template("review/forbidden.html"), 403
 
 

@@ -12,6 +12,8 @@ from app.models import Invitation, Reviewer, utcnow
 from config import Settings
 from tests.account_helpers import make_account
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
 
 def test_setup_link_stores_only_a_hash_and_is_single_use(database: Database) -> None:
     with database.session() as db:

@@ -35,7 +35,7 @@ from werkzeug.serving import make_server
 from config import Settings
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page, Request, Route
+    from playwright.sync_api import Browser, BrowserContext, FilePayload, Page, Request, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -288,16 +288,12 @@ def fill_report(page: Page, canaries: Canaries, *, attach: bool = True) -> None:
     page.fill("#q-location", REPORT_ANSWERS["location"])
     assert page.input_value("#q-contact") == ""
     if attach:
-        page.set_input_files(
-            "#attachments",
-            files=[
-                {
-                    "name": canaries.filename,
-                    "mimeType": "text/plain",
-                    "buffer": canaries.attachment_bytes(),
-                }
-            ],
-        )
+        payload: FilePayload = {
+            "name": canaries.filename,
+            "mimeType": "text/plain",
+            "buffer": canaries.attachment_bytes(),
+        }
+        page.set_input_files("#attachments", files=[payload])
 
 
 def found_in(bodies: Iterable[bytes], needles: dict[str, bytes]) -> set[str]:

@@ -24,6 +24,8 @@ from tests.account_helpers import (
 )
 from tests.conftest import CsrfClient
 
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
 COOKIE = "lc_review"
 FAILED = "Wrong username or password, or the account is locked for a while."
 

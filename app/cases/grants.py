@@ -1,0 +1,151 @@
+"""Rewrapping a case's keys for the people who should read it now.
+
+The content of a case is never re-encrypted: only its two key wraps are rewritten, for
+the holding unit's current readers, the recovery key, and (case key only) the reporter.
+Rewrapping needs someone who can open a wrap already: a reader whose session holds
+their key, or the offline recovery identity (``flask grants fulfil --identity``).
+When a reviewer joins a unit or gets a new key, what they should read is queued as
+pending grants until such a person comes by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.cases.keys import (
+    excluded_unit_ids,
+    recipient_lines,
+    recovery_recipient,
+    try_unwrap,
+    unit_reader_recipients,
+    wrap_identity,
+)
+from app.models import Case, CaseExclusion, CaseKey, Membership, PendingGrant, Recusal, utcnow
+from app.models.vocabulary import KeyKind
+from crypto import Identity, Recipient
+
+
+class RewrapError(RuntimeError):
+    """The wraps cannot be opened with the identities at hand."""
+
+
+@dataclass(frozen=True)
+class RewrapResult:
+    case_id: str
+    readers: int
+
+
+def desired_recipients(session: Session, case: Case, kind: KeyKind) -> list[Recipient]:
+    readers = unit_reader_recipients(
+        session,
+        case.holding_unit_id,
+        excluded_unit_ids=excluded_unit_ids(session, case.id),
+        case_id=case.id,
+    )
+    recipients = [*readers, recovery_recipient(session)]
+    if kind is KeyKind.CASE:
+        recipients.append(Recipient.parse(case.reporter_recipient))
+    return recipients
+
+
+def open_case_keys(
+    session: Session, case: Case, identities: Sequence[Identity]
+) -> dict[KeyKind, Identity]:
+    keys = {}
+    for wrap in session.scalars(select(CaseKey).where(CaseKey.case_id == case.id)):
+        identity = try_unwrap(wrap.wrap, identities)
+        if identity is None:
+            raise RewrapError(f"the {wrap.kind} key wrap of this case cannot be opened")
+        keys[KeyKind(wrap.kind)] = identity
+    return keys
+
+
+def rewrap_case(session: Session, case: Case, identities: Sequence[Identity]) -> RewrapResult:
+    """Rewrite both wraps for the current readers (in the caller's transaction)."""
+    keys = open_case_keys(session, case, identities)
+    readers = 0
+    for wrap in session.scalars(select(CaseKey).where(CaseKey.case_id == case.id)):
+        kind = KeyKind(wrap.kind)
+        recipients = desired_recipients(session, case, kind)
+        wrap.wrap = wrap_identity(keys[kind], recipients)
+        wrap.recipients = recipient_lines(recipients)
+        wrap.updated_at = utcnow()
+        readers = len(recipients)
+    session.execute(delete(PendingGrant).where(PendingGrant.case_id == case.id))
+    session.flush()
+    return RewrapResult(case.id, readers)
+
+
+def queue_grants_for_member(session: Session, reviewer_id: int, unit_id: int, reason: str) -> int:
+    """Queue every case held by ``unit_id`` that ``reviewer_id`` should read."""
+    excluded_for_reviewer = select(CaseExclusion.case_id).where(
+        CaseExclusion.unit_id.in_(
+            select(Membership.unit_id).where(Membership.reviewer_id == reviewer_id)
+        )
+    )
+    recused = select(Recusal.case_id).where(Recusal.reviewer_id == reviewer_id)
+    already = select(PendingGrant.case_id).where(PendingGrant.reviewer_id == reviewer_id)
+    case_ids = session.scalars(
+        select(Case.id).where(
+            Case.holding_unit_id == unit_id,
+            Case.id.not_in(excluded_for_reviewer),
+            Case.id.not_in(recused),
+            Case.id.not_in(already),
+        )
+    ).all()
+    session.add_all(
+        PendingGrant(case_id=case_id, reviewer_id=reviewer_id, reason=reason)
+        for case_id in case_ids
+    )
+    session.flush()
+    return len(case_ids)
+
+
+def queue_grants_for_reviewer(session: Session, reviewer_id: int, reason: str) -> int:
+    """After a key reset: every case of every unit of the reviewer."""
+    units = session.scalars(
+        select(Membership.unit_id).where(Membership.reviewer_id == reviewer_id)
+    ).all()
+    return sum(queue_grants_for_member(session, reviewer_id, unit, reason) for unit in units)
+
+
+def fulfil_pending_grants(
+    session: Session,
+    identities: Sequence[Identity],
+    *,
+    actor_label: str,
+    case_ids: Sequence[str] | None = None,
+    limit: int = 200,
+) -> list[RewrapResult]:
+    """Rewrap the cases with pending grants that ``identities`` can open. Cases they
+    cannot open stay pending for someone else. Audited per case."""
+    query = select(PendingGrant.case_id).distinct().limit(limit)
+    if case_ids is not None:
+        query = query.where(PendingGrant.case_id.in_(case_ids))
+    done = []
+    for case_id in session.scalars(query).all():
+        case = session.get(Case, case_id)
+        if case is None:
+            continue
+        try:
+            result = rewrap_case(session, case, identities)
+        except RewrapError:
+            continue
+        audit.record(
+            session,
+            actor=actor_label,
+            action="grants.fulfilled",
+            case_id=case.id,
+            details={"readers": result.readers},
+        )
+        done.append(result)
+    return done
+
+
+def pending_grants(session: Session) -> list[PendingGrant]:
+    return list(session.scalars(select(PendingGrant).order_by(PendingGrant.created_at)))

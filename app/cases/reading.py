@@ -1,0 +1,109 @@
+"""What a reviewer sees of a case: decrypted in memory with the key their session holds.
+
+Opening the case key wrap with the reviewer's own private key is the real access check:
+the SQL rule (app.cases.access) decides what is listed, and the wraps decide what can be
+decrypted; :func:`open_case` insists on both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases.access import AccessDenied, Actor, readable_case
+from app.cases.attachments import describe_attachment
+from app.cases.blobs import decrypt_blob, stream_blob
+from app.cases.grants import RewrapError, open_case_keys
+from app.cases.messages import ThreadMessage, load_thread
+from app.cases.notes import NoteView, load_notes
+from app.cases.payloads import AttachmentMeta, ReportContent, decode_report
+from app.models import AuditEvent, Blob, Case
+from app.models.vocabulary import BlobKind, KeyKind
+from app.storage import BlobStore
+from crypto import Identity
+
+
+class NoKeyError(AccessDenied):
+    """The reviewer may read the case but their key is not (yet) in its wraps: a pending
+    grant waits for a colleague or the recovery key."""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    action: str
+    details: dict[str, object]
+
+
+@dataclass(frozen=True)
+class ReviewerCase:
+    case: Case
+    report: ReportContent
+    attachments: list[tuple[str, AttachmentMeta]]
+    thread: list[ThreadMessage]
+    notes: list[NoteView]
+    timeline: list[TimelineEntry]
+    case_identity: Identity = field(repr=False)
+
+
+def case_identities(session: Session, actor: Actor, case: Case) -> dict[KeyKind, Identity]:
+    if actor.identity is None:
+        raise NoKeyError("your session holds no key")
+    try:
+        return open_case_keys(session, case, [actor.identity])
+    except RewrapError:
+        raise NoKeyError("your key is not in this case's key wraps yet") from None
+
+
+def timeline(session: Session, case_id: str) -> list[TimelineEntry]:
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+    )
+    return [TimelineEntry(e.created_at, e.actor, e.action, json.loads(e.details)) for e in events]
+
+
+def open_case(session: Session, store: BlobStore, actor: Actor, case_id: str) -> ReviewerCase:
+    case = readable_case(session, actor, case_id)
+    keys = case_identities(session, actor, case)
+    blobs = session.scalars(
+        select(Blob)
+        .where(Blob.case_id == case.id, Blob.message_id.is_(None))
+        .where(Blob.kind.in_([BlobKind.REPORT.value, BlobKind.ATTACHMENT.value]))
+        .order_by(Blob.position)
+    ).all()
+    report_blob = next(b for b in blobs if b.kind == BlobKind.REPORT.value)
+    report = decode_report(decrypt_blob(store, report_blob, keys[KeyKind.CASE]))
+    files = [b for b in blobs if b.kind == BlobKind.ATTACHMENT.value]
+    return ReviewerCase(
+        case=case,
+        report=report,
+        attachments=[(b.id, m) for b, m in zip(files, report.attachments, strict=False)],
+        thread=load_thread(session, store, case.id, keys[KeyKind.CASE]),
+        notes=load_notes(session, store, case.id, keys[KeyKind.STAFF]),
+        timeline=timeline(session, case.id),
+        case_identity=keys[KeyKind.CASE],
+    )
+
+
+@dataclass(frozen=True)
+class AttachmentDownload:
+    meta: AttachmentMeta
+    chunks: Iterator[bytes]
+
+
+def open_attachment(
+    session: Session, store: BlobStore, actor: Actor, case_id: str, blob_id: str
+) -> AttachmentDownload:
+    case = readable_case(session, actor, case_id)
+    blob = session.get(Blob, blob_id)
+    if blob is None or blob.case_id != case.id or blob.kind != BlobKind.ATTACHMENT.value:
+        raise AccessDenied("no such attachment in this case")
+    identity = case_identities(session, actor, case)[KeyKind.CASE]
+    meta = describe_attachment(session, store, blob, identity)
+    return AttachmentDownload(meta, stream_blob(store, blob, identity))
