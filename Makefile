@@ -32,6 +32,7 @@ translations: $(COMPILED)
 
 run: $(VENV)/.runtime translations
 	$(FLASK) init
+	@$(FLASK) setup-link 2>/dev/null && echo "  ^ open this one-time link to create the first administrator (valid 1 hour)" || true
 	@echo "intake (reporters): http://$(INTAKE_BIND)   review (staff): http://$(REVIEW_BIND)   Ctrl-C stops both"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/gunicorn -c config/gunicorn.py --bind $(INTAKE_BIND) wsgi:intake_app & \

@@ -231,3 +231,35 @@ def test_inspect_missing_nonce(identity: Identity) -> None:
     header = encrypt_bytes(b"", [identity.recipient])[:-32]
     with pytest.raises(HeaderError):
         inspect_age_file(io.BytesIO(header + b"x" * 10), 10**6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    size=st.sampled_from([0, 1, CHUNK, CHUNK + 7, 3 * CHUNK]),
+    position=st.floats(0, 1, exclude_max=True),
+    mask=st.integers(0, 255),
+)
+def test_decrypt_stream_views_match_decrypt_stream(
+    identity: Identity, size: int, position: float, mask: int
+) -> None:
+    """The reused-buffer variant releases exactly what decrypt_stream does."""
+    from crypto.age import decrypt_stream_views
+
+    plaintext = _bytes(size + 1, size)
+    data = bytearray(encrypt_bytes(plaintext, [identity.recipient]))
+    data[int(position * len(data))] ^= mask  # mask 0: untouched
+
+    def collect(views: bool) -> tuple[bytes, type[BaseException] | None]:
+        out = bytearray()
+        try:
+            opener = decrypt_stream_views if views else decrypt_stream
+            for chunk in opener(io.BytesIO(bytes(data)), [identity]):
+                out += chunk  # a view must be consumed before the next chunk
+        except AgeError as exc:
+            return bytes(out), type(exc)
+        return bytes(out), None
+
+    assert collect(views=True) == collect(views=False)
+    released, error = collect(views=True)
+    assert plaintext.startswith(released)
+    assert (error is None) == (mask == 0)
