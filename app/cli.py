@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 
 from app import audit, installation, schema
 from app.accounts.cli import register_account_commands
+from app.ops_cli import register_ops_commands
 from app.cases import grants
 from app.installation import InstallationError, UnitSpec
 from app.models.vocabulary import UnitKind
@@ -38,6 +39,7 @@ def register_cli(app: Flask) -> None:
     grants_group = AppGroup("grants", help="Pending key grants (rewraps).")
     audit_group = AppGroup("audit", help="The tamper-evident audit log.")
     register_account_commands(app)
+    register_ops_commands(app)
 
     @app.cli.command("init")
     @click.option(

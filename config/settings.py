@@ -51,6 +51,25 @@ class Deadlines:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where reviewer notifications are sent from (app.notifications). Present only when
+    ``LIEMCHINH_SMTP_HOST`` is set: notifications are off by default.
+
+    ``starttls`` is on by default; turning it off is meant for a relay on the same
+    machine, so a password is refused without STARTTLS unless the host is loopback.
+    Implicit TLS (port 465) is not supported: use the submission port with STARTTLS.
+    """
+
+    host: str
+    port: int = 587
+    username: str | None = None
+    # Kept out of repr so that a logged or printed Settings never shows it.
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = True
+    sender: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     instance_path: Path
     database_url: str
@@ -72,6 +91,8 @@ class Settings:
     reviewer_idle_minutes: int = 30
     reviewer_absolute_hours: int = 8
     retention_days: int = 365
+    smtp: SmtpSettings | None = None  # None: no e-mail notifications (the default)
+    auto_acknowledge: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -112,6 +133,56 @@ def _url(env: Mapping[str, str], name: str, default: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{PREFIX}{name} must be an http:// or https:// URL, got {value!r}")
     return value
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be one of on/off, true/false, yes/no, 1/0, got {raw!r}")
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
+    host = env.get(PREFIX + "SMTP_HOST", "").strip()
+    if not host:
+        return None
+    sender = env.get(PREFIX + "SMTP_FROM", "").strip()
+    # A bare "name@domain" only: a display name or a second address here would end up
+    # in every message's From header.
+    if not sender or sender.count("@") != 1 or any(c in sender for c in " <>,;\r\n"):
+        raise ConfigError(
+            f"{PREFIX}SMTP_FROM must be an e-mail address (name@domain) when "
+            f"{PREFIX}SMTP_HOST is set, got {sender!r}"
+        )
+    username = env.get(PREFIX + "SMTP_USERNAME", "").strip() or None
+    password = env.get(PREFIX + "SMTP_PASSWORD", "") or None
+    if (username is None) != (password is None):
+        raise ConfigError(f"{PREFIX}SMTP_USERNAME and {PREFIX}SMTP_PASSWORD must be set together")
+    starttls = _bool(env, "SMTP_STARTTLS", True)
+    if password is not None and not starttls and host.lower() not in _LOOPBACK:
+        # The password would cross the network in clear.
+        raise ConfigError(
+            f"{PREFIX}SMTP_STARTTLS may be off with {PREFIX}SMTP_PASSWORD only for a relay "
+            f"on this machine (localhost), not {host!r}"
+        )
+    return SmtpSettings(
+        host=host,
+        port=_int(env, "SMTP_PORT", 587, minimum=1, maximum=65535),
+        username=username,
+        password=password,
+        starttls=starttls,
+        sender=sender,
+    )
 
 
 def _database_url(env: Mapping[str, str], instance: Path) -> str:
@@ -176,4 +247,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         reviewer_idle_minutes=_int(env, "REVIEWER_IDLE_MINUTES", 30, minimum=1, maximum=480),
         reviewer_absolute_hours=_int(env, "REVIEWER_ABSOLUTE_HOURS", 8, minimum=1, maximum=24),
         retention_days=_int(env, "RETENTION_DAYS", 365, minimum=1, maximum=36500),
+        smtp=_smtp(env),
+        auto_acknowledge=_bool(env, "AUTO_ACKNOWLEDGE", False),
     )

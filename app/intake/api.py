@@ -28,7 +28,7 @@ from app.cases.submission import (
 )
 from app.intake import blueprint
 from app.intake.followup import message_error_text, reporter_access
-from app.intake.uploads import UploadSink, file_parts
+from app.intake.uploads import UploadSink, UploadStorageFailed, file_parts
 from app.intake.views import locale, receipt_settings, submission_error_message
 from app.models import Case
 from app.storage import StorageError
@@ -129,8 +129,11 @@ def _single_part(name: str) -> UploadSink | None:
 def _read_small(sink: UploadSink | None) -> bytes | None:
     if sink is None or sink.size > MAX_KEY_WRAP_BYTES:
         return None
-    with sink.blob.reopen() as handle:
-        data = handle.read()
+    try:
+        with sink.blob.reopen() as handle:
+            data = handle.read()
+    except (StorageError, OSError):
+        raise UploadStorageFailed() from None  # teardown discards every part
     sink.blob.discard()  # key wraps live in the database, not the blob store
     return data
 

@@ -197,7 +197,12 @@ class IntakeRequest(Request):
             blob = blob_store().create()
         except StorageError:
             raise UploadStorageFailed() from None
-        sink = UploadSink(blob, recipient, state)
+        try:
+            # The age header is written here already: a full disk can fail it.
+            sink = UploadSink(blob, recipient, state)
+        except (StorageError, OSError):
+            blob.discard()
+            raise UploadStorageFailed() from None
         state.sinks.append(sink)
         return sink
 

@@ -14,6 +14,7 @@ from app.models.cases import (
     Recusal,
 )
 from app.models.intake import PowChallenge, SubmissionTicket
+from app.models.notifications import Notification
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
 from app.models.ratelimit import RateLimitCounter
 from app.models.web import WebSession
@@ -30,6 +31,7 @@ __all__ = [
     "Membership",
     "Message",
     "Note",
+    "Notification",
     "PendingGrant",
     "PowChallenge",
     "RateLimitCounter",

@@ -53,6 +53,8 @@ class Reviewer(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where notifications go (app.notifications); none when NULL. 254: RFC 5321's limit.
+    email: Mapped[str | None] = mapped_column(String(254))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="reviewer", cascade="all, delete-orphan", passive_deletes=True

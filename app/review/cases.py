@@ -241,7 +241,9 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
             db.flush()
             # The reasoning is internal: encrypted to the staff key, never to the reporter.
             add_note(db, blob_store(), actor, case, reason, kind="routing_reason")
-            return _done(case, _("Case routed. Only the receiving unit can read it now."))
+            flash(_("Case routed. Only the receiving unit can read it now."), "success")
+            # The router may no longer read the case (unless also in the receiving unit).
+            return redirect(url_for("review.inbox"), code=303)
         if action == "recuse":
             workflow.recuse(db, actor, case)
             db.commit()

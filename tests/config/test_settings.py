@@ -73,3 +73,80 @@ def test_https_urls_turn_on_secure_cookies(tmp_path: Path) -> None:
     assert settings.intake_url == "https://tocao.cantho.gov.vn"
     assert settings.secure_cookies("intake")
     assert not settings.secure_cookies("review")
+
+
+SMTP_BASE = {"LIEMCHINH_SMTP_HOST": "mail.cantho.gov.vn", "LIEMCHINH_SMTP_FROM": "lc@cantho.gov.vn"}
+
+
+def test_notifications_are_off_by_default(tmp_path: Path) -> None:
+    settings = load_settings({"LIEMCHINH_INSTANCE_PATH": str(tmp_path)})
+    assert settings.smtp is None
+    assert settings.auto_acknowledge is False
+
+
+def test_smtp_settings_with_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"LIEMCHINH_INSTANCE_PATH": str(tmp_path), **SMTP_BASE})
+    assert settings.smtp is not None
+    assert settings.smtp.host == "mail.cantho.gov.vn"
+    assert settings.smtp.port == 587
+    assert settings.smtp.starttls is True
+    assert settings.smtp.username is None and settings.smtp.password is None
+    assert settings.smtp.sender == "lc@cantho.gov.vn"
+
+
+def test_smtp_password_is_not_in_repr(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "LIEMCHINH_INSTANCE_PATH": str(tmp_path),
+            **SMTP_BASE,
+            "LIEMCHINH_SMTP_PORT": "2525",
+            "LIEMCHINH_SMTP_USERNAME": "lc",
+            "LIEMCHINH_SMTP_PASSWORD": "s3cret-relay-pass",
+            "LIEMCHINH_AUTO_ACKNOWLEDGE": "on",
+        }
+    )
+    assert settings.smtp is not None and settings.smtp.password == "s3cret-relay-pass"
+    assert settings.smtp.port == 2525
+    assert settings.auto_acknowledge is True
+    assert "s3cret-relay-pass" not in repr(settings)
+
+
+def test_starttls_may_be_off_for_a_local_relay(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "LIEMCHINH_INSTANCE_PATH": str(tmp_path),
+            "LIEMCHINH_SMTP_HOST": "localhost",
+            "LIEMCHINH_SMTP_FROM": "lc@cantho.gov.vn",
+            "LIEMCHINH_SMTP_STARTTLS": "off",
+            "LIEMCHINH_SMTP_USERNAME": "lc",
+            "LIEMCHINH_SMTP_PASSWORD": "pw",
+        }
+    )
+    assert settings.smtp is not None and settings.smtp.starttls is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "extra"),
+    [
+        ("LIEMCHINH_SMTP_FROM", {"LIEMCHINH_SMTP_FROM": ""}),
+        ("LIEMCHINH_SMTP_FROM", {"LIEMCHINH_SMTP_FROM": "Liêm Chính <lc@cantho.gov.vn>"}),
+        ("LIEMCHINH_SMTP_PORT", {"LIEMCHINH_SMTP_PORT": "70000"}),
+        ("LIEMCHINH_SMTP_STARTTLS", {"LIEMCHINH_SMTP_STARTTLS": "maybe"}),
+        ("LIEMCHINH_SMTP_PASSWORD", {"LIEMCHINH_SMTP_USERNAME": "lc"}),
+        (
+            "LIEMCHINH_SMTP_STARTTLS",
+            {
+                "LIEMCHINH_SMTP_STARTTLS": "off",
+                "LIEMCHINH_SMTP_USERNAME": "lc",
+                "LIEMCHINH_SMTP_PASSWORD": "pw",
+            },
+        ),
+        ("LIEMCHINH_AUTO_ACKNOWLEDGE", {"LIEMCHINH_AUTO_ACKNOWLEDGE": "sometimes"}),
+    ],
+)
+def test_bad_smtp_settings_name_the_variable(
+    tmp_path: Path, variable: str, extra: dict[str, str]
+) -> None:
+    env = {"LIEMCHINH_INSTANCE_PATH": str(tmp_path), **SMTP_BASE, **extra}
+    with pytest.raises(ConfigError, match=variable):
+        load_settings(env)

@@ -1,0 +1,361 @@
+"""Retention: closed cases are purged once their ``purge_after`` day has come, unless an
+administrator put them on legal hold; short-lived intake and web state is swept.
+
+A purge is one transaction: a tombstone audit event ("case.purged": reference,
+category, closed day - never content) is written first, then the case row is deleted
+and the foreign keys' ``ON DELETE CASCADE`` removes its key wraps, blob rows, messages,
+notes, exclusions, pending grants and recusals (notification outbox rows, which have
+no foreign key, are deleted explicitly). Only once that transaction committed
+are the blob files overwritten and unlinked (:meth:`app.storage.BlobStore.delete`):
+deleting files first would leave rows pointing at nothing if the commit failed. If a
+file cannot be deleted after the commit, nothing refers to it any more; it is an
+orphan, and the next :func:`sweep` removes it.
+
+The audit chain stays verifiable: a purge appends an event and removes no event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+from sqlalchemy import CursorResult, Engine, delete, select
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.cases.access import Actor, require_admin
+from app.cases.pow import delete_expired_challenges
+from app.models import (
+    Blob,
+    Case,
+    Notification,
+    RateLimitCounter,
+    SubmissionTicket,
+    WebSession,
+    utcnow,
+)
+from app.models.vocabulary import CaseStatus
+from app.storage import BlobStore, StorageError
+
+log = logging.getLogger(__name__)
+
+# A blob file is moved to its final name just before the transaction that refers to it
+# commits. A file younger than this may belong to such a transaction still in flight,
+# so the orphan sweep leaves it alone; an hour is far longer than any commit takes.
+ORPHAN_GRACE = timedelta(hours=1)
+# A ``tmp/*.partial`` file is an upload being received. Uploads are bounded in size and
+# time (the web server's timeouts), so one untouched for six hours was abandoned.
+PARTIAL_GRACE = timedelta(hours=6)
+_KEY_BATCH = 500
+
+
+class RetentionError(RuntimeError):
+    """A retention operation was refused."""
+
+
+class UnknownCaseError(RetentionError, LookupError):
+    """No case with this id or reference."""
+
+
+class NotPurgeableError(RetentionError):
+    """The case is open, on legal hold, or not yet due for purging."""
+
+
+@dataclass(frozen=True)
+class PurgeCandidate:
+    case_id: str
+    reference: str
+    category: str
+    closed_day: date | None
+    purge_after: date
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    case_id: str
+    reference: str
+    files_deleted: int
+    # Files that could not be deleted after the commit: orphans for the next sweep.
+    files_left: int
+
+
+@dataclass(frozen=True)
+class SweepCounts:
+    tickets: int
+    challenges: int
+    sessions: int
+    rate_limit_counters: int
+    orphan_files: int
+    stale_partials: int
+
+
+def purge_plan(session: Session, today: date) -> list[PurgeCandidate]:
+    """Closed cases due for purging on ``today`` and not on legal hold, oldest first."""
+    rows = session.scalars(
+        select(Case)
+        .where(
+            Case.status == CaseStatus.CLOSED.value,
+            Case.purge_after.is_not(None),
+            Case.purge_after <= today,
+            Case.legal_hold.is_(False),
+        )
+        .order_by(Case.purge_after, Case.reference)
+    ).all()
+    return [_candidate(case) for case in rows]
+
+
+def _candidate(case: Case) -> PurgeCandidate:
+    assert case.purge_after is not None
+    return PurgeCandidate(
+        case_id=case.id,
+        reference=case.reference,
+        category=case.category,
+        closed_day=case.closed_at.date() if case.closed_at else None,
+        purge_after=case.purge_after,
+    )
+
+
+def _check_purgeable(case: Case, today: date) -> None:
+    # Checked again inside the purge's transaction: a hold set or a reopening done
+    # between the plan and the purge must win.
+    if case.status != CaseStatus.CLOSED.value:
+        raise NotPurgeableError(f"{case.reference} is not closed")
+    if case.legal_hold:
+        raise NotPurgeableError(f"{case.reference} is on legal hold")
+    if case.purge_after is None or case.purge_after > today:
+        raise NotPurgeableError(
+            f"{case.reference} is not due for purging before {case.purge_after}"
+        )
+
+
+def purge_case(
+    session: Session,
+    store: BlobStore,
+    case_id: str,
+    *,
+    actor: str,
+    today: date | None = None,
+) -> PurgeResult:
+    """Purge one case: tombstone, rows, commit, then files. Commits (see the module
+    docstring for why the files go only after the commit).
+
+    Raises :class:`UnknownCaseError` or :class:`NotPurgeableError` (and changes nothing)
+    when the case is missing, open, on hold or not yet due on ``today``.
+    """
+    day = today or datetime.now(UTC).date()
+    try:
+        case = session.get(Case, case_id, with_for_update=True)
+        if case is None:
+            raise UnknownCaseError(f"no case {case_id}")
+        _check_purgeable(case, day)
+        candidate = _candidate(case)
+        storage_keys = list(
+            session.scalars(select(Blob.storage_key).where(Blob.case_id == case_id))
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="case.purged",
+            case_id=case_id,
+            details={
+                "reference": candidate.reference,
+                "category": candidate.category,
+                "closed": candidate.closed_day.isoformat() if candidate.closed_day else None,
+                "blobs": len(storage_keys),
+            },
+        )
+        # The outbox keeps case ids without a foreign key (app.models.notifications);
+        # nothing about a purged case should wait there for the outbox's own pruning.
+        session.execute(
+            delete(Notification)
+            .where(Notification.case_id == case_id)
+            .execution_options(synchronize_session=False)
+        )
+        # Core DELETE, not session.delete(): the database's cascades remove the
+        # children, so nothing depends on which relationships the ORM has loaded.
+        session.execute(
+            delete(Case).where(Case.id == case_id).execution_options(synchronize_session=False)
+        )
+        session.expunge(case)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    deleted, left = _delete_files(store, storage_keys)
+    return PurgeResult(case_id, candidate.reference, deleted, left)
+
+
+def _delete_files(store: BlobStore, storage_keys: Iterable[str]) -> tuple[int, int]:
+    deleted = left = 0
+    for key in storage_keys:
+        try:
+            store.delete(key)
+            deleted += 1
+        except (OSError, StorageError) as exc:
+            # The row is gone already: the file is an orphan the next sweep removes.
+            log.warning("blob %s left for the orphan sweep: %s", key, exc)
+            left += 1
+    return deleted, left
+
+
+def _apply_legal_hold(session: Session, actor_label: str, case: Case, on: bool) -> bool:
+    changed = case.legal_hold != on
+    case.legal_hold = on
+    audit.record(
+        session,
+        actor=actor_label,
+        action="case.legal_hold_set" if on else "case.legal_hold_released",
+        case_id=case.id,
+        details={"reference": case.reference, "changed": changed},
+    )
+    return changed
+
+
+def set_legal_hold(session: Session, actor: Actor, case: Case, on: bool) -> bool:
+    """Set or release a legal hold (administrators only); audited. The caller commits.
+
+    Returns whether the flag changed. A held case is never purged, whatever its
+    ``purge_after``; releasing the hold of an overdue case lets the next purge take it.
+    """
+    require_admin(actor)
+    return _apply_legal_hold(session, actor.label, case, on)
+
+
+def set_legal_hold_by_operator(
+    session: Session, case: Case, on: bool, *, actor_label: str = "cli"
+) -> bool:
+    """The same from the server's command line: whoever runs ``flask`` there already
+    controls the installation (as for ``init`` or ``grants fulfil``), so no reviewer
+    account is checked; the event names the command line as the actor."""
+    return _apply_legal_hold(session, actor_label, case, on)
+
+
+def find_case(session: Session, reference_or_id: str) -> Case:
+    case = session.scalar(select(Case).where(Case.reference == reference_or_id))
+    case = case or session.get(Case, reference_or_id)
+    if case is None:
+        raise UnknownCaseError(f"no case {reference_or_id!r}")
+    return case
+
+
+def _rowcount(result: object) -> int:
+    return int(cast(CursorResult[tuple[()]], result).rowcount)
+
+
+def sweep(session: Session, store: BlobStore, now: datetime | None = None) -> SweepCounts:
+    """Remove expired submission tickets, proof-of-work challenges, web sessions and
+    rate-limit counters (committed), then orphaned blob files older than
+    :data:`ORPHAN_GRACE` and upload leftovers under ``tmp/`` older than
+    :data:`PARTIAL_GRACE`. Returns how many of each went."""
+    when = now or utcnow()
+    try:
+        tickets = _rowcount(
+            session.execute(
+                delete(SubmissionTicket)
+                .where(SubmissionTicket.expires_at <= when)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        challenges = delete_expired_challenges(session, when)
+        sessions = _rowcount(
+            session.execute(
+                delete(WebSession)
+                .where(
+                    (WebSession.idle_expires_at <= when) | (WebSession.absolute_expires_at <= when)
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
+        counters = _rowcount(
+            session.execute(
+                delete(RateLimitCounter)
+                .where(RateLimitCounter.expires_at <= when)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    orphans = 0
+    for key in _orphan_keys(session, store, when - ORPHAN_GRACE):
+        try:
+            store.delete(key)
+            orphans += 1
+        except (OSError, StorageError) as exc:
+            log.warning("orphan blob %s could not be deleted: %s", key, exc)
+    session.rollback()  # end the read transaction the orphan check opened
+    partials = 0
+    for path in _stale_partials(store, when, PARTIAL_GRACE):
+        try:
+            path.unlink()
+            partials += 1
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            log.warning("stale upload %s could not be deleted: %s", path.name, exc)
+    return SweepCounts(tickets, challenges, sessions, counters, orphans, partials)
+
+
+def _old_store_keys(store: BlobStore, cutoff: datetime) -> Iterator[str]:
+    for key in store.stored_keys():
+        try:
+            mtime = datetime.fromtimestamp((store.root / key).stat().st_mtime, UTC)
+        except FileNotFoundError:
+            continue
+        if mtime < cutoff:
+            yield key
+
+
+def _orphan_keys(session: Session, store: BlobStore, cutoff: datetime) -> list[str]:
+    """Store files older than ``cutoff`` that no ``blobs`` row names, checked in batches
+    so that a large store never needs every key in one query."""
+    orphans: list[str] = []
+    batch: list[str] = []
+
+    def check(keys: list[str]) -> None:
+        known = set(session.scalars(select(Blob.storage_key).where(Blob.storage_key.in_(keys))))
+        orphans.extend(key for key in keys if key not in known)
+
+    for key in _old_store_keys(store, cutoff):
+        batch.append(key)
+        if len(batch) >= _KEY_BATCH:
+            check(batch)
+            batch = []
+    if batch:
+        check(batch)
+    return orphans
+
+
+def _stale_partials(store: BlobStore, now: datetime, grace: timedelta) -> list[Path]:
+    # BlobStore.stale_partials measures against the wall clock; ``now`` may be given by
+    # a caller (tests, a catch-up run), so the age is measured here against it.
+    cutoff = now - grace
+    found = []
+    for path in store.stale_partials(timedelta(0)):
+        try:
+            if datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
+                found.append(path)
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def checkpoint_sqlite(engine: Engine) -> None:
+    """On SQLite, fold the write-ahead log back into the database file and truncate it,
+    so that earlier versions of purged rows do not linger in the WAL file.
+
+    Run outside any transaction (a checkpoint cannot complete inside one), on a raw
+    connection, which app.database puts in autocommit mode.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()

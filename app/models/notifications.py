@@ -1,0 +1,69 @@
+"""The notification outbox: one row per e-mail to send to one reviewer.
+
+A durable outbox rather than sending inside the request: the row is written in the same
+transaction as the event it announces (a case, a reporter message), so a notification
+exists exactly when the event does; a cron job sends it later, outside any request, and
+a failed send stays here, counted and visible to admins (/admin/notifications), until a
+later run delivers it or gives up.
+
+No content is ever stored here, and no e-mail address either (it is read from the
+reviewer at send time, so a corrected address applies to what is still pending).
+``case_id`` has no foreign key: cases are purged, and the sent rows that remember an
+overdue notice are pruned by :func:`app.notifications.outbox.prune`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, UTCDateTime, one_of, utcnow, vocab
+
+
+class NotificationKind(StrEnum):
+    NEW_CASE = "new_case"
+    REPORTER_MESSAGE = "reporter_message"
+    OVERDUE = "overdue"
+
+
+class DeadlineKind(StrEnum):
+    """Which deadline an overdue notice is about (one notice per case, reviewer, kind)."""
+
+    ACKNOWLEDGE = "acknowledge"
+    DECISION = "decision"
+    FEEDBACK = "feedback"
+
+
+class Notification(Base):
+    __tablename__ = "notifications"
+    __table_args__ = (
+        one_of("kind", NotificationKind, "kind"),
+        one_of("deadline", DeadlineKind, "deadline"),
+        # An overdue notice goes once per case, reviewer and deadline; rows of other kinds
+        # have no deadline, and NULLs never collide in a unique constraint.
+        UniqueConstraint("case_id", "reviewer_id", "deadline"),
+        # The sender's query: unsent rows that are due.
+        Index("ix_notifications_pending", "sent_at", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(vocab(NotificationKind))
+    reviewer_id: Mapped[int] = mapped_column(
+        ForeignKey("reviewers.id", ondelete="CASCADE"), index=True
+    )
+    case_id: Mapped[str | None] = mapped_column(String(32))
+    deadline: Mapped[str | None] = mapped_column(vocab(DeadlineKind))
+    # For rows a reporter's action caused, the day only (as for the case and its
+    # messages), so the outbox cannot be joined with a network log by time.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Not sent before this time: holds reporter-caused rows until the next batch, backs
+    # off after a failure, and is the lease a sender takes while it sends.
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The SMTP error's class and message; never the message body or the address.
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,75 @@
+"""``flask --app wsgi:review_app notify …``: send the outbox and queue overdue notices.
+
+Meant for cron (or a systemd timer), outside any request::
+
+    * * * * *  flask --app wsgi:review_app notify send
+    15 6 * * * flask --app wsgi:review_app notify overdue
+
+``send`` exits with status 1 when a send failed (cron mails its output, a systemd
+unit shows as failed), so a broken mail relay is not silent; the details are on
+/admin/notifications and in the ``liemchinh.notifications`` log.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.notifications import mailer, outbox
+from app.web.context import SETTINGS_KEY
+from app.web.db import get_database
+from config import Settings
+
+OFF = "notifications are off (LIEMCHINH_SMTP_HOST is not set): nothing to do"
+
+
+def register_notification_commands(app: Flask) -> None:
+    group = AppGroup("notify", help="E-mail notifications to reviewers.")
+
+    def settings() -> Settings:
+        value: Settings = app.config[SETTINGS_KEY]
+        return value
+
+    @group.command("send")
+    def send_command() -> None:
+        """Send the notifications that are due (run every minute)."""
+        current = settings()
+        if current.smtp is None:
+            click.echo(OFF)
+            return
+        with get_database(app).sessionmaker() as session:
+            report = mailer.send_pending(session, current.smtp, current.review_url)
+        click.echo(
+            f"sent {report.sent}, failed {report.failed}, dropped {report.dropped}, "
+            f"pruned {report.pruned}"
+        )
+        if report.failed:
+            click.echo(
+                f"error: {report.failed} notification(s) could not be sent; "
+                "see /admin/notifications",
+                err=True,
+            )
+            sys.exit(1)
+
+    @group.command("overdue")
+    def overdue_command() -> None:
+        """Queue a notice for every newly overdue deadline (run daily)."""
+        if settings().smtp is None:
+            click.echo(OFF)
+            return
+        with get_database(app).session() as session:
+            count = outbox.queue_overdue(session, datetime.now(UTC).date())
+        click.echo(f"queued {count} overdue notice(s)")
+
+    @group.command("retry")
+    def retry_command() -> None:
+        """Try again the notifications that were given up after too many failures."""
+        with get_database(app).session() as session:
+            count = outbox.retry_failed(session)
+        click.echo(f"{count} notification(s) will be tried again")
+
+    app.cli.add_command(group)

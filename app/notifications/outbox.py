@@ -1,0 +1,294 @@
+"""Queueing notifications: who is told, when, and what the admins see of it.
+
+Every function takes the caller's session and never commits, so a notification is
+written in the same transaction as the event it announces (app.cases.submission's
+``_store_case``, app.cases.messages' ``_add``) and exists exactly when the event does.
+Callers guard with the settings (``if settings.smtp is not None``): with notifications
+off nothing is queued, so no table of case and reviewer ids grows for nobody, and
+switching e-mail on later does not send a burst of stale notices.
+
+Who is told: the members of the holding unit who may read the case, by the rule of
+app.cases.access (active, reviewer or admin, not in a unit the reporter excluded, not
+recused) and the key rule of app.cases.keys.unit_reader_recipients (holding a key),
+who have an e-mail address. The rule is restated here as one SQL query rather than
+imported, so that app.cases can call this module without an import cycle; a test
+checks that both agree.
+
+When: a row caused by a reporter (a new case, a reporter message) is dated by the day
+only and held until the next full hour (:data:`REPORTER_BATCH`), so neither the outbox
+nor the time an e-mail leaves (which mail servers log) tells when the reporter acted
+more precisely than the hour, and every report of that hour goes out at the same time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, delete, exists, not_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from app.models import Case, CaseExclusion, Membership, Notification, Recusal, Reviewer, utcnow
+from app.models.notifications import DeadlineKind, NotificationKind
+from app.models.vocabulary import CaseStatus, Role
+
+REPORTER_BATCH = timedelta(hours=1)
+# Sent rows are kept this long for the admin page's sake, then deleted; an overdue
+# notice is kept while its case exists, because it is what stops a second notice.
+KEEP_SENT = timedelta(days=30)
+# After this many failed attempts a row is no longer tried (see app.notifications.mailer).
+MAX_ATTEMPTS = 8
+
+
+def _midnight(moment: datetime) -> datetime:
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+def next_batch(moment: datetime) -> datetime:
+    """The first full hour (UTC) after ``moment``."""
+    hour = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return hour + REPORTER_BATCH
+
+
+def _may_read(
+    case_id: SQLColumnExpression[str] | str, unit_id: SQLColumnExpression[int] | int
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``Reviewer``: may read the case (app.cases.access, app.cases.keys)."""
+    holding = aliased(Membership)
+    barred = aliased(Membership)
+    return [
+        Reviewer.active.is_(True),
+        Reviewer.public_key.is_not(None),
+        Reviewer.role != Role.OBSERVER.value,
+        exists().where(holding.reviewer_id == Reviewer.id, holding.unit_id == unit_id),
+        not_(
+            exists().where(
+                barred.reviewer_id == Reviewer.id,
+                barred.unit_id.in_(
+                    select(CaseExclusion.unit_id).where(CaseExclusion.case_id == case_id)
+                ),
+            )
+        ),
+        not_(exists().where(Recusal.case_id == case_id, Recusal.reviewer_id == Reviewer.id)),
+    ]
+
+
+def readers_to_notify(session: Session, case: Case) -> list[int]:
+    """Ids of the reviewers who may read ``case`` and have an e-mail address."""
+    return list(
+        session.scalars(
+            select(Reviewer.id)
+            .where(Reviewer.email.is_not(None), *_may_read(case.id, case.holding_unit_id))
+            .order_by(Reviewer.id)
+        )
+    )
+
+
+def may_still_read(session: Session, reviewer_id: int, case_id: str) -> bool:
+    """At send time: the case still exists and the reviewer may still read it (it may have
+    been routed away, purged, or the reviewer recused or left the unit since)."""
+    return (
+        session.scalar(
+            select(Reviewer.id)
+            .join(Case, Case.id == case_id)
+            .where(Reviewer.id == reviewer_id, *_may_read(Case.id, Case.holding_unit_id))
+        )
+        is not None
+    )
+
+
+def _queue_reporter_event(
+    session: Session, case: Case, kind: NotificationKind, now: datetime | None
+) -> int:
+    moment = now or utcnow()
+    readers = readers_to_notify(session, case)
+    if not readers:
+        return 0
+    # One waiting notice per reviewer and case is enough: three messages in an hour
+    # make one e-mail, not three.
+    waiting = set(
+        session.scalars(
+            select(Notification.reviewer_id).where(
+                Notification.case_id == case.id,
+                Notification.reviewer_id.in_(readers),
+                Notification.sent_at.is_(None),
+                Notification.attempts == 0,
+                Notification.kind != NotificationKind.OVERDUE.value,
+            )
+        )
+    )
+    rows = [
+        Notification(
+            kind=kind.value,
+            reviewer_id=reviewer_id,
+            case_id=case.id,
+            created_at=_midnight(moment),
+            not_before=next_batch(moment),
+        )
+        for reviewer_id in readers
+        if reviewer_id not in waiting
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def queue_new_case(session: Session, case: Case, *, now: datetime | None = None) -> int:
+    """Queue a notice of a new case to its readers. Returns how many rows were written."""
+    return _queue_reporter_event(session, case, NotificationKind.NEW_CASE, now)
+
+
+def queue_reporter_message(session: Session, case: Case, *, now: datetime | None = None) -> int:
+    """Queue a notice of a reporter's message to the case's readers."""
+    return _queue_reporter_event(session, case, NotificationKind.REPORTER_MESSAGE, now)
+
+
+def _overdue_deadlines(case: Case, today: date) -> list[DeadlineKind]:
+    """The same rule as app.cases.inbox's overdue filter, per deadline."""
+    if case.status == CaseStatus.CLOSED.value:
+        return []
+    checks = [
+        (DeadlineKind.ACKNOWLEDGE, case.acknowledged_at, case.acknowledge_due),
+        (DeadlineKind.DECISION, case.decided_at, case.decision_due),
+        (DeadlineKind.FEEDBACK, case.feedback_at, case.feedback_due),
+    ]
+    return [kind for kind, done, due in checks if done is None and due is not None and due < today]
+
+
+def _overdue_cases(session: Session, today: date) -> Iterable[Case]:
+    return session.scalars(
+        select(Case)
+        .where(
+            Case.status != CaseStatus.CLOSED.value,
+            or_(
+                and_(Case.acknowledged_at.is_(None), Case.acknowledge_due < today),
+                and_(Case.decided_at.is_(None), Case.decision_due < today),
+                and_(Case.feedback_at.is_(None), Case.feedback_due < today),
+            ),
+        )
+        .order_by(Case.id)
+    )
+
+
+def queue_overdue(session: Session, today: date, *, now: datetime | None = None) -> int:
+    """Queue one notice per overdue case, reader and missed deadline, once: a notice
+    already written (sent or not) is what stops the next day's run from repeating it."""
+    moment = now or utcnow()
+    written = 0
+    for case in _overdue_cases(session, today):
+        missed = _overdue_deadlines(case, today)
+        readers = readers_to_notify(session, case)
+        if not missed or not readers:
+            continue
+        known = {
+            (reviewer_id, deadline)
+            for reviewer_id, deadline in session.execute(
+                select(Notification.reviewer_id, Notification.deadline).where(
+                    Notification.case_id == case.id, Notification.deadline.is_not(None)
+                )
+            )
+        }
+        for deadline in missed:
+            for reviewer_id in readers:
+                if (reviewer_id, deadline.value) in known:
+                    continue
+                session.add(
+                    Notification(
+                        kind=NotificationKind.OVERDUE.value,
+                        reviewer_id=reviewer_id,
+                        case_id=case.id,
+                        deadline=deadline.value,
+                        created_at=moment,
+                        not_before=moment,
+                    )
+                )
+                written += 1
+    session.flush()
+    return written
+
+
+def forget_case(session: Session, case_id: str) -> int:
+    """Delete every notification row of a case (for the retention purge)."""
+    result = session.execute(delete(Notification).where(Notification.case_id == case_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def prune(session: Session, now: datetime) -> int:
+    """Delete sent rows older than :data:`KEEP_SENT`, except overdue notices of cases that
+    still exist (they stop a repeat), and every row of a case that no longer exists."""
+    old_sent = and_(Notification.sent_at.is_not(None), Notification.sent_at < now - KEEP_SENT)
+    case_exists = exists().where(Case.id == Notification.case_id)
+    result = session.execute(
+        delete(Notification)
+        .where(
+            or_(
+                and_(old_sent, Notification.kind != NotificationKind.OVERDUE.value),
+                and_(Notification.case_id.is_not(None), not_(case_exists)),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One unsent notification as the admin page lists it (no address, no case data)."""
+
+    id: int
+    kind: str
+    reviewer_id: int
+    username: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+    not_before: datetime
+    gave_up: bool
+
+
+def failed_notifications(session: Session, limit: int = 200) -> list[OutboxEntry]:
+    """Unsent notifications, failed ones first (those given up before those still being
+    retried), then those waiting for their first attempt; newest first within each."""
+    rows = session.execute(
+        select(Notification, Reviewer.username)
+        .join(Reviewer, Reviewer.id == Notification.reviewer_id)
+        .where(Notification.sent_at.is_(None))
+        .order_by(
+            (Notification.attempts >= MAX_ATTEMPTS).desc(),
+            (Notification.attempts > 0).desc(),
+            Notification.id.desc(),
+        )
+        .limit(limit)
+    ).all()
+    return [
+        OutboxEntry(
+            id=row.id,
+            kind=row.kind,
+            reviewer_id=row.reviewer_id,
+            username=username,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            created_at=row.created_at,
+            last_attempt_at=row.last_attempt_at,
+            not_before=row.not_before,
+            gave_up=row.attempts >= MAX_ATTEMPTS,
+        )
+        for row, username in rows
+    ]
+
+
+def retry_failed(session: Session, now: datetime | None = None) -> int:
+    """Give every notification that was given up a fresh set of attempts (an admin fixed
+    the SMTP settings or an address); the next ``notify send`` tries them again."""
+    rows = session.scalars(
+        select(Notification).where(
+            Notification.sent_at.is_(None), Notification.attempts >= MAX_ATTEMPTS
+        )
+    ).all()
+    for row in rows:
+        row.attempts = 0
+        row.not_before = now or utcnow()
+    session.flush()
+    return len(rows)
