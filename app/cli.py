@@ -15,10 +15,11 @@ from flask.cli import AppGroup
 
 from app import audit, installation, schema
 from app.accounts.cli import register_account_commands
-from app.ops_cli import register_ops_commands
 from app.cases import grants
 from app.installation import InstallationError, UnitSpec
 from app.models.vocabulary import UnitKind
+from app.notifications.cli import register_notification_commands
+from app.ops_cli import register_ops_commands
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
@@ -40,6 +41,7 @@ def register_cli(app: Flask) -> None:
     audit_group = AppGroup("audit", help="The tamper-evident audit log.")
     register_account_commands(app)
     register_ops_commands(app)
+    register_notification_commands(app)
 
     @app.cli.command("init")
     @click.option(

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.models import RecoveryKey, Unit
+from app.models import Case, RecoveryKey, Unit
 from app.models.vocabulary import UnitKind
 from crypto import Recipient
 
@@ -121,3 +121,48 @@ def set_recovery_recipient(session: Session, recipient_text: str, *, actor: str)
     session.flush()
     audit.record(session, actor=actor, action="recovery_key.set", details={"recipient": text})
     return existing
+
+
+class UnknownUnitError(InstallationError):
+    pass
+
+
+class UnitInUseError(InstallationError):
+    pass
+
+
+def update_unit(
+    session: Session, slug: str, *, name_vi: str, name_en: str, kind: UnitKind, actor: str
+) -> Unit:
+    """Rename a unit, or change its kind while it holds no case.
+
+    A unit's kind decides what routing to it means (inspection or investigation) and
+    whether it is the intake: changing it under cases already routed there would make
+    their status lie, so it is refused then.
+    """
+    unit = session.scalar(select(Unit).where(Unit.slug == slug))
+    if unit is None:
+        raise UnknownUnitError(f"no unit with slug {slug!r}")
+    if not name_vi.strip() or not name_en.strip():
+        raise InstallationError("a unit needs a Vietnamese and an English name")
+    if kind.value != unit.kind:
+        if session.scalar(select(Case.id).where(Case.holding_unit_id == unit.id).limit(1)):
+            raise UnitInUseError("the unit holds cases: its kind cannot change")
+        if unit.kind == UnitKind.INTAKE.value:
+            others = session.scalar(
+                select(Unit.id).where(
+                    Unit.kind == UnitKind.INTAKE.value, Unit.id != unit.id, Unit.active.is_(True)
+                )
+            )
+            if others is None:
+                raise UnitInUseError("the installation needs an intake unit")
+    before = {"name_vi": unit.name_vi, "name_en": unit.name_en, "kind": unit.kind}
+    unit.name_vi, unit.name_en, unit.kind = name_vi.strip(), name_en.strip(), kind.value
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="unit.updated",
+        details={"unit": unit.slug, "kind_before": before["kind"], "kind": unit.kind},
+    )
+    return unit

@@ -10,6 +10,7 @@ otherwise: the point is to measure what a deployment pays.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -51,7 +52,6 @@ from app.models.vocabulary import (  # noqa: E402
     Priority,
     Sector,
     Side,
-    UnitKind,
 )
 from config import Settings, load_settings  # noqa: E402
 from config.secrets import ensure_secrets  # noqa: E402
@@ -152,7 +152,7 @@ def add_key_only_reviewer(database: Database, *unit_slugs: str) -> Identity:
     with database.session() as db:
         reviewer = Reviewer(
             username=f"bench-{secrets.token_hex(3)}",
-            password_hash="!unusable",
+            password_hash="!unusable",  # noqa: S106 - not a password: no login
             public_key=str(identity.recipient),
             wrapped_private_key=None,
             role="reviewer",
@@ -270,7 +270,7 @@ def seed_cases(
         decision = day + timedelta(days=30)
         feedback = day + timedelta(days=90)
 
-        def done(due: date, *, p: float = 0.85) -> datetime | None:
+        def done(due: date, *, p: float = 0.85, closed: bool = closed) -> datetime | None:
             # Mostly met on time for older cases; open ones may be late.
             if closed or (due < today and rng.random() < p):
                 met = min(due, today) - timedelta(days=rng.randint(0, 3))
@@ -430,10 +430,8 @@ def gunicorn(
             proc.kill()
             proc.wait(timeout=10)
         log.close()
-        try:
+        with contextlib.suppress(OSError):
             log_path.unlink()
-        except OSError:
-            pass
 
 
 # -- a small HTTP client with a cookie jar (stdlib only) ----------------------------------
@@ -534,7 +532,7 @@ def multipart_head_and_tail(
         )
     parts.append(
         (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; "
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
             f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
         ).encode()
     )

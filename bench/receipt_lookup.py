@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     Installation,
     add_key_only_reviewer,
     bench_line,
@@ -39,20 +39,20 @@ from _common import (  # noqa: E402
     median,
     seed_cases,
 )
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from app.cases.followup import open_case_with_receipt  # noqa: E402
-from app.cases.submission import (  # noqa: E402
+from app.cases.followup import open_case_with_receipt
+from app.cases.submission import (
     CaseChoices,
     ReceiptSettings,
     ServerCaseKeys,
     submit_from_server,
 )
-from app.models import Case, CaseKey  # noqa: E402
-from app.models.vocabulary import KeyKind  # noqa: E402
-from app.storage import BlobStore  # noqa: E402
-from config import load_secrets  # noqa: E402
-from crypto import derive_receipt_keys, parse_receipt  # noqa: E402
+from app.models import Case, CaseKey
+from app.models.vocabulary import KeyKind
+from app.storage import BlobStore
+from config import load_secrets
+from crypto import derive_receipt_keys, parse_receipt
 
 REAL_CASES = 3
 TARGET = 1.1
@@ -74,7 +74,11 @@ def submit_real(inst: Installation, n: int) -> list[str]:
                 receipts,
                 keys=ServerCaseKeys(),
                 choices=CaseChoices("corruption", "health"),
-                answers={"category": "corruption", "summary": f"Tóm tắt {i}", "details": "Chi tiết"},
+                answers={
+                    "category": "corruption",
+                    "summary": f"Tóm tắt {i}",
+                    "details": "Chi tiết",
+                },
                 attachments=[],
                 deadlines=inst.settings.deadlines,
             )

@@ -26,23 +26,27 @@ def discard_all(blobs: Iterable[PendingBlob]) -> None:
 
 
 def commit_with_blobs(session: Session, blobs: Sequence[PendingBlob]) -> None:
-    """Make the blob files final, then commit; on any failure undo both.
+    """Make the blob files final, then commit; on a failure before the commit undo both.
 
     Files are moved to their final names before the commit so that a committed row
-    never points at a missing file; a crash in between leaves only an unreferenced file
-    for ``purge`` to remove.
+    never points at a missing file. If the COMMIT itself fails (e.g. the connection
+    drops), its outcome is unknown: the rows may have been stored. The files are then
+    kept; if the rows were not stored they are orphans, which ``purge`` removes after
+    a grace period. Deleting them here could leave a stored case without its report.
     """
     try:
         session.flush()
         for blob in blobs:
             blob.finalize()
-        session.commit()
     except BaseException:
         session.rollback()
         discard_all(blobs)
         raise
-    for blob in blobs:
-        blob.kept = True
+    try:
+        session.commit()
+    finally:
+        for blob in blobs:
+            blob.kept = True
 
 
 def check_age_upload(part: str, data: BinaryIO, limit: int) -> None:

@@ -20,6 +20,7 @@ from app.cases.blobs import check_pending_upload, commit_with_blobs, decrypt_blo
 from app.cases.payloads import AttachmentMeta, decode_message, encode_message
 from app.models import Blob, Case, Message, utcnow
 from app.models.vocabulary import BlobKind, Side
+from app.notifications import outbox
 from app.storage import BlobStore, PendingBlob
 from crypto import AgeWriter, Identity, Recipient
 
@@ -78,6 +79,7 @@ def _add(
     author_id: int | None,
     body: PendingBlob,
     attachments: Sequence[PendingBlob],
+    notify: bool = False,
 ) -> Message:
     blobs = [body, *attachments]
     try:
@@ -110,6 +112,8 @@ def _add(
             details={"attachments": len(attachments)},
             at=created if side is Side.REPORTER else None,
         )
+        if notify and side is Side.REPORTER:
+            outbox.queue_reporter_message(session, case)
     except BaseException:
         session.rollback()
         discard_all(blobs)
@@ -127,6 +131,7 @@ def add_message_from_server(
     author_id: int | None,
     text: str,
     attachments: Sequence[tuple[PendingBlob, AttachmentMeta]],
+    notify: bool = False,
 ) -> Message:
     """Encrypt ``text`` (attachments were encrypted while they streamed in) and store."""
     pending = [blob for blob, _ in attachments]
@@ -142,7 +147,15 @@ def add_message_from_server(
     except BaseException:
         discard_all([body, *pending])
         raise
-    return _add(session, case=case, side=side, author_id=author_id, body=body, attachments=pending)
+    return _add(
+        session,
+        case=case,
+        side=side,
+        author_id=author_id,
+        body=body,
+        attachments=pending,
+        notify=notify,
+    )
 
 
 def add_message_from_browser(
@@ -152,6 +165,7 @@ def add_message_from_browser(
     body: PendingBlob,
     attachments: Sequence[PendingBlob],
     max_file_bytes: int,
+    notify: bool = False,
 ) -> Message:
     """Store a reporter message the browser encrypted to the case key."""
     try:
@@ -162,7 +176,13 @@ def add_message_from_browser(
         discard_all([body, *attachments])
         raise
     return _add(
-        session, case=case, side=Side.REPORTER, author_id=None, body=body, attachments=attachments
+        session,
+        case=case,
+        side=Side.REPORTER,
+        author_id=None,
+        body=body,
+        attachments=attachments,
+        notify=notify,
     )
 
 

@@ -44,6 +44,7 @@ from app.cases.payloads import AttachmentMeta, encode_report
 from app.cases.references import allocate_reference
 from app.models import Blob, Case, CaseExclusion, CaseKey, SubmissionTicket, Unit, utcnow
 from app.models.vocabulary import BlobKind, Category, KeyKind, Sector, Side, UnitKind
+from app.notifications import outbox
 from app.storage import BlobStore, PendingBlob
 from config.settings import Deadlines, KdfSettings
 from crypto import (
@@ -212,6 +213,7 @@ def _store_case(
     blobs: Sequence[tuple[PendingBlob, BlobKind, int]],
     deadlines: Deadlines,
     today: date,
+    notify: bool = False,
 ) -> StoredCase:
     try:
         reference = allocate_reference(session, today.year)
@@ -272,6 +274,8 @@ def _store_case(
             details={"reference": case.reference, "attachments": len(blobs) - 1},
             at=_midnight(today),
         )
+        if notify:
+            outbox.queue_new_case(session, case)
     except BaseException:
         session.rollback()
         discard_all(pending for pending, _, _ in blobs)
@@ -295,6 +299,7 @@ def submit_from_server(
     attachments: Sequence[UploadedAttachment],
     deadlines: Deadlines,
     today: date | None = None,
+    notify: bool = False,
 ) -> tuple[str, StoredCase]:
     """Store a no-JavaScript submission. Returns (receipt, stored case)."""
     pending: list[tuple[PendingBlob, BlobKind, int]] = [
@@ -332,6 +337,7 @@ def submit_from_server(
         blobs=[(report_blob, BlobKind.REPORT, 0), *pending],
         deadlines=deadlines,
         today=today or _today(),
+        notify=notify,
     )
     return receipt, stored
 
@@ -385,6 +391,7 @@ def submit_from_browser(
     max_file_bytes: int,
     deadlines: Deadlines,
     today: date | None = None,
+    notify: bool = False,
 ) -> StoredCase:
     """Store a submission the browser encrypted. Every upload must be a well-formed age
     file with only X25519 stanzas; the ticket is used up in the same transaction."""
@@ -440,4 +447,5 @@ def submit_from_browser(
         blobs=blobs,
         deadlines=deadlines,
         today=today or _today(),
+        notify=notify,
     )

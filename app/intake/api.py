@@ -187,6 +187,7 @@ def api_reports() -> tuple[Response, int]:
             staff_key_wrap=staff_wrap,
             max_file_bytes=settings().max_file_bytes,
             deadlines=settings().deadlines,
+            notify=settings().smtp is not None,
         )
     except SubmissionError as exc:
         return api_error(exc.code, submission_error_message(exc), 400)
@@ -219,6 +220,7 @@ def api_followup_messages() -> tuple[Response, int]:
             body=body.blob,
             attachments=[sink.blob for sink in attachments],
             max_file_bytes=settings().max_file_bytes,
+            notify=settings().smtp is not None,
         )
     except InvalidUploadError:
         return api_error(

@@ -71,6 +71,9 @@ def _not_allowed(_exc: HTTPException) -> Any:
 def _server_error(_exc: Exception) -> Any:
     return _respond(
         "server_error",
-        _("Something went wrong on our side. Nothing was stored. Please try again later."),
+        _(
+            "Something went wrong on our side. If no receipt code was shown to you, "
+            "please send your report again in a few minutes."
+        ),
         500,
     )

@@ -7,10 +7,9 @@ session - encrypted under a key in the reporter's cookie, idle timeout about 20 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -31,11 +30,11 @@ from app.intake.views import clean_filename, receipt_settings
 from app.models import Blob, Case
 from app.models.vocabulary import BlobKind, Side
 from app.storage import StorageError
-from app.web.context import blob_store
+from app.web.context import blob_store, settings
 from app.web.db import db_session
+from app.web.downloads import attachment_response
 from app.web.ratelimit import intake_limit
 from crypto import (
-    AgeError,
     Identity,
     ReceiptChecksumError,
     ReceiptError,
@@ -152,6 +151,7 @@ def followup_message() -> Any:
                 )
                 for sink, name, ctype in uploads
             ],
+            notify=settings().smtp is not None,
         )
     except MessageError as exc:
         return _case_page(message_error_text(exc.code), status=400)
@@ -181,18 +181,4 @@ def followup_attachment(blob_id: str) -> WerkzeugResponse:
     if blob is None or blob.case_id != access.case_id or blob.kind != BlobKind.ATTACHMENT.value:
         abort(404)
     meta = describe_attachment(db_session(), blob_store(), blob, access.case_identity)
-    chunks = stream_blob(blob_store(), blob, access.case_identity)
-    try:
-        first = next(chunks, b"")
-    except (AgeError, StorageError):
-        abort(500)
-
-    def body() -> Iterator[bytes]:
-        # A failure part-way raises here, and the server cuts the connection: the
-        # browser sees an incomplete download, never a complete file with bad data.
-        yield first
-        yield from chunks
-
-    response = Response(body(), mimetype="application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment", filename=meta.name)
-    return response
+    return attachment_response(stream_blob(blob_store(), blob, access.case_identity), meta.name)

@@ -183,6 +183,7 @@ def report_submit() -> tuple[str, int]:
             answers=answers,
             attachments=attachments,
             deadlines=settings().deadlines,
+            notify=settings().smtp is not None,
         )
     except SubmissionError as exc:
         return _render_form(form, form_error=submission_error_message(exc), status=400)

@@ -5,4 +5,12 @@ from flask import Blueprint
 blueprint = Blueprint("review", __name__, template_folder="templates")
 
 # Views register on the blueprint when imported.
-from app.review import accounts, admin, cases, errors, views  # noqa: E402,F401
+from app.review import (  # noqa: E402,F401
+    accounts,
+    admin,
+    cases,
+    dashboard,
+    errors,
+    notifications,
+    views,
+)

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app import installation
 from app.cases.grants import fulfil_pending_grants
-from app.installation import recovery_recipient
+from app.installation import (
+    InstallationError,
+    InvalidSlugError,
+    UnitExistsError,
+    UnitInUseError,
+    UnitSpec,
+    UnknownUnitError,
+    recovery_recipient,
+)
 from app.models import AuditEvent, Case, PendingGrant, Reviewer
-from app.models.vocabulary import Role
+from app.models.vocabulary import Role, UnitKind
 from app.review import blueprint
 from app.review.audit_labels import action_labels
 from app.review.auth import current_identity, current_reviewer, role_required
@@ -100,3 +109,87 @@ def admin_audit() -> ResponseReturnValue:
         filters={"action": action, "actor": actor, "case": case_ref},
         next_before=events[-1].seq if len(events) == AUDIT_PAGE else None,
     )
+
+
+def _unit_error(exc: ValueError) -> str:
+    if not isinstance(exc, InstallationError):  # not one of the unit kinds
+        return str(_("Choose a kind."))
+    if isinstance(exc, UnitExistsError):
+        return str(_("A unit with this short name already exists."))
+    if isinstance(exc, InvalidSlugError):
+        return str(
+            _("Short name: 2-40 lowercase letters, digits or dashes, starting with a letter.")
+        )
+    if isinstance(exc, UnitInUseError):
+        return str(
+            _("The kind of a unit that holds cases (or of the only intake unit) cannot change.")
+        )
+    return str(_("A unit needs a Vietnamese and an English name."))
+
+
+@blueprint.get("/admin/units")
+@role_required(Role.ADMIN.value)
+def admin_units() -> ResponseReturnValue:
+    return render_template(
+        "review/admin_units.html",
+        units=installation.list_units(db_session()),
+        kinds=list(UnitKind),
+        recovery=recovery_recipient(db_session()),
+    )
+
+
+@blueprint.post("/admin/units")
+@role_required(Role.ADMIN.value)
+def admin_units_add() -> ResponseReturnValue:
+    reviewer = current_reviewer()
+    assert reviewer is not None
+    form = request.form
+    try:
+        kind = UnitKind(form.get("kind", ""))
+        installation.add_unit(
+            db_session(),
+            UnitSpec(
+                form.get("slug", "").strip(), kind, form.get("name_vi", ""), form.get("name_en", "")
+            ),
+            actor=f"reviewer:{reviewer.id}",
+        )
+    except ValueError as exc:
+        db_session().rollback()
+        message = (
+            _unit_error(exc) if isinstance(exc, InstallationError) else str(_("Choose a kind."))
+        )
+        flash(message, "error")
+        return redirect(url_for("review.admin_units"), code=303)
+    db_session().commit()
+    flash(_("Unit added."), "success")
+    return redirect(url_for("review.admin_units"), code=303)
+
+
+@blueprint.post("/admin/units/<slug>")
+@role_required(Role.ADMIN.value)
+def admin_units_update(slug: str) -> ResponseReturnValue:
+    reviewer = current_reviewer()
+    assert reviewer is not None
+    form = request.form
+    try:
+        installation.update_unit(
+            db_session(),
+            slug,
+            name_vi=form.get("name_vi", ""),
+            name_en=form.get("name_en", ""),
+            kind=UnitKind(form.get("kind", "")),
+            actor=f"reviewer:{reviewer.id}",
+        )
+    except UnknownUnitError:
+        db_session().rollback()
+        abort(404)
+    except ValueError as exc:
+        db_session().rollback()
+        message = (
+            _unit_error(exc) if isinstance(exc, InstallationError) else str(_("Choose a kind."))
+        )
+        flash(message, "error")
+        return redirect(url_for("review.admin_units"), code=303)
+    db_session().commit()
+    flash(_("Unit saved."), "success")
+    return redirect(url_for("review.admin_units"), code=303)

@@ -24,4 +24,10 @@ def action_labels() -> dict[str, LazyString]:
         "note.added": _l("Internal note"),
         "attachment.downloaded": _l("Attachment downloaded"),
         "grants.fulfilled": _l("Access granted to new readers"),
+        "dashboard.viewed": _l("Dashboard viewed"),
+        "dashboard.exported": _l("Statistics exported"),
+        "case.purged": _l("Case purged (retention)"),
+        "case.exported": _l("Case exported for offline reading"),
+        "case.legal_hold_set": _l("Legal hold set"),
+        "case.legal_hold_released": _l("Legal hold released"),
     }

@@ -6,18 +6,19 @@ reviewer of another unit cannot even learn that a case id exists.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app import audit
 from app.cases import questionnaire as questionnaire_mod
 from app.cases import workflow
 from app.cases.access import AccessDenied, Actor, load_actor
+from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
 from app.cases.grants import fulfil_pending_grants
 from app.cases.inbox import InboxFilters, inbox_page
 from app.cases.messages import MessageError, add_message_from_server, mark_reporter_messages_read
@@ -30,7 +31,7 @@ from app.review.auth import current_identity, current_reviewer, login_required
 from app.storage import StorageError
 from app.web.context import blob_store, settings
 from app.web.db import db_session, get_database
-from crypto import AgeError
+from app.web.downloads import attachment_response
 
 CASE_READERS = (Role.REVIEWER.value, Role.ADMIN.value)
 
@@ -59,6 +60,27 @@ def _case_or_404(case_id: str) -> tuple[Actor, Case]:
     return actor, case
 
 
+def _grantable_cases(actor: Actor, wanted: int = 50, batch: int = 500) -> list[str]:
+    """Cases with pending grants that ``actor``'s units hold, read without the write lock.
+
+    Starts from the (usually empty) pending grants rather than the unit's cases:
+    scanning a unit's 40,000 cases on every inbox load cost 85 ms.
+    """
+    found: list[str] = []
+    with get_database().read_session() as db:
+        waiting = db.scalars(select(PendingGrant.case_id).distinct()).all()
+        for start in range(0, len(waiting), batch):
+            found += db.scalars(
+                select(Case.id).where(
+                    Case.id.in_(waiting[start : start + batch]),
+                    Case.holding_unit_id.in_(actor.unit_ids),
+                )
+            ).all()
+            if len(found) >= wanted:
+                break
+    return found[:wanted]
+
+
 @blueprint.get("/inbox")
 @login_required
 def inbox() -> ResponseReturnValue:
@@ -66,30 +88,25 @@ def inbox() -> ResponseReturnValue:
     if not actor.reads_cases:
         return render_template("review/observer_home.html")
     fulfilled = 0
-    pending = 0
     if actor.identity is not None:
-        # Whoever opens the inbox with a key in their session opens the way for
-        # colleagues waiting for access (new members, reset keys).
-        with get_database().session() as db:
-            readable = [
-                c
-                for c in db.scalars(
-                    select(PendingGrant.case_id)
-                    .join(Case, Case.id == PendingGrant.case_id)
-                    .where(Case.holding_unit_id.in_(actor.unit_ids))
-                    .distinct()
-                ).all()
-            ]
-            fulfilled = len(
-                fulfil_pending_grants(
-                    db, [actor.identity], actor_label=actor.label, case_ids=readable, limit=50
+        readable = _grantable_cases(actor)
+        if readable:
+            # Whoever opens the inbox with a key in their session opens the way for
+            # colleagues waiting for access (new members, reset keys), 50 cases a time.
+            with get_database().session() as db:
+                fulfilled = len(
+                    fulfil_pending_grants(
+                        db, [actor.identity], actor_label=actor.label, case_ids=readable, limit=50
+                    )
                 )
-            )
     db = db_session()
-    pending = len(
-        db.scalars(
-            select(PendingGrant.id).where(PendingGrant.reviewer_id == actor.reviewer_id)
-        ).all()
+    pending = int(
+        db.scalar(
+            select(func.count())
+            .select_from(PendingGrant)
+            .where(PendingGrant.reviewer_id == actor.reviewer_id)
+        )
+        or 0
     )
     filters = InboxFilters.parse(request.args.to_dict())
     page = inbox_page(db, actor, filters, _today())
@@ -120,6 +137,18 @@ def case_view(case_id: str) -> ResponseReturnValue:
     with get_database().session() as db:
         workflow.record_view(db, actor, db.get(Case, case.id))  # type: ignore[arg-type]
         mark_reporter_messages_read(db, case.id)
+    if settings().auto_acknowledge and case.status == CaseStatus.NEW.value:
+        with get_database().sessionmaker() as db:  # the function commits itself
+            fresh = db.get(Case, case.id)
+            try:
+                sent = fresh is not None and maybe_send_automatic_acknowledgment(
+                    db, blob_store(), actor, fresh, enabled=True
+                )
+            except StorageError:
+                sent = False  # nothing was kept; the reviewer can acknowledge by hand
+        if sent:
+            flash(_("The reporter was sent the automatic acknowledgment."), "success")
+            return redirect(url_for("review.case_view", case_id=case.id), code=303)
     db = db_session()
     holder = db.get(Unit, case.holding_unit_id)
     assignee = db.get(Reviewer, case.assignee_id) if case.assignee_id else None
@@ -150,24 +179,8 @@ def case_attachment(case_id: str, blob_id: str) -> ResponseReturnValue:
     except AccessDenied:
         abort(404)
     with get_database().session() as db:
-        from app import audit
-
         audit.record(db, actor=actor.label, action="attachment.downloaded", case_id=case.id)
-    chunks = download.chunks
-    try:
-        first = next(chunks, b"")
-    except (AgeError, StorageError):
-        abort(500)
-
-    def body() -> Iterator[bytes]:
-        # An authentication failure part-way raises here and the connection is cut:
-        # the reviewer gets an incomplete download, never a complete file of bad data.
-        yield first
-        yield from chunks
-
-    response = Response(body(), mimetype="application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment", filename=download.meta.name)
-    return response
+    return attachment_response(download.chunks, download.meta.name)
 
 
 def _done(case: Case, message: str) -> ResponseReturnValue:

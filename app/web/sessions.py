@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,11 +28,13 @@ from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from app.database import Database
 from app.models import WebSession, utcnow
 
+_log = logging.getLogger("liemchinh.sessions")
 TOKEN_BYTES = 32
 # Refresh the idle deadline at most once a minute, not on every request.
 _REFRESH_GRACE = timedelta(seconds=60)
@@ -124,6 +127,16 @@ class EncryptedSessionInterface(SessionInterface):
         token = _parse_cookie(request.cookies.get(self.policy.cookie_name))
         if token is None:
             return EncryptedSession()
+        try:
+            return self._load(token)
+        except SQLAlchemyError:
+            # The database is unreachable: serve the request without a session (the
+            # error pages still render in the browser's language) rather than fail
+            # before any handler runs. Logged without anything about the client.
+            _log.warning("session store unavailable; request served without a session")
+            return EncryptedSession()
+
+    def _load(self, token: bytes) -> EncryptedSession:
         now = utcnow()
         with self.database.read_session() as db:
             row = db.get(WebSession, _session_id(token))
@@ -142,6 +155,14 @@ class EncryptedSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, EncryptedSession)
+        try:
+            self._save(session, response)
+        except SQLAlchemyError:
+            # The response may carry something shown once (a receipt): deliver it even
+            # if the session cannot be saved. The session simply keeps its old state.
+            _log.warning("session store unavailable; session not saved")
+
+    def _save(self, session: EncryptedSession, response: Response) -> None:
         name = self.policy.cookie_name
         cookie_args: dict[str, Any] = {
             "path": "/",

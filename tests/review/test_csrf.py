@@ -73,7 +73,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         token = invitations.create_invitation(
             db, unit_slug="inspection", role="reviewer", created_by=creator
         )
-    values = {"case_id": sent.case_id, "reviewer_id": str(alice.id), "token": token}
+    values = {
+        "case_id": sent.case_id,
+        "reviewer_id": str(alice.id),
+        "token": token,
+        "slug": "inspection",
+    }
     yield World(inst, admin, alice, sent, token, values)
     inst.database.dispose()
 
@@ -167,6 +172,10 @@ def test_the_rule_list_is_complete(world: World) -> None:
 POST_RULES = [
     "/account/password",
     "/admin/keys/fulfil",
+    "/admin/notifications/retry",
+    "/admin/reviewers/<int:reviewer_id>/email",
+    "/admin/units",
+    "/admin/units/<slug>",
     "/admin/reviewers/<int:reviewer_id>/deactivate",
     "/admin/reviewers/<int:reviewer_id>/reset-password",
     "/admin/reviewers/<int:reviewer_id>/reset-totp",

@@ -5,15 +5,19 @@ content ever reaches it."""
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 # Registers the routes on the review blueprint before any app is made (until
 # app/review/__init__.py imports it).
+import app.cases.statistics
+import app.review.charts
 import app.review.dashboard
 from app.cases.statistics import export_rows, oversight_statistics
 from app.database import Database
@@ -182,3 +186,22 @@ def test_an_empty_installation_renders(observer: Staff) -> None:
     html = _page(observer)
     assert "<svg" in html and "No case yet" in html
     assert ["total", "cases", "0"] in _csv(observer)
+
+
+def test_the_dashboard_code_holds_no_key(backend: str) -> None:
+    """It cannot decrypt what it never imports."""
+    for module in (app.review.dashboard, app.review.charts, app.cases.statistics):
+        source = Path(str(module.__file__)).read_text(encoding="utf-8")
+        imported = {
+            name
+            for node in ast.walk(ast.parse(source))
+            for name in (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+        }
+        assert not {n for n in imported if n.split(".")[0] == "crypto"}, module.__name__
+        assert not imported & {"app.cases.reading", "app.cases.keys", "app.cases.messages"}
