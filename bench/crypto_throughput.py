@@ -20,6 +20,11 @@ the hypervisor, and the first touch of each page then faults in the host):
   age's by age), and writes to stdout redirected to a fresh file for both
   tools, so neither pays for an fsync (our ``decrypt -o`` fsyncs; age's does not).
 
+``--settle SECONDS`` (diagnostic, default 0) sleeps that long after the
+``os.sync()``, before each child: with 3 s the guest's free page reporting has
+handed the previous child's freed memory to the host before the next child
+starts, and the bimodal "slow mode" (see docs/benchmarks.md) disappears.
+
 Per child: wall time, user and system CPU time and peak RSS (``os.wait4``).
 Throughput is size / median wall time. The last lines are machine-readable:
 ``BENCH <name> <value> <unit>``.
@@ -71,6 +76,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument(
+        "--settle", type=float, default=0.0, help="seconds to sleep before each child"
+    )
     args = parser.parse_args()
     age = shutil.which("age")
     keygen = shutil.which("age-keygen")
@@ -112,6 +120,7 @@ def main() -> int:
                 for tool in order:
                     out = d / f"out-{tool}-{op}-{r}"
                     os.sync()  # earlier write-back and freed blocks are billed to nobody
+                    time.sleep(args.settle)
                     if op == "enc":
                         sample = run_child(enc(tool, out))
                         assert out.stat().st_size > size
@@ -136,7 +145,8 @@ def main() -> int:
         tool: max(s.rss for (t, _), v in results.items() if t == tool for s in v)
         for tool in ("ours", "age")
     }
-    print(f"\nfile size {args.size_mib} MiB, {args.rounds} rounds, medians")
+    settle = f", settle {args.settle:g} s" if args.settle else ""
+    print(f"\nfile size {args.size_mib} MiB, {args.rounds} rounds{settle}, medians")
     for op, name in (("enc", "encrypt"), ("dec", "decrypt")):
         ours, theirs = mbps("ours", op), mbps("age", op)
         cpu = "  ".join(

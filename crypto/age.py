@@ -20,6 +20,8 @@ import hmac
 import io
 import os
 import secrets
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -67,6 +69,51 @@ from .stream import (
 
 AnyIdentity = Identity | ScryptIdentity
 _COPY_BUFFER = 1024 * 1024
+_PREALLOCATE_MIN = 1024 * 1024
+
+
+def preallocate(fd: int, size: int) -> bool:
+    """Reserve ``size`` bytes at the start of a fresh, empty regular file (a hint).
+
+    Linux ``fallocate(2)`` (mode 0, called directly: glibc's ``posix_fallocate``
+    would emulate it by writing every block on filesystems without support).
+    It extends the file to ``size``, so a caller that got True must truncate
+    the file to the bytes it actually wrote before it is used. Skipped (False)
+    for small sizes, non-regular or non-empty files, other systems, and any
+    error (the writes then simply allocate as they go). Measured on ext4: the
+    page-cache writes then cost ≈0.01–0.05 s less kernel time per 512 MiB
+    (docs/benchmarks.md).
+    """
+    if size < _PREALLOCATE_MIN or not sys.platform.startswith("linux"):
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size != 0:
+            return False
+        import ctypes  # here: only large outputs pay its import (≈3 ms)
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fallocate = libc.fallocate
+        fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+        fallocate.restype = ctypes.c_int
+        return bool(fallocate(fd, 0, 0, size) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _input_size(src: BinaryIO) -> int | None:
+    """Size of ``src`` if it is a regular file, else None."""
+    try:
+        st = os.fstat(src.fileno())
+    except (OSError, ValueError, AttributeError):  # BytesIO, pipes' wrappers, ...
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def encrypted_size_bound(plaintext_size: int) -> int:
+    """Bytes after the header for ``plaintext_size`` bytes: nonce, chunks and their tags."""
+    chunks = max(1, -(-plaintext_size // CHUNK_SIZE))
+    return PAYLOAD_NONCE_SIZE + plaintext_size + chunks * TAG_SIZE
 
 
 def _header_mac(file_key: bytes, mac_input: bytes) -> bytes:
@@ -237,7 +284,10 @@ def decrypt_to_file(
 
     Plaintext goes to a private (0600) temporary file beside ``path`` that is
     renamed over it only once the final chunk authenticated, and removed on
-    any failure, so ``path`` never holds a truncated plaintext.
+    any failure, so ``path`` never holds a truncated plaintext. When ``src`` is
+    a regular file, the temporary file is preallocated to the ciphertext size
+    (an upper bound of the plaintext) and truncated to the plaintext size
+    before the fsync and the rename.
     """
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
@@ -245,10 +295,15 @@ def decrypt_to_file(
     try:
         size = 0
         with os.fdopen(fd, "wb") as out:
-            for chunk in decrypt_stream_views(src, identities):
+            chunks = decrypt_stream_views(src, identities)  # header errors: before any prealloc
+            bound = _input_size(src)
+            preallocated = bound is not None and preallocate(fd, bound)
+            for chunk in chunks:
                 out.write(chunk)
                 size += len(chunk)
             out.flush()
+            if preallocated:
+                os.ftruncate(fd, size)
             os.fsync(out.fileno())
         os.replace(tmp, target)
     except BaseException:
@@ -324,5 +379,7 @@ __all__ = [
     "decrypt_to_file",
     "encrypt_bytes",
     "encrypt_stream",
+    "encrypted_size_bound",
     "inspect_age_file",
+    "preallocate",
 ]

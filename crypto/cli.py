@@ -16,124 +16,22 @@ import argparse
 import contextlib
 import datetime
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
-from .age import decrypt_stream_views, decrypt_to_file, encrypt_stream
+from .age import (
+    decrypt_stream_views,
+    decrypt_to_file,
+    encrypt_stream,
+    encrypted_size_bound,
+    preallocate,
+)
 from .armor import ArmoredReader, looks_armored
 from .errors import AgeError
 from .keys import Identity, Recipient, parse_identity_file, parse_recipients_file
-
-
-# ---- EXPERIMENT (temporary) -------------------------------------------------
-import ctypes
-import stat as _stat
-
-_EXP = dict(
-    kv.split("=", 1) for kv in os.environ.get("CRYPTO_EXP", "").split(",") if "=" in kv
-)
-_MIB = 1024 * 1024
-_libc = ctypes.CDLL(None, use_errno=True)
-_sfr = _libc.sync_file_range
-_sfr.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-_sfr.restype = ctypes.c_int
-_WAIT_BEFORE, _WRITE, _WAIT_AFTER = 1, 2, 4
-
-
-def _sync_range(fd: int, start: int, length: int, flags: int) -> None:
-    if _sfr(fd, start, length, flags) != 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-
-
-def _is_regular(fd: int) -> bool:
-    return _stat.S_ISREG(os.fstat(fd).st_mode)
-
-
-class _ExpSink:
-    """out=plain|sync|async|dontneed, every=MiB, falloc=0|1."""
-
-    def __init__(self, fd: int, expected: int | None) -> None:
-        self.fd = fd
-        self.mode = _EXP.get("out", "")
-        self.every = int(_EXP.get("every", "8")) * _MIB
-        self.start = os.lseek(fd, 0, os.SEEK_CUR)
-        self.pos = self.start
-        self.done = self.start  # managed up to here
-        self.prev: tuple[int, int] | None = None
-        self.falloc = False
-        if _EXP.get("falloc") == "1" and expected and _is_regular(fd):
-            os.posix_fallocate(fd, self.start, expected)
-            self.falloc = True
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
-        view = memoryview(data)
-        n = len(view)
-        off = 0
-        while off < n:
-            off += os.write(self.fd, view[off:])
-        self.pos += n
-        if self.mode and self.mode != "plain" and self.pos - self.done >= self.every:
-            self._manage(self.done, self.pos - self.done)
-            self.done = self.pos
-        return n
-
-    def _manage(self, start: int, length: int) -> None:
-        fd = self.fd
-        if self.mode == "sync":
-            _sync_range(fd, start, length, _WAIT_BEFORE | _WRITE | _WAIT_AFTER)
-            os.posix_fadvise(fd, start, length, os.POSIX_FADV_DONTNEED)
-        elif self.mode == "async":
-            _sync_range(fd, start, length, _WRITE)
-            if self.prev is not None:
-                ps, pl = self.prev
-                _sync_range(fd, ps, pl, _WAIT_BEFORE | _WRITE | _WAIT_AFTER)
-                os.posix_fadvise(fd, ps, pl, os.POSIX_FADV_DONTNEED)
-            self.prev = (start, length)
-        elif self.mode == "dontneed":
-            os.posix_fadvise(fd, start, length, os.POSIX_FADV_DONTNEED)
-
-    def flush(self) -> None:
-        pass
-
-    def finish(self) -> None:
-        if self.falloc:
-            os.ftruncate(self.fd, self.pos)
-
-
-class _ExpReader:
-    """in=seq|dontneed, inevery=MiB."""
-
-    def __init__(self, f: BinaryIO) -> None:
-        self.f = f
-        self.fd = f.fileno()
-        self.mode = _EXP.get("in", "")
-        self.every = int(_EXP.get("inevery", "8")) * _MIB
-        self.dropped = 0
-        os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-
-    def _after(self) -> None:
-        if self.mode == "dontneed":
-            pos = self.f.tell()
-            if pos - self.dropped >= self.every:
-                os.posix_fadvise(self.fd, self.dropped, pos - self.dropped, os.POSIX_FADV_DONTNEED)
-                self.dropped = pos
-
-    def readinto(self, b: memoryview) -> int:
-        n = self.f.readinto(b)
-        self._after()
-        return n or 0
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.f.read(n)
-        self._after()
-        return data
-
-    def peek(self, n: int = 0) -> bytes:
-        return self.f.peek(n)  # type: ignore[attr-defined,no-any-return]
-# ---- END EXPERIMENT ---------------------------------------------------------
 
 
 class CliError(Exception):
@@ -153,10 +51,7 @@ def _input(path: str | None) -> Iterator[BinaryIO]:
         yield sys.stdin.buffer
     else:
         with open(path, "rb") as f:
-            if _EXP.get("in") and _is_regular(f.fileno()):
-                yield _ExpReader(f)  # type: ignore[misc]
-            else:
-                yield f
+            yield f
 
 
 @contextlib.contextmanager
@@ -198,6 +93,26 @@ def cmd_keygen(args: argparse.Namespace) -> None:
     print(f"Public key: {identity.recipient}", file=sys.stderr)
 
 
+def _encrypt_to_file(src: BinaryIO, dst: BinaryIO, recipients: Sequence[Recipient]) -> None:
+    """Encrypt into our fresh temporary file, preallocated when the input size is known.
+
+    Only ``-o`` files are preallocated, never stdout: a preallocated stdout file
+    of a killed process would have its full size with a zero tail.
+    """
+    preallocated = False
+    with contextlib.suppress(OSError, ValueError):
+        st = os.fstat(src.fileno())
+        if stat.S_ISREG(st.st_mode):
+            # The header (a few hundred bytes per recipient) is added as slack;
+            # the file is truncated to what was written in any case.
+            slack = 4096 + 256 * len(recipients)
+            preallocated = preallocate(dst.fileno(), encrypted_size_bound(st.st_size) + slack)
+    encrypt_stream(src, dst, recipients)
+    if preallocated:
+        dst.flush()
+        os.ftruncate(dst.fileno(), dst.tell())
+
+
 def cmd_encrypt(args: argparse.Namespace) -> None:
     recipients: list[Recipient] = [Recipient.parse(r) for r in args.recipient]
     for path in args.recipients_file:
@@ -211,16 +126,7 @@ def cmd_encrypt(args: argparse.Namespace) -> None:
             out.flush()
         else:
             with _atomic_output(args.output) as dst:
-                if _EXP:
-                    size = None
-                    with contextlib.suppress(Exception):
-                        size = os.fstat(src.fileno()).st_size
-                    expected = None if size is None else size + 16 * (size // 65536 + 1) + 4096
-                    sink = _ExpSink(dst.fileno(), expected)
-                    encrypt_stream(src, sink, recipients)  # type: ignore[arg-type]
-                    sink.finish()
-                else:
-                    encrypt_stream(src, dst, recipients)
+                _encrypt_to_file(src, dst, recipients)
 
 
 def cmd_decrypt(args: argparse.Namespace) -> None:
@@ -236,16 +142,6 @@ def cmd_decrypt(args: argparse.Namespace) -> None:
             src = ArmoredReader(raw)  # type: ignore[assignment]
         if args.output is None:
             out = _stdout_binary()
-            if _EXP:
-                size = None
-                with contextlib.suppress(Exception):
-                    size = os.fstat(raw.fileno()).st_size
-                out.flush()
-                sink = _ExpSink(out.fileno(), size)
-                for chunk in decrypt_stream_views(src, identities):
-                    sink.write(chunk)
-                sink.finish()
-                return
             for chunk in decrypt_stream_views(src, identities):
                 out.write(chunk)  # written before the next chunk overwrites the view
             out.flush()

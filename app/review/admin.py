@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -138,58 +139,55 @@ def admin_units() -> ResponseReturnValue:
     )
 
 
+def _unit_change(change: Callable[[str], object], done: str) -> ResponseReturnValue:
+    """Run a unit change as the logged-in admin; commit, or refuse and change nothing."""
+    reviewer = current_reviewer()
+    assert reviewer is not None
+    try:
+        change(f"reviewer:{reviewer.id}")
+    except UnknownUnitError:
+        db_session().rollback()
+        abort(404)
+    except ValueError as exc:  # InstallationError, or an unknown kind
+        db_session().rollback()
+        flash(_unit_error(exc), "error")
+        return redirect(url_for("review.admin_units"), code=303)
+    db_session().commit()
+    flash(done, "success")
+    return redirect(url_for("review.admin_units"), code=303)
+
+
 @blueprint.post("/admin/units")
 @role_required(Role.ADMIN.value)
 def admin_units_add() -> ResponseReturnValue:
-    reviewer = current_reviewer()
-    assert reviewer is not None
     form = request.form
-    try:
-        kind = UnitKind(form.get("kind", ""))
-        installation.add_unit(
+    return _unit_change(
+        lambda actor: installation.add_unit(
             db_session(),
             UnitSpec(
-                form.get("slug", "").strip(), kind, form.get("name_vi", ""), form.get("name_en", "")
+                form.get("slug", "").strip(),
+                UnitKind(form.get("kind", "")),
+                form.get("name_vi", ""),
+                form.get("name_en", ""),
             ),
-            actor=f"reviewer:{reviewer.id}",
-        )
-    except ValueError as exc:
-        db_session().rollback()
-        message = (
-            _unit_error(exc) if isinstance(exc, InstallationError) else str(_("Choose a kind."))
-        )
-        flash(message, "error")
-        return redirect(url_for("review.admin_units"), code=303)
-    db_session().commit()
-    flash(_("Unit added."), "success")
-    return redirect(url_for("review.admin_units"), code=303)
+            actor=actor,
+        ),
+        str(_("Unit added.")),
+    )
 
 
 @blueprint.post("/admin/units/<slug>")
 @role_required(Role.ADMIN.value)
 def admin_units_update(slug: str) -> ResponseReturnValue:
-    reviewer = current_reviewer()
-    assert reviewer is not None
     form = request.form
-    try:
-        installation.update_unit(
+    return _unit_change(
+        lambda actor: installation.update_unit(
             db_session(),
             slug,
             name_vi=form.get("name_vi", ""),
             name_en=form.get("name_en", ""),
             kind=UnitKind(form.get("kind", "")),
-            actor=f"reviewer:{reviewer.id}",
-        )
-    except UnknownUnitError:
-        db_session().rollback()
-        abort(404)
-    except ValueError as exc:
-        db_session().rollback()
-        message = (
-            _unit_error(exc) if isinstance(exc, InstallationError) else str(_("Choose a kind."))
-        )
-        flash(message, "error")
-        return redirect(url_for("review.admin_units"), code=303)
-    db_session().commit()
-    flash(_("Unit saved."), "success")
-    return redirect(url_for("review.admin_units"), code=303)
+            actor=actor,
+        ),
+        str(_("Unit saved.")),
+    )

@@ -20,7 +20,7 @@ from app.cases import workflow
 from app.cases.access import AccessDenied, Actor, load_actor
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
 from app.cases.grants import fulfil_pending_grants
-from app.cases.inbox import InboxFilters, inbox_page
+from app.cases.inbox import InboxFilters, case_deadline, inbox_page
 from app.cases.messages import MessageError, add_message_from_server, mark_reporter_messages_read
 from app.cases.notes import add_note
 from app.cases.reading import NoKeyError, open_attachment, open_case
@@ -164,6 +164,7 @@ def case_view(case_id: str) -> ResponseReturnValue:
         priorities=list(Priority),
         resolutions=list(Resolution),
         actor=actor,
+        deadline=case_deadline(case, _today()),
         audit_labels=audit_labels.action_labels(),
     )
 
