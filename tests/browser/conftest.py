@@ -20,6 +20,7 @@ cannot make a "no canary in the body" check pass by accident.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 import threading
@@ -117,7 +118,7 @@ class BodyRecorder:
 
 
 @dataclass(frozen=True)
-class LiveIntake:
+class LiveServer:
     url: str  # http://127.0.0.1:<port>, no trailing slash
     recorder: BodyRecorder
 
@@ -125,19 +126,28 @@ class LiveIntake:
         return self.url + path
 
 
-@pytest.fixture
-def live_intake(intake_app: Flask) -> Iterator[LiveIntake]:
-    """The ``intake_app`` served on 127.0.0.1 on a free port, in a background thread."""
-    recorder = BodyRecorder(intake_app)
+LiveIntake = LiveServer
+
+
+@contextlib.contextmanager
+def serve(app: Flask, name: str) -> Iterator[LiveServer]:
+    """``app`` served on 127.0.0.1 on a free port, in a background thread."""
+    recorder = BodyRecorder(app)
     server = make_server("127.0.0.1", 0, recorder, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-intake", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield LiveIntake(f"http://127.0.0.1:{server.server_port}", recorder)
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", recorder)
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_intake(intake_app: Flask) -> Iterator[LiveServer]:
+    with serve(intake_app, "live-intake") as live:
+        yield live
 
 
 # -- the browser --------------------------------------------------------------------------

@@ -9,22 +9,19 @@ background thread, a fresh installation per test.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import pyotp
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.database import Database
 from app.models import AuditEvent, Message
 from config import Settings
 from tests.account_helpers import make_account
-from tests.browser.conftest import BodyRecorder, Traffic, stored_files
+from tests.browser.conftest import LiveServer, Traffic, serve, stored_files
 from tests.conftest import CsrfClient
 from tests.intake.conftest import open_case
 from tests.review.conftest import send_case
@@ -32,28 +29,13 @@ from tests.review.conftest import send_case
 pytestmark = pytest.mark.browser
 
 
-@dataclass(frozen=True)
-class LiveReview:
-    url: str  # http://127.0.0.1:<port>, no trailing slash
-    recorder: BodyRecorder
-
-    def __call__(self, path: str) -> str:
-        return self.url + path
+LiveReview = LiveServer
 
 
 @pytest.fixture
-def live_review(review_app: Flask) -> Iterator[LiveReview]:
-    """The ``review_app`` served on 127.0.0.1 on a free port, in a background thread."""
-    recorder = BodyRecorder(review_app)
-    server = make_server("127.0.0.1", 0, recorder, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-review", daemon=True)
-    thread.start()
-    try:
-        yield LiveReview(f"http://127.0.0.1:{server.server_port}", recorder)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def live_review(review_app: Flask) -> Iterator[LiveServer]:
+    with serve(review_app, "live-review") as live:
+        yield live
 
 
 @pytest.fixture
