@@ -76,6 +76,14 @@ def readable_case(session: Session, actor: Actor, case_id: str) -> Case:
     return case
 
 
+def require_reader(session: Session, actor: Actor, case: Case) -> None:
+    """Refuse unless ``actor`` may read (and so act on) ``case``."""
+    if not actor.reads_cases:
+        raise AccessDenied("observers do not handle cases")
+    if session.scalar(select(Case.id).where(Case.id == case.id, readable_by(actor))) is None:
+        raise AccessDenied("not a reader of this case")
+
+
 def require_admin(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
         raise AccessDenied("administrators only")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases.access import AccessDenied, Actor, load_actor, readable_by, require_admin
+from app.cases.access import AccessDenied, Actor, load_actor, require_admin, require_reader
 from app.cases.grants import rewrap_case
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer, Unit, utcnow
 from app.models.vocabulary import CaseStatus, Priority, Resolution, Role, UnitKind
@@ -59,13 +59,6 @@ class KeyRequiredError(WorkflowError):
     code = "key_required"
 
 
-def _check_reader(session: Session, actor: Actor, case: Case) -> None:
-    if not actor.reads_cases:
-        raise AccessDenied("observers do not handle cases")
-    if session.scalar(select(Case.id).where(Case.id == case.id, readable_by(actor))) is None:
-        raise AccessDenied("not a reader of this case")
-
-
 def _status(case: Case) -> CaseStatus:
     return CaseStatus(case.status)
 
@@ -79,7 +72,7 @@ def _transition(
     action: str,
     **details: str,
 ) -> None:
-    _check_reader(session, actor, case)
+    require_reader(session, actor, case)
     previous = _status(case)
     if previous not in allowed_from:
         raise InvalidTransitionError(f"cannot go from {previous.value} to {to.value}")
@@ -95,7 +88,7 @@ def _transition(
 
 def record_view(session: Session, actor: Actor, case: Case) -> None:
     """Opening a case decrypts it: that is audited, and it acknowledges a new case."""
-    _check_reader(session, actor, case)
+    require_reader(session, actor, case)
     audit.record(session, actor=actor.label, action="case.viewed", case_id=case.id)
 
 
@@ -123,7 +116,7 @@ def resume_triage(session: Session, actor: Actor, case: Case) -> None:
 
 
 def set_priority(session: Session, actor: Actor, case: Case, priority: str) -> None:
-    _check_reader(session, actor, case)
+    require_reader(session, actor, case)
     if priority not in {p.value for p in Priority}:
         raise WorkflowError(f"unknown priority {priority!r}")
     previous = case.priority
@@ -139,10 +132,10 @@ def set_priority(session: Session, actor: Actor, case: Case, priority: str) -> N
 
 def assign(session: Session, actor: Actor, case: Case, assignee_id: int | None) -> None:
     """Assign to a member who can read the case (or unassign with None)."""
-    _check_reader(session, actor, case)
+    require_reader(session, actor, case)
     if assignee_id is not None:
         try:
-            _check_reader(session, load_actor(session, assignee_id), case)
+            require_reader(session, load_actor(session, assignee_id), case)
         except AccessDenied:
             raise NotAMemberError("the assignee cannot read this case") from None
     case.assignee_id = assignee_id
@@ -178,7 +171,7 @@ def route(session: Session, actor: Actor, case: Case, unit_slug: str, reason: st
     so that the target unit's members can read and the previous unit's cannot. The
     reason is triage reasoning: the caller stores it as a note under the staff key; the
     audit log records only that a routing happened, from where to where."""
-    _check_reader(session, actor, case)
+    require_reader(session, actor, case)
     if _status(case) is CaseStatus.CLOSED:
         raise InvalidTransitionError("a closed case cannot be routed; reopen it first")
     if not reason.strip():
@@ -225,7 +218,7 @@ def route(session: Session, actor: Actor, case: Case, unit_slug: str, reason: st
 def recuse(session: Session, actor: Actor, case: Case) -> None:
     """A reviewer with a conflict of interest gives up access. The wraps are rewritten
     without their key, so the refusal holds in cryptography, not just in SQL."""
-    _check_reader(session, actor, case)
+    require_reader(session, actor, case)
     if actor.identity is None:
         raise KeyRequiredError("your session holds no key: log in again")
     session.add(Recusal(case_id=case.id, reviewer_id=actor.reviewer_id))

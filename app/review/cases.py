@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app import audit
 from app.cases import questionnaire as questionnaire_mod
 from app.cases import workflow
-from app.cases.access import AccessDenied, Actor, load_actor
+from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
 from app.cases.grants import fulfil_pending_grants
 from app.cases.inbox import InboxFilters, case_deadline, inbox_page
@@ -48,16 +48,10 @@ def _today() -> Any:
 
 def _case_or_404(case_id: str) -> tuple[Actor, Case]:
     actor = _actor()
-    if not actor.reads_cases:
-        abort(404)
-    case = db_session().get(Case, case_id)
-    if case is None:
-        abort(404)
     try:
-        workflow._check_reader(db_session(), actor, case)
+        return actor, readable_case(db_session(), actor, case_id)
     except AccessDenied:
         abort(404)
-    return actor, case
 
 
 def _grantable_cases(actor: Actor, wanted: int = 50, batch: int = 500) -> list[str]:
