@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import backup as backups
 from app.cases import export as exports
 from app.cases import retention
+from app.cases.references import UnknownCaseError, find_case
 from app.models import Case
 from app.storage import BlobStore
 from app.web.context import SETTINGS_KEY
@@ -103,8 +104,8 @@ def register_ops_commands(app: Flask) -> None:
         """Set or release the legal hold of a case: a held case is never purged."""
         with get_database(app).session() as session:
             try:
-                case = retention.find_case(session, reference)
-            except retention.UnknownCaseError as exc:
+                case = find_case(session, reference)
+            except UnknownCaseError as exc:
                 _fail(str(exc))
             changed = retention.set_legal_hold_by_operator(session, case, on, actor_label=CLI_ACTOR)
             state = "on" if on else "off"
@@ -137,8 +138,8 @@ def register_ops_commands(app: Flask) -> None:
                 ids = []
                 for reference in references:
                     try:
-                        ids.append(exports.find_case(session, reference).id)
-                    except exports.UnknownCaseError as exc:
+                        ids.append(find_case(session, reference).id)
+                    except UnknownCaseError as exc:
                         _fail(str(exc))
             session.rollback()
             for case_id in ids:

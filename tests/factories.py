@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -16,6 +17,12 @@ from app.models import Membership, Reviewer, Unit
 from app.models.vocabulary import Role
 from config import Settings
 from crypto import Identity
+
+if TYPE_CHECKING:
+    from app.cases.payloads import AttachmentMeta
+    from app.cases.submission import CaseChoices
+    from app.storage import BlobStore, PendingBlob
+    from crypto import Recipient
 
 
 @dataclass(frozen=True)
@@ -88,3 +95,81 @@ def submit_case(
             deadlines=settings.deadlines,
         )
     return SubmittedCase(stored.case_id, receipt)
+
+
+def encrypted_upload(store: BlobStore, recipient: Recipient, data: bytes) -> PendingBlob:
+    """An attachment as the intake leaves it after streaming: a pending age blob."""
+    from crypto import AgeWriter
+
+    pending = store.create()
+    with AgeWriter(pending, [recipient]) as writer:  # type: ignore[arg-type]
+        writer.write(data)
+    return pending
+
+
+def case_with_thread(
+    database: Database,
+    settings: Settings,
+    member: ReviewerKeys,
+    *,
+    choices: CaseChoices,
+    answers: dict[str, str | list[str]],
+    report_files: list[tuple[bytes, AttachmentMeta]],
+    message: str,
+    message_files: list[tuple[bytes, AttachmentMeta]],
+) -> str:
+    """A case with report attachments, a reviewer message with attachments and a note,
+    stored through the domain layer. Returns the case id."""
+    from app.cases.access import load_actor
+    from app.cases.messages import add_message_from_server
+    from app.cases.notes import add_note
+    from app.cases.submission import (
+        ReceiptSettings,
+        ServerCaseKeys,
+        UploadedAttachment,
+        submit_from_server,
+    )
+    from app.models import Case
+    from app.models.vocabulary import Side
+    from app.storage import BlobStore
+    from config import load_secrets
+
+    store = BlobStore(settings.blob_path)
+    keys = ServerCaseKeys()
+    receipts = ReceiptSettings.from_config(
+        load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
+    )
+    with database.sessionmaker() as db:
+        _, stored = submit_from_server(
+            db,
+            store,
+            receipts,
+            keys=keys,
+            choices=choices,
+            answers=answers,
+            attachments=[
+                UploadedAttachment(encrypted_upload(store, keys.case_recipient, data), meta)
+                for data, meta in report_files
+            ],
+            deadlines=settings.deadlines,
+        )
+    with database.sessionmaker() as db:
+        case = db.get(Case, stored.case_id)
+        assert case is not None
+        add_message_from_server(
+            db,
+            store,
+            case=case,
+            side=Side.REVIEWER,
+            author_id=member.id,
+            text=message,
+            attachments=[
+                (encrypted_upload(store, keys.case_recipient, data), meta)
+                for data, meta in message_files
+            ],
+        )
+    with database.sessionmaker() as db:
+        case = db.get(Case, stored.case_id)
+        assert case is not None
+        add_note(db, store, load_actor(db, member.id, member.identity), case, "Ghi chú nội bộ")
+    return stored.case_id

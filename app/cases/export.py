@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.cases import references
 from app.models import Blob, Case, CaseKey, Message, Note
 from app.models.vocabulary import BlobKind, KeyKind
 from app.storage import BlobStore, StorageError
@@ -101,8 +102,8 @@ class ExportExistsError(ExportError):
     """The target folder exists already; an export never overwrites."""
 
 
-class UnknownCaseError(ExportError, LookupError):
-    """No case with this id or reference."""
+class UnknownCaseError(ExportError, references.UnknownCaseError):
+    """No case with this id (the case went while the command ran)."""
 
 
 @dataclass(frozen=True)
@@ -211,14 +212,6 @@ def _manifest(case: Case, files: dict[str, str]) -> dict[str, Any]:
         "closed_day": case.closed_at.date().isoformat() if case.closed_at else None,
         "files": [{"name": name, "sha256": digest} for name, digest in sorted(files.items())],
     }
-
-
-def find_case(session: Session, reference_or_id: str) -> Case:
-    case = session.scalar(select(Case).where(Case.reference == reference_or_id))
-    case = case or session.get(Case, reference_or_id)
-    if case is None:
-        raise UnknownCaseError(f"no case {reference_or_id!r}")
-    return case
 
 
 def export_case(

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models import CaseReferenceCounter
+from app.models import Case, CaseReferenceCounter
 
 PREFIX = "CT"
 
@@ -43,3 +43,16 @@ def allocate_reference(session: Session, year: int) -> CaseReference:
     ).returning(CaseReferenceCounter.last_number)
     number = session.execute(stmt).scalar_one()
     return CaseReference(year, int(number))
+
+
+class UnknownCaseError(LookupError):
+    """No case with this id or reference."""
+
+
+def find_case(session: Session, reference_or_id: str) -> Case:
+    """The case an operator names, by its reference (``CT-2026-00042``) or its id."""
+    case = session.scalar(select(Case).where(Case.reference == reference_or_id))
+    case = case or session.get(Case, reference_or_id)
+    if case is None:
+        raise UnknownCaseError(f"no case {reference_or_id!r}")
+    return case

@@ -27,6 +27,7 @@ from sqlalchemy import CursorResult, Engine, delete, select
 from sqlalchemy.orm import Session
 
 from app import audit
+from app.cases import references
 from app.cases.access import Actor, require_admin
 from app.cases.pow import delete_expired_challenges
 from app.models import (
@@ -57,8 +58,8 @@ class RetentionError(RuntimeError):
     """A retention operation was refused."""
 
 
-class UnknownCaseError(RetentionError, LookupError):
-    """No case with this id or reference."""
+class UnknownCaseError(RetentionError, references.UnknownCaseError):
+    """No case with this id (the case went while the command ran)."""
 
 
 class NotPurgeableError(RetentionError):
@@ -232,14 +233,6 @@ def set_legal_hold_by_operator(
     controls the installation (as for ``init`` or ``grants fulfil``), so no reviewer
     account is checked; the event names the command line as the actor."""
     return _apply_legal_hold(session, actor_label, case, on)
-
-
-def find_case(session: Session, reference_or_id: str) -> Case:
-    case = session.scalar(select(Case).where(Case.reference == reference_or_id))
-    case = case or session.get(Case, reference_or_id)
-    if case is None:
-        raise UnknownCaseError(f"no case {reference_or_id!r}")
-    return case
 
 
 def _rowcount(result: object) -> int:

@@ -189,18 +189,20 @@ def _check_choices(session: Session, choices: CaseChoices) -> list[Unit]:
     return excluded
 
 
-def submission_recipients(session: Session, excluded: Sequence[Unit]) -> list[Recipient]:
+def submission_recipients(
+    session: Session, excluded: Sequence[Unit], intake: Unit | None = None
+) -> list[Recipient]:
     """Who gets the new case's keys: the intake unit's readers (minus anyone also in an
     excluded unit) and the recovery key."""
-    readers = unit_reader_recipients(
-        session, intake_unit(session).id, excluded_unit_ids=[u.id for u in excluded]
-    )
+    unit = intake or intake_unit(session)
+    readers = unit_reader_recipients(session, unit.id, excluded_unit_ids=[u.id for u in excluded])
     return [*readers, recovery_recipient(session)]
 
 
 def _store_case(
     session: Session,
     *,
+    intake: Unit,
     lookup_key: bytes,
     reporter_recipient: Recipient,
     case_recipient: Recipient,
@@ -229,7 +231,7 @@ def _store_case(
             staff_recipient=str(staff_recipient),
             category=choices.category,
             sector=choices.sector or Sector.OTHER.value,
-            holding_unit_id=intake_unit(session).id,
+            holding_unit_id=intake.id,
             created_day=today,
             acknowledge_due=due.acknowledge,
             decision_due=due.decision,
@@ -313,7 +315,8 @@ def submit_from_server(
         with AgeWriter(report_blob, [keys.case_recipient]) as writer:  # type: ignore[arg-type]
             writer.write(encode_report(answers, [a.meta for a in attachments]))
         excluded = _check_choices(session, choices)
-        recipients = submission_recipients(session, excluded)
+        intake = intake_unit(session)
+        recipients = submission_recipients(session, excluded, intake)
         reporter = receipt_keys.identity.recipient
         case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
         staff_wrap = wrap_identity(keys.staff_identity, recipients)
@@ -325,6 +328,7 @@ def submit_from_server(
         raise
     stored = _store_case(
         session,
+        intake=intake,
         lookup_key=receipt_keys.lookup_key,
         reporter_recipient=reporter,
         case_recipient=keys.case_recipient,
@@ -427,7 +431,8 @@ def submit_from_browser(
         )
         if used.rowcount != 1:  # type: ignore[attr-defined]
             raise TicketError("the ticket was already used or has expired", field="ticket")
-        recipients = submission_recipients(session, excluded)
+        intake = intake_unit(session)
+        recipients = submission_recipients(session, excluded, intake)
         reporter = Recipient.parse(row.reporter_recipient)
     except BaseException:
         session.rollback()
@@ -435,6 +440,7 @@ def submit_from_browser(
         raise
     return _store_case(
         session,
+        intake=intake,
         lookup_key=row.receipt_lookup_key,
         reporter_recipient=reporter,
         case_recipient=case_rcpt,

@@ -19,7 +19,7 @@ from app.cases import questionnaire as questionnaire_mod
 from app.cases import workflow
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
-from app.cases.grants import fulfil_pending_grants
+from app.cases.grants import fulfil_pending_grants, grantable_cases
 from app.cases.inbox import InboxFilters, case_deadline, inbox_page
 from app.cases.messages import MessageError, add_message_from_server, mark_reporter_messages_read
 from app.cases.notes import add_note
@@ -54,27 +54,6 @@ def _case_or_404(case_id: str) -> tuple[Actor, Case]:
         abort(404)
 
 
-def _grantable_cases(actor: Actor, wanted: int = 50, batch: int = 500) -> list[str]:
-    """Cases with pending grants that ``actor``'s units hold, read without the write lock.
-
-    Starts from the (usually empty) pending grants rather than the unit's cases:
-    scanning a unit's 40,000 cases on every inbox load cost 85 ms.
-    """
-    found: list[str] = []
-    with get_database().read_session() as db:
-        waiting = db.scalars(select(PendingGrant.case_id).distinct()).all()
-        for start in range(0, len(waiting), batch):
-            found += db.scalars(
-                select(Case.id).where(
-                    Case.id.in_(waiting[start : start + batch]),
-                    Case.holding_unit_id.in_(actor.unit_ids),
-                )
-            ).all()
-            if len(found) >= wanted:
-                break
-    return found[:wanted]
-
-
 @blueprint.get("/inbox")
 @login_required
 def inbox() -> ResponseReturnValue:
@@ -83,7 +62,8 @@ def inbox() -> ResponseReturnValue:
         return render_template("review/observer_home.html")
     fulfilled = 0
     if actor.identity is not None:
-        readable = _grantable_cases(actor)
+        with get_database().read_session() as db:
+            readable = grantable_cases(db, actor.unit_ids)
         if readable:
             # Whoever opens the inbox with a key in their session opens the way for
             # colleagues waiting for access (new members, reset keys), 50 cases a time.

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from flask import Flask, Request, Response
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
@@ -205,16 +205,3 @@ class EncryptedSessionInterface(SessionInterface):
             cookie = base64.urlsafe_b64encode(token).rstrip(b"=").decode()
             response.set_cookie(name, cookie, **cookie_args)
         response.vary.add("Cookie")
-
-
-def delete_expired_sessions(database: Database) -> int:
-    now = utcnow()
-    with database.session() as db:
-        ids = db.scalars(
-            select(WebSession.id).where(
-                (WebSession.idle_expires_at <= now) | (WebSession.absolute_expires_at <= now)
-            )
-        ).all()
-        if ids:
-            db.execute(delete(WebSession).where(WebSession.id.in_(ids)))
-    return len(ids)

@@ -12,25 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.cases.access import load_actor
-from app.cases.export import ExportExistsError, UnknownCaseError, export_case, find_case
-from app.cases.messages import add_message_from_server
-from app.cases.notes import add_note
+from app.cases.export import ExportExistsError, export_case
 from app.cases.payloads import AttachmentMeta, decode_message, decode_report
+from app.cases.references import UnknownCaseError, find_case
 from app.cases.submission import (
     CaseChoices,
-    ReceiptSettings,
-    ServerCaseKeys,
-    UploadedAttachment,
-    submit_from_server,
 )
 from app.database import Database
-from app.models import AuditEvent, Case
-from app.models.vocabulary import Side
-from app.storage import BlobStore, PendingBlob
-from config import Settings, load_secrets
-from crypto import AgeWriter, Identity, Recipient
-from tests.factories import ReviewerKeys, make_reviewer
+from app.models import AuditEvent
+from app.storage import BlobStore
+from config import Settings
+from crypto import Identity
+from tests.factories import ReviewerKeys, case_with_thread, make_reviewer
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
@@ -38,61 +31,20 @@ AGE = shutil.which("age")
 needs_age = pytest.mark.skipif(AGE is None, reason="the age command-line tool is not installed")
 
 
-def encrypted_blob(store: BlobStore, recipient: Recipient, data: bytes) -> PendingBlob:
-    pending = store.create()
-    with AgeWriter(pending, [recipient]) as writer:  # type: ignore[arg-type]
-        writer.write(data)
-    return pending
-
-
 def case_with_everything(database: Database, settings: Settings, member: ReviewerKeys) -> str:
-    store = BlobStore(settings.blob_path)
-    keys = ServerCaseKeys()
-    receipts = ReceiptSettings.from_config(
-        load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
+    return case_with_thread(
+        database,
+        settings,
+        member,
+        choices=CaseChoices("waste", "education"),
+        answers={"summary": "Lãng phí ngân sách", "details": "Chi tiết"},
+        report_files=[
+            (b"hoa don 1", AttachmentMeta("hoa-don.pdf", "application/pdf", 9)),
+            (b"anh 2", AttachmentMeta("anh.jpg", "image/jpeg", 5)),
+        ],
+        message="Xin gửi thêm chứng từ",
+        message_files=[(b"mau don", AttachmentMeta("mau.docx", "application/octet-stream", 7))],
     )
-    with database.sessionmaker() as db:
-        _, stored = submit_from_server(
-            db,
-            store,
-            receipts,
-            keys=keys,
-            choices=CaseChoices("waste", "education"),
-            answers={"summary": "Lãng phí ngân sách", "details": "Chi tiết"},
-            attachments=[
-                UploadedAttachment(
-                    encrypted_blob(store, keys.case_recipient, b"hoa don 1"),
-                    AttachmentMeta("hoa-don.pdf", "application/pdf", 9),
-                ),
-                UploadedAttachment(
-                    encrypted_blob(store, keys.case_recipient, b"anh 2"),
-                    AttachmentMeta("anh.jpg", "image/jpeg", 5),
-                ),
-            ],
-            deadlines=settings.deadlines,
-        )
-    with database.sessionmaker() as db:
-        case = db.get(Case, stored.case_id)
-        assert case is not None
-        add_message_from_server(
-            db,
-            store,
-            case=case,
-            side=Side.REVIEWER,
-            author_id=member.id,
-            text="Xin gửi thêm chứng từ",
-            attachments=[
-                (
-                    encrypted_blob(store, keys.case_recipient, b"mau don"),
-                    AttachmentMeta("mau.docx", "application/octet-stream", 7),
-                )
-            ],
-        )
-    with database.sessionmaker() as db:
-        case = db.get(Case, stored.case_id)
-        assert case is not None
-        add_note(db, store, load_actor(db, member.id, member.identity), case, "Ghi chú nội bộ")
-    return stored.case_id
 
 
 def age_decrypt(identity_file: Path, path: Path) -> bytes:

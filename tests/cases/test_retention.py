@@ -15,15 +15,9 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.cases import retention, workflow
 from app.cases.access import AccessDenied, Actor, load_actor
-from app.cases.messages import add_message_from_server
-from app.cases.notes import add_note
 from app.cases.payloads import AttachmentMeta
 from app.cases.submission import (
     CaseChoices,
-    ReceiptSettings,
-    ServerCaseKeys,
-    UploadedAttachment,
-    submit_from_server,
 )
 from app.database import Database
 from app.models import (
@@ -41,11 +35,10 @@ from app.models import (
     WebSession,
     utcnow,
 )
-from app.models.vocabulary import Role, Side
+from app.models.vocabulary import Role
 from app.storage import BlobStore
-from config import Settings, load_secrets
-from crypto import AgeWriter
-from tests.factories import ReviewerKeys, make_reviewer, submit_case
+from config import Settings
+from tests.factories import ReviewerKeys, case_with_thread, make_reviewer, submit_case
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
@@ -57,51 +50,19 @@ def actor(database: Database, who: ReviewerKeys) -> Actor:
         return load_actor(db, who.id, who.identity)
 
 
-def encrypted_blob(store: BlobStore, recipient: object, data: bytes):  # type: ignore[no-untyped-def]
-    pending = store.create()
-    with AgeWriter(pending, [recipient]) as writer:  # type: ignore[arg-type, list-item]
-        writer.write(data)
-    return pending
-
-
 def full_case(database: Database, settings: Settings, member: ReviewerKeys) -> str:
     """A closed case with something in every child table: an exclusion, a report
     attachment, a message with an attachment, a note, a pending grant and a recusal."""
-    store = BlobStore(settings.blob_path)
-    keys = ServerCaseKeys()
-    receipts = ReceiptSettings.from_config(
-        load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
+    case_id = case_with_thread(
+        database,
+        settings,
+        member,
+        choices=CaseChoices("corruption", "health", ("investigation",)),
+        answers={"summary": "Tóm tắt bí mật", "details": "Chi tiết bí mật"},
+        report_files=[(b"report attachment", AttachmentMeta("a.txt", "text/plain", 17))],
+        message="Tin nhắn bí mật",
+        message_files=[(b"message attachment", AttachmentMeta("b.txt", "text/plain", 18))],
     )
-    attachment = encrypted_blob(store, keys.case_recipient, b"report attachment")
-    with database.sessionmaker() as db:
-        _, stored = submit_from_server(
-            db,
-            store,
-            receipts,
-            keys=keys,
-            choices=CaseChoices("corruption", "health", ("investigation",)),
-            answers={"summary": "Tóm tắt bí mật", "details": "Chi tiết bí mật"},
-            attachments=[UploadedAttachment(attachment, AttachmentMeta("a.txt", "text/plain", 17))],
-            deadlines=settings.deadlines,
-        )
-    case_id = stored.case_id
-    with database.sessionmaker() as db:
-        case = db.get(Case, case_id)
-        assert case is not None
-        extra = encrypted_blob(store, keys.case_recipient, b"message attachment")
-        add_message_from_server(
-            db,
-            store,
-            case=case,
-            side=Side.REVIEWER,
-            author_id=member.id,
-            text="Tin nhắn bí mật",
-            attachments=[(extra, AttachmentMeta("b.txt", "text/plain", 18))],
-        )
-    with database.sessionmaker() as db:
-        case = db.get(Case, case_id)
-        assert case is not None
-        add_note(db, store, actor(database, member), case, "Ghi chú nội bộ")
     other = make_reviewer(database, "intake")
     with database.session() as db:
         db.add(PendingGrant(case_id=case_id, reviewer_id=other.id, reason="test"))

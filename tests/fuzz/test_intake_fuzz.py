@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import create_intake_app, installation, schema
+from app.cases.questionnaire import load_questionnaire
 from app.database import Database
 from app.models import Case
 from config import Settings, load_settings
@@ -49,21 +50,7 @@ from tests.reliability.harness import (
     for_test_client,
 )
 
-QUESTION_IDS = [
-    "category",
-    "sector",
-    "summary",
-    "details",
-    "people_involved",
-    "location",
-    "when",
-    "when_date",
-    "how_known",
-    "evidence",
-    "amount",
-    "reported_elsewhere",
-    "contact",
-]
+QUESTION_IDS = [q.id for q in load_questionnaire().questions]
 VALID = {
     "category": "corruption",
     "sector": "health",
