@@ -8,6 +8,11 @@ Shared setup lives here; everything else in the packages this wires together.
 
 from __future__ import annotations
 
+# isort: off
+# Before anything loads OpenSSL (app.web.sessions does): crypto/_openssl_cpu.py says why.
+import crypto._openssl_cpu  # noqa: F401
+
+# isort: on
 import logging
 from datetime import timedelta
 

@@ -5,6 +5,8 @@ A pure library (stdlib, ``cryptography``, ``argon2`` only). See docs/crypto.md.
 
 from __future__ import annotations
 
+# First, before anything loads OpenSSL: see _openssl_cpu.py.
+from . import _openssl_cpu  # noqa: F401
 from .age import (
     AgeFileInfo,
     AgeWriter,
