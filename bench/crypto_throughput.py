@@ -20,10 +20,15 @@ the hypervisor, and the first touch of each page then faults in the host):
   age's by age), and writes to stdout redirected to a fresh file for both
   tools, so neither pays for an fsync (our ``decrypt -o`` fsyncs; age's does not).
 
-``--settle SECONDS`` (diagnostic, default 0) sleeps that long after the
-``os.sync()``, before each child: with 3 s the guest's free page reporting has
-handed the previous child's freed memory to the host before the next child
-starts, and the bimodal "slow mode" (see docs/benchmarks.md) disappears.
+* ``--settle SECONDS`` (default 3) sleeps that long after the ``os.sync()``, before
+  each child. The VM hands memory that was freed 2 s earlier back to the host (free
+  page reporting); a child that writes its 512 MiB into the page cache while that is
+  going on, or into pages already handed back, pays 2-5 times the kernel time ("slow
+  mode" in docs/benchmarks.md). Which child is hit depends on the benchmark's own
+  rhythm of deleting outputs, not on the tool: without settling, one tool's decrypt
+  runs fell into it 4 times in 6 and the other's once. After 3 s the reporting of the
+  previous child's memory is over and every child starts in the same state.
+  ``--settle 0`` gives the old behaviour.
 
 Per child: wall time, user and system CPU time and peak RSS (``os.wait4``).
 Throughput is size / median wall time. The last lines are machine-readable:
@@ -77,7 +82,7 @@ def main() -> int:
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument(
-        "--settle", type=float, default=0.0, help="seconds to sleep before each child"
+        "--settle", type=float, default=3.0, help="seconds to sleep before each child"
     )
     args = parser.parse_args()
     age = shutil.which("age")

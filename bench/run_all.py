@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # (script, arguments, time limit in seconds)
 BENCHMARKS: list[tuple[str, list[str], int]] = [
-    ("bench/crypto_throughput.py", [], 240),
+    ("bench/crypto_throughput.py", [], 300),
     ("bench/receipt_lookup.py", [], 150),
     ("bench/intake_throughput.py", [], 180),
     ("bench/inbox_latency.py", [], 200),

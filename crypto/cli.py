@@ -28,6 +28,7 @@ from .age import (
     encrypt_stream,
     encrypted_size_bound,
     preallocate,
+    write_plaintext,
 )
 from .armor import ArmoredReader, looks_armored
 from .errors import AgeError
@@ -143,7 +144,7 @@ def cmd_decrypt(args: argparse.Namespace) -> None:
         if args.output is None:
             out = _stdout_binary()
             for chunk in decrypt_stream_views(src, identities):
-                out.write(chunk)  # written before the next chunk overwrites the view
+                write_plaintext(out, chunk)  # before the next chunk overwrites the view
             out.flush()
         else:
             decrypt_to_file(src, identities, args.output)

@@ -40,11 +40,12 @@ def _hkdf(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
 class Recipient:
     """An X25519 public key, written ``age1...``. Equal when the key bytes are equal."""
 
-    __slots__ = ("_bytes", "_key")
+    __slots__ = ("_bytes", "_key", "_text")
 
     def __init__(self, public_key: X25519PublicKey) -> None:
         self._key = public_key
         self._bytes = public_key.public_bytes(_RAW, serialization.PublicFormat.Raw)
+        self._text: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Recipient:
@@ -54,7 +55,10 @@ class Recipient:
             raise KeyFormatError(f"malformed age recipient: {exc}") from None
         if hrp != RECIPIENT_HRP or len(data) != 32:
             raise KeyFormatError("malformed age recipient: not an age1... X25519 recipient")
-        return cls.from_bytes(data)
+        recipient = cls.from_bytes(data)
+        # A valid Bech32 string is its own canonical encoding, up to case.
+        recipient._text = text.strip().lower()
+        return recipient
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Recipient:
@@ -76,7 +80,11 @@ class Recipient:
         return Stanza(type=X25519_STANZA_TYPE, args=(b64.encode(share).decode(),), body=body)
 
     def __str__(self) -> str:
-        return bech32.encode(RECIPIENT_HRP, self._bytes)
+        # Cached: the intake writes a case's recipients several times (key rows, wraps)
+        # and Bech32 in pure Python costs ≈30 µs a time.
+        if self._text is None:
+            self._text = bech32.encode(RECIPIENT_HRP, self._bytes)
+        return self._text
 
     def __repr__(self) -> str:
         return f"Recipient({str(self)!r})"

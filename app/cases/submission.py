@@ -175,18 +175,24 @@ def excludable_units(session: Session) -> list[Unit]:
     )
 
 
-def _check_choices(session: Session, choices: CaseChoices) -> list[Unit]:
+def _check_choices(session: Session, choices: CaseChoices) -> tuple[Unit, list[Unit]]:
+    """Validate the reporter's choices; return the intake unit and the excluded units
+    (one query for both: every submission needs them)."""
     if choices.category not in {c.value for c in Category}:
         raise InvalidChoiceError(f"unknown category {choices.category!r}", field="category")
     if choices.sector is not None and choices.sector not in {s.value for s in Sector}:
         raise InvalidChoiceError(f"unknown sector {choices.sector!r}", field="sector")
-    allowed = {unit.slug: unit for unit in excludable_units(session)}
+    active = session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)).all()
+    allowed = {unit.slug: unit for unit in active if unit.kind != UnitKind.INTAKE.value}
     excluded = []
     for slug in dict.fromkeys(choices.excluded_units):
         if slug not in allowed:
             raise InvalidChoiceError(f"unit {slug!r} cannot be excluded", field="excluded_units")
         excluded.append(allowed[slug])
-    return excluded
+    intake = next((unit for unit in active if unit.kind == UnitKind.INTAKE.value), None)
+    if intake is None:
+        raise NoIntakeUnitError("no active intake unit: run init")
+    return intake, excluded
 
 
 def submission_recipients(
@@ -238,7 +244,6 @@ def _store_case(
             feedback_due=due.feedback,
         )
         session.add(case)
-        session.flush()
         session.add_all(CaseExclusion(case_id=case.id, unit_id=unit.id) for unit in excluded)
         session.add_all(
             [
@@ -314,8 +319,7 @@ def submit_from_server(
         report_blob = store.create(limit=MAX_REPORT_CIPHERTEXT_BYTES)
         with AgeWriter(report_blob, [keys.case_recipient]) as writer:  # type: ignore[arg-type]
             writer.write(encode_report(answers, [a.meta for a in attachments]))
-        excluded = _check_choices(session, choices)
-        intake = intake_unit(session)
+        intake, excluded = _check_choices(session, choices)
         recipients = submission_recipients(session, excluded, intake)
         reporter = receipt_keys.identity.recipient
         case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
@@ -413,7 +417,7 @@ def submit_from_browser(
         for blob in attachments:
             with blob.reopen() as handle:
                 _check_age_upload("attachment", handle, max_file_bytes + max_file_bytes // 100)
-        excluded = _check_choices(session, choices)
+        intake, excluded = _check_choices(session, choices)
         now = utcnow()
         row = session.scalar(
             select(SubmissionTicket).where(SubmissionTicket.token_hash == _ticket_hash(ticket))
@@ -431,7 +435,6 @@ def submit_from_browser(
         )
         if used.rowcount != 1:  # type: ignore[attr-defined]
             raise TicketError("the ticket was already used or has expired", field="ticket")
-        intake = intake_unit(session)
         recipients = submission_recipients(session, excluded, intake)
         reporter = Recipient.parse(row.reporter_recipient)
     except BaseException:

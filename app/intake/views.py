@@ -3,10 +3,9 @@ request, call the domain (app.cases) and render."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from flask import g, render_template, session
+from flask import g, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -23,6 +22,7 @@ from app.cases.submission import (
     submit_from_server,
 )
 from app.intake import blueprint
+from app.intake.form_nonces import new_form_nonce, spend_form_nonce
 from app.intake.uploads import file_parts
 from app.models.vocabulary import Category
 from app.storage import StorageError
@@ -69,27 +69,6 @@ def _limits() -> dict[str, int]:
     }
 
 
-_NONCES = "report_nonces"
-_MAX_NONCES = 5
-
-
-def _new_form_nonce() -> str:
-    """A one-time token per rendered form: reloading the receipt page (which re-sends
-    the POST) must not store the report a second time."""
-    nonce = secrets.token_urlsafe(16)
-    session[_NONCES] = [*session.get(_NONCES, [])[-(_MAX_NONCES - 1) :], nonce]
-    return nonce
-
-
-def _spend_form_nonce(nonce: str) -> bool:
-    nonces = list(session.get(_NONCES, []))
-    if not nonce or nonce not in nonces:
-        return False
-    nonces.remove(nonce)
-    session[_NONCES] = nonces
-    return True
-
-
 def _render_form(
     values: MultiDict[str, str] | None = None,
     errors: dict[str, Any] | None = None,
@@ -99,7 +78,7 @@ def _render_form(
     return (
         render_template(
             "intake/report.html",
-            form_nonce=_new_form_nonce(),
+            form_nonce=new_form_nonce(),
             questionnaire=questionnaire_mod.load_questionnaire(),
             values=values or MultiDict(),
             errors=errors or {},
@@ -142,7 +121,7 @@ def report_submit() -> tuple[str, int]:
 
     form = request.form
     uploads = file_parts("attachments")
-    if not _spend_form_nonce(form.get("form_nonce", "")):
+    if not spend_form_nonce(form.get("form_nonce", "")):
         for sink, _name, _type in uploads:
             sink.blob.discard()
         message = _(
