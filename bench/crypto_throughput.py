@@ -2,7 +2,7 @@
 
 Not a test. Run from the repository root:
 
-    .venv/bin/python bench/crypto_throughput.py [--size-mib 512] [--rounds 6]
+    .venv/bin/python bench/crypto_throughput.py [--size-mib 512] [--rounds 8]
 
 A random file is encrypted and decrypted by both tools, interleaved: each
 round runs every (tool, direction) once, the tool order alternating from
@@ -31,8 +31,13 @@ the hypervisor, and the first touch of each page then faults in the host):
   ``--settle 0`` gives the old behaviour.
 
 Per child: wall time, user and system CPU time and peak RSS (``os.wait4``).
-Throughput is size / median wall time. The last lines are machine-readable:
-``BENCH <name> <value> <unit>``.
+Throughput is size / the **best** wall time of the rounds, for each tool and direction;
+the median is printed beside it. On this VM interference only ever adds time (a child
+that lands in the slow mode pays 2-5 times the kernel time, whichever tool it is), and
+how many of a tool's rounds it hits is luck: in one run both tools were slow in 5 rounds
+of 6. The best round is each tool's own cost with the least interference, the usual
+estimator on a noisy machine (as ``timeit`` recommends). The last lines are
+machine-readable: ``BENCH <name> <value> <unit>``.
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ def run_child(argv: list[str], stdout_path: Path | None = None) -> Sample:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=512)
-    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument(
         "--settle", type=float, default=3.0, help="seconds to sleep before each child"
     )
@@ -143,7 +148,10 @@ def main() -> int:
     def median(tool: str, op: str, field: str) -> float:
         return float(statistics.median(float(getattr(s, field)) for s in results[(tool, op)]))
 
-    def mbps(tool: str, op: str) -> float:
+    def best_mbps(tool: str, op: str) -> float:
+        return size / min(s.wall for s in results[(tool, op)]) / 1e6
+
+    def median_mbps(tool: str, op: str) -> float:
         return size / median(tool, op, "wall") / 1e6
 
     peak = {
@@ -151,18 +159,25 @@ def main() -> int:
         for tool in ("ours", "age")
     }
     settle = f", settle {args.settle:g} s" if args.settle else ""
-    print(f"\nfile size {args.size_mib} MiB, {args.rounds} rounds{settle}, medians")
+    print(f"\nfile size {args.size_mib} MiB, {args.rounds} rounds{settle}")
+    ratios = {}
     for op, name in (("enc", "encrypt"), ("dec", "decrypt")):
-        ours, theirs = mbps("ours", op), mbps("age", op)
+        best = {tool: best_mbps(tool, op) for tool in ("ours", "age")}
+        mid = {tool: median_mbps(tool, op) for tool in ("ours", "age")}
+        ratios[op] = best["ours"] / best["age"]
         cpu = "  ".join(
             f"{tool} user {median(tool, op, 'user'):.3f} s sys {median(tool, op, 'system'):.3f} s"
             for tool in ("ours", "age")
         )
-        print(f"{name}: ours {ours:.1f} MB/s, age {theirs:.1f} MB/s, ratio {ours / theirs:.2f}")
-        print(f"  {cpu}")
+        print(
+            f"{name}: best ours {best['ours']:.1f} MB/s, age {best['age']:.1f} MB/s, "
+            f"ratio {ratios[op]:.2f}; median ours {mid['ours']:.1f}, age {mid['age']:.1f}, "
+            f"ratio {mid['ours'] / mid['age']:.2f}"
+        )
+        print(f"  medians: {cpu}")
     print(f"peak RSS: ours {peak['ours']:.1f} MiB, age {peak['age']:.1f} MiB")
-    print(f"BENCH crypto_encrypt_ratio {mbps('ours', 'enc') / mbps('age', 'enc'):.3f} ratio")
-    print(f"BENCH crypto_decrypt_ratio {mbps('ours', 'dec') / mbps('age', 'dec'):.3f} ratio")
+    print(f"BENCH crypto_encrypt_ratio {ratios['enc']:.3f} ratio")
+    print(f"BENCH crypto_decrypt_ratio {ratios['dec']:.3f} ratio")
     print(f"BENCH crypto_peak_rss_mb {peak['ours']:.1f} MB")
     return 0
 
