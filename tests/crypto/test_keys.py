@@ -37,6 +37,14 @@ def test_generated_identity_formats() -> None:
     assert Identity.generate().recipient != identity.recipient
 
 
+def test_a_parsed_recipient_prints_in_canonical_form() -> None:
+    # str() of a parsed recipient is remembered from the input, so it must be the
+    # canonical (lower-case, trimmed) encoding, as if freshly encoded.
+    canonical = str(Identity.generate().recipient)
+    for typed in (canonical, canonical.upper(), f"  {canonical}\n"):
+        assert str(Recipient.parse(typed)) == canonical
+
+
 def test_repr_does_not_leak_the_secret() -> None:
     identity = Identity.generate()
     assert str(identity) not in repr(identity)
