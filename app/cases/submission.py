@@ -152,47 +152,53 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class IntakeUnits:
+    """The active units as a submission sees them: one query, one rule for both."""
+
+    intake: Unit | None  # the first active intake unit: new cases land here
+    excludable: list[Unit]  # every other active unit: a reporter may keep them out
+
+    @classmethod
+    def load(cls, session: Session) -> IntakeUnits:
+        active = session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id))
+        intake, excludable = None, []
+        for unit in active:
+            if unit.kind != UnitKind.INTAKE.value:
+                excludable.append(unit)
+            elif intake is None:
+                intake = unit
+        return cls(intake, excludable)
+
+    def require_intake(self) -> Unit:
+        if self.intake is None:
+            raise NoIntakeUnitError("no active intake unit: run init")
+        return self.intake
+
+
 def intake_unit(session: Session) -> Unit:
-    unit = session.scalar(
-        select(Unit)
-        .where(Unit.kind == UnitKind.INTAKE.value, Unit.active.is_(True))
-        .order_by(Unit.id)
-        .limit(1)
-    )
-    if unit is None:
-        raise NoIntakeUnitError("no active intake unit: run init")
-    return unit
+    return IntakeUnits.load(session).require_intake()
 
 
 def excludable_units(session: Session) -> list[Unit]:
     """Units a reporter may keep out of their case (every active unit but intake)."""
-    return list(
-        session.scalars(
-            select(Unit)
-            .where(Unit.active.is_(True), Unit.kind != UnitKind.INTAKE.value)
-            .order_by(Unit.id)
-        )
-    )
+    return IntakeUnits.load(session).excludable
 
 
 def _check_choices(session: Session, choices: CaseChoices) -> tuple[Unit, list[Unit]]:
-    """Validate the reporter's choices; return the intake unit and the excluded units
-    (one query for both: every submission needs them)."""
+    """Validate the reporter's choices; return the intake unit and the excluded units."""
     if choices.category not in {c.value for c in Category}:
         raise InvalidChoiceError(f"unknown category {choices.category!r}", field="category")
     if choices.sector is not None and choices.sector not in {s.value for s in Sector}:
         raise InvalidChoiceError(f"unknown sector {choices.sector!r}", field="sector")
-    active = session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)).all()
-    allowed = {unit.slug: unit for unit in active if unit.kind != UnitKind.INTAKE.value}
+    units = IntakeUnits.load(session)
+    allowed = {unit.slug: unit for unit in units.excludable}
     excluded = []
     for slug in dict.fromkeys(choices.excluded_units):
         if slug not in allowed:
             raise InvalidChoiceError(f"unit {slug!r} cannot be excluded", field="excluded_units")
         excluded.append(allowed[slug])
-    intake = next((unit for unit in active if unit.kind == UnitKind.INTAKE.value), None)
-    if intake is None:
-        raise NoIntakeUnitError("no active intake unit: run init")
-    return intake, excluded
+    return units.require_intake(), excluded
 
 
 def submission_recipients(

@@ -7,27 +7,17 @@ same capture does see the address and user agent, so the absence is meaningful.
 from __future__ import annotations
 
 import logging
-import os
 import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from app.database import Database
 from tests.conftest import CsrfClient
+from tests.reliability.harness import GunicornServer
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ADDRESS = "127.66.77.88"
 USER_AGENT = "CanaryBrowser/7.7 (reporter-fingerprint-6c1f)"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _request_from(port: int, raw: bytes) -> bytes:
@@ -40,60 +30,32 @@ def _request_from(port: int, raw: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def _serve_and_capture(env: dict[str, str], extra_args: list[str]) -> str:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "config/gunicorn.py",
-            "--workers",
-            "1",
-            "--bind",
-            f"127.0.0.1:{port}",
-            *extra_args,
-            "wsgi:intake_app",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+def _serve_and_capture(env: dict[str, str], extra_args: list[str], log_path: Path) -> str:
+    with GunicornServer(env, log_path, workers=1, extra_args=extra_args) as server:
         for path in ("/", "/?lang=en", "/does-not-exist"):
             reply = _request_from(
-                port,
+                server.port,
                 f"GET {path} HTTP/1.1\r\nHost: x\r\nUser-Agent: {USER_AGENT}\r\n"
                 "Referer: http://tracker.example/\r\nConnection: close\r\n\r\n".encode(),
             )
             assert reply.startswith(b"HTTP/1.1 ")
-        _request_from(port, b"BROKEN REQUEST LINE\r\n\r\n")
-    finally:
-        proc.terminate()
-        output, _ = proc.communicate(timeout=30)
-    return output.decode("utf-8", "replace")
+        _request_from(server.port, b"BROKEN REQUEST LINE\r\n\r\n")
+    return server.stop()
 
 
 @pytest.mark.slow
-def test_real_server_logs_no_address_or_user_agent(env: dict[str, str], database: Database) -> None:
-    logged = _serve_and_capture(env, [])
+def test_real_server_logs_no_address_or_user_agent(
+    env: dict[str, str], database: Database, tmp_path: Path
+) -> None:
+    logged = _serve_and_capture(env, [], tmp_path / "quiet.log")
     assert CLIENT_ADDRESS not in logged
     assert "CanaryBrowser" not in logged
     assert "tracker.example" not in logged
 
     # Positive control: with an access log on, the same capture sees both.
-    control = _serve_and_capture(env, ["--access-logfile", "-", "--log-level", "debug"])
+    control = _serve_and_capture(
+        env, ["--access-logfile", "-", "--log-level", "debug"], tmp_path / "control.log"
+    )
     assert CLIENT_ADDRESS in control
     assert "CanaryBrowser" in control
 
