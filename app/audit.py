@@ -138,3 +138,31 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[int, BrokenLink |
             expected_seq += 1
             checked += 1
             last_seq = event.seq
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an administrator narrows the log to; empty fields filter nothing."""
+
+    action: str = ""
+    actor: str = ""
+    case_id: str = ""
+    before: int = 0  # only events older than this sequence number (paging)
+
+
+def browse(session: Session, where: AuditFilter, limit: int) -> list[AuditEvent]:
+    """Newest first, at most ``limit`` events."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc())
+    if where.action:
+        query = query.where(AuditEvent.action == where.action)
+    if where.actor:
+        query = query.where(AuditEvent.actor == where.actor)
+    if where.case_id:
+        query = query.where(AuditEvent.case_id == where.case_id)
+    if where.before > 0:
+        query = query.where(AuditEvent.seq < where.before)
+    return list(session.scalars(query.limit(limit)))
+
+
+def recorded_actions(session: Session) -> list[str]:
+    return sorted(session.scalars(select(AuditEvent.action).distinct()))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -25,7 +25,16 @@ from app.cases.keys import (
     unit_reader_recipients,
     wrap_identity,
 )
-from app.models import Case, CaseExclusion, CaseKey, Membership, PendingGrant, Recusal, utcnow
+from app.models import (
+    Case,
+    CaseExclusion,
+    CaseKey,
+    Membership,
+    PendingGrant,
+    Recusal,
+    Reviewer,
+    utcnow,
+)
 from app.models.vocabulary import KeyKind
 from crypto import Identity, Recipient
 
@@ -170,3 +179,31 @@ def grantable_cases(
 
 def pending_grants(session: Session) -> list[PendingGrant]:
     return list(session.scalars(select(PendingGrant).order_by(PendingGrant.created_at)))
+
+
+def pending_grant_rows(
+    session: Session, limit: int
+) -> tuple[list[tuple[PendingGrant, str, str]], int]:
+    """The oldest ``limit`` pending grants with case reference and reviewer name, and
+    how many there are in all (for the admins' keys page)."""
+    rows = session.execute(
+        select(PendingGrant, Case.reference, Reviewer.username)
+        .join(Case, Case.id == PendingGrant.case_id)
+        .join(Reviewer, Reviewer.id == PendingGrant.reviewer_id)
+        .order_by(PendingGrant.created_at)
+        .limit(limit)
+    ).all()
+    total = int(session.scalar(select(func.count()).select_from(PendingGrant)) or 0)
+    return [(grant, reference, username) for grant, reference, username in rows], total
+
+
+def grants_awaited_by(session: Session, reviewer_id: int) -> int:
+    """How many cases ``reviewer_id`` is still waiting to be given the keys of."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(PendingGrant)
+            .where(PendingGrant.reviewer_id == reviewer_id)
+        )
+        or 0
+    )

@@ -7,6 +7,7 @@ to a date).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Insert, select
@@ -56,3 +57,11 @@ def find_case(session: Session, reference_or_id: str) -> Case:
     if case is None:
         raise UnknownCaseError(f"no case {reference_or_id!r}")
     return case
+
+
+def references_of(session: Session, case_ids: Collection[str]) -> dict[str, str]:
+    """Case id → reference for the given ids that still exist (purged ones are left out)."""
+    if not case_ids:
+        return {}
+    rows = session.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
+    return {case_id: reference for case_id, reference in rows}

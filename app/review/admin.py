@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
-from app import installation
-from app.cases.grants import fulfil_pending_grants
+from app import audit, installation
+from app.cases.grants import fulfil_pending_grants, pending_grant_rows
+from app.cases.references import UnknownCaseError, find_case, references_of
 from app.installation import (
     InstallationError,
     InvalidSlugError,
@@ -21,7 +22,6 @@ from app.installation import (
     UnknownUnitError,
     recovery_recipient,
 )
-from app.models import AuditEvent, Case, PendingGrant, Reviewer
 from app.models.vocabulary import Role, UnitKind
 from app.review import blueprint
 from app.review.audit_labels import action_labels
@@ -35,18 +35,9 @@ AUDIT_PAGE = 100
 @role_required(Role.ADMIN.value)
 def admin_keys() -> ResponseReturnValue:
     db = db_session()
-    rows = db.execute(
-        select(PendingGrant, Case.reference, Reviewer.username)
-        .join(Case, Case.id == PendingGrant.case_id)
-        .join(Reviewer, Reviewer.id == PendingGrant.reviewer_id)
-        .order_by(PendingGrant.created_at)
-        .limit(500)
-    ).all()
+    rows, total = pending_grant_rows(db, limit=500)
     return render_template(
-        "review/admin_keys.html",
-        grants=rows,
-        total=db.scalar(select(func.count()).select_from(PendingGrant)),
-        recovery=recovery_recipient(db),
+        "review/admin_keys.html", grants=rows, total=total, recovery=recovery_recipient(db)
     )
 
 
@@ -76,38 +67,24 @@ def admin_keys_fulfil() -> ResponseReturnValue:
 @role_required(Role.ADMIN.value)
 def admin_audit() -> ResponseReturnValue:
     db = db_session()
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc())
-    action = request.args.get("action", "").strip()
-    actor = request.args.get("actor", "").strip()
-    case_ref = request.args.get("case", "").strip()
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if actor:
-        query = query.where(AuditEvent.actor == actor)
-    if case_ref:
-        case_id = db.scalar(select(Case.id).where(Case.reference == case_ref))
-        query = query.where(AuditEvent.case_id == (case_id or case_ref))
+    filters = {name: request.args.get(name, "").strip() for name in ("action", "actor", "case")}
+    case_id = filters["case"]
+    # A reference or an id; an unknown one (or a purged case's id) is matched as typed.
+    with contextlib.suppress(UnknownCaseError):
+        case_id = find_case(db, case_id).id if case_id else case_id
     try:
         before = int(request.args.get("before", "0"))
     except ValueError:
         before = 0
-    if before > 0:
-        query = query.where(AuditEvent.seq < before)
-    events = db.scalars(query.limit(AUDIT_PAGE)).all()
-    refs = dict(
-        db.execute(
-            select(Case.id, Case.reference).where(
-                Case.id.in_({e.case_id for e in events if e.case_id})
-            )
-        ).all()
-    )
+    where = audit.AuditFilter(filters["action"], filters["actor"], case_id, before)
+    events = audit.browse(db, where, limit=AUDIT_PAGE)
     return render_template(
         "review/admin_audit.html",
         events=[(e, json.loads(e.details)) for e in events],
-        refs=refs,
+        refs=references_of(db, {e.case_id for e in events if e.case_id}),
         labels=action_labels(),
-        actions=sorted(db.scalars(select(AuditEvent.action).distinct()).all()),
-        filters={"action": action, "actor": actor, "case": case_ref},
+        actions=audit.recorded_actions(db),
+        filters=filters,
         next_before=events[-1].seq if len(events) == AUDIT_PAGE else None,
     )
 

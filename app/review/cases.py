@@ -12,19 +12,18 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from app import audit
 from app.cases import questionnaire as questionnaire_mod
 from app.cases import workflow
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
-from app.cases.grants import fulfil_pending_grants, grantable_cases
+from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
 from app.cases.inbox import InboxFilters, case_deadline, inbox_page
 from app.cases.messages import MessageError, add_message_from_server, mark_reporter_messages_read
 from app.cases.notes import add_note
 from app.cases.reading import NoKeyError, open_attachment, open_case
-from app.models import Case, PendingGrant, Reviewer, Unit
+from app.models import Case, Reviewer, Unit
 from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector, Side
 from app.review import audit_labels, blueprint
 from app.review.auth import current_identity, current_reviewer, login_required
@@ -74,14 +73,7 @@ def inbox() -> ResponseReturnValue:
                     )
                 )
     db = db_session()
-    pending = int(
-        db.scalar(
-            select(func.count())
-            .select_from(PendingGrant)
-            .where(PendingGrant.reviewer_id == actor.reviewer_id)
-        )
-        or 0
-    )
+    pending = grants_awaited_by(db, actor.reviewer_id)
     filters = InboxFilters.parse(request.args.to_dict())
     page = inbox_page(db, actor, filters, _today())
     return render_template(
