@@ -89,8 +89,11 @@ def ensure_default_units(session: Session, *, actor: str) -> list[Unit]:
     ]
 
 
-def list_units(session: Session) -> list[Unit]:
-    return list(session.scalars(select(Unit).order_by(Unit.id)).all())
+def list_units(session: Session, *, active_only: bool = False) -> list[Unit]:
+    query = select(Unit).order_by(Unit.id)
+    if active_only:
+        query = query.where(Unit.active.is_(True))
+    return list(session.scalars(query).all())
 
 
 def recovery_recipient(session: Session) -> str | None:

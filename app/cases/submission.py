@@ -42,6 +42,7 @@ from app.cases.keys import (
 )
 from app.cases.payloads import AttachmentMeta, encode_report
 from app.cases.references import allocate_reference
+from app.installation import list_units
 from app.models import Blob, Case, CaseExclusion, CaseKey, SubmissionTicket, Unit, utcnow
 from app.models.vocabulary import BlobKind, Category, KeyKind, Sector, Side, UnitKind
 from app.notifications import outbox
@@ -161,9 +162,8 @@ class IntakeUnits:
 
     @classmethod
     def load(cls, session: Session) -> IntakeUnits:
-        active = session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id))
         intake, excludable = None, []
-        for unit in active:
+        for unit in list_units(session, active_only=True):
             if unit.kind != UnitKind.INTAKE.value:
                 excludable.append(unit)
             elif intake is None:

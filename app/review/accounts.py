@@ -21,7 +21,6 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from app.accounts import invitations, reviewers, totp
 from app.accounts.errors import (
@@ -37,6 +36,7 @@ from app.accounts.errors import (
     WeakPasswordError,
 )
 from app.accounts.reviewers import Credentials
+from app.installation import list_units
 from app.models import Invitation, Reviewer, Unit, utcnow
 from app.models.vocabulary import InvitationKind, Role
 from app.review import blueprint
@@ -416,7 +416,7 @@ ROLE_LABELS = {
 
 def _admin_page(status: int = 200, **result: Any) -> ResponseReturnValue:
     db = db_session()
-    units = list(db.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)).all())
+    units = list_units(db, active_only=True)
     return render_template(
         "review/admin_reviewers.html",
         reviewers=reviewers.list_reviewers(db),
