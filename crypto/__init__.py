@@ -38,6 +38,7 @@ from .keywrap import (
     unwrap_identity,
     wrap_identity,
 )
+from .padding import padme_length, padme_max_padding
 from .receipts import (
     ReceiptCharacterError,
     ReceiptChecksumError,
@@ -46,6 +47,7 @@ from .receipts import (
     ReceiptKeys,
     ReceiptLengthError,
     derive_receipt_keys,
+    format_receipt,
     new_receipt,
     parse_receipt,
 )
@@ -82,8 +84,11 @@ __all__ = [
     "derive_receipt_keys",
     "encrypt_bytes",
     "encrypt_stream",
+    "format_receipt",
     "inspect_age_file",
     "new_receipt",
+    "padme_length",
+    "padme_max_padding",
     "parse_identity_file",
     "parse_receipt",
     "parse_recipients_file",

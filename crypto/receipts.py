@@ -75,6 +75,11 @@ def _group(digits: str) -> str:
     return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
 
 
+def format_receipt(text: str) -> str:
+    """A receipt as typed, checked (:func:`parse_receipt`) and shown in groups of four."""
+    return _group(parse_receipt(text))
+
+
 def new_receipt() -> str:
     """Return a fresh receipt, formatted ``"1234 5678 9012 3456 7890"``."""
     body = "".join(str(secrets.randbelow(10)) for _ in range(RECEIPT_DIGITS - 1))

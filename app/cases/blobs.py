@@ -9,7 +9,14 @@ from sqlalchemy.orm import Session
 
 from app.models import Blob
 from app.storage import BlobStore, PendingBlob
-from crypto import AgeError, Identity, decrypt_bytes, decrypt_stream, inspect_age_file
+from crypto import (
+    AgeError,
+    Identity,
+    decrypt_bytes,
+    decrypt_stream,
+    inspect_age_file,
+    padme_length,
+)
 
 
 class InvalidUploadError(ValueError):
@@ -57,6 +64,14 @@ def check_age_upload(part: str, data: BinaryIO, limit: int) -> None:
         raise InvalidUploadError(part, str(exc)) from None
 
 
+def attachment_ciphertext_limit(max_file_bytes: int) -> int:
+    """The largest age file the browser may send for an attachment of at most
+    ``max_file_bytes``: padded to its PADMÉ length first (crypto/padding.py), then
+    encrypted (16 bytes per 64 KiB chunk and a small header: 1 % is ample)."""
+    padded = padme_length(max_file_bytes)
+    return padded + padded // 100
+
+
 def check_pending_upload(part: str, blob: PendingBlob, limit: int) -> None:
     with blob.reopen() as handle:
         check_age_upload(part, handle, limit)
@@ -67,11 +82,26 @@ def decrypt_blob(store: BlobStore, blob: Blob, identity: Identity) -> bytes:
     return decrypt_bytes(store.read(blob.storage_key), [identity])
 
 
-def stream_blob(store: BlobStore, blob: Blob, identity: Identity) -> Iterator[bytes]:
+def stream_blob(
+    store: BlobStore, blob: Blob, identity: Identity, *, size: int | None = None
+) -> Iterator[bytes]:
     """Decrypt an attachment chunk by chunk; a failure part-way raises from the iterator
-    (a streamed download is then aborted, never completed with bad data)."""
+    (a streamed download is then aborted, never completed with bad data).
+
+    ``size`` is the attachment's true size from the encrypted metadata: only that many
+    bytes are yielded, which cuts off the PADMÉ padding (a file stored before padding
+    existed is exactly that long already). The padding is still decrypted and
+    authenticated, so a damaged tail fails the download as before.
+    """
     handle = store.open(blob.storage_key)
     try:
-        yield from decrypt_stream(handle, [identity])
+        remaining = size
+        for chunk in decrypt_stream(handle, [identity]):
+            if remaining is None:
+                yield chunk
+            elif remaining > 0:
+                part = chunk[:remaining]
+                remaining -= len(part)
+                yield part
     finally:
         handle.close()

@@ -3,9 +3,10 @@ recovery key and the stock ``age`` tool.
 
 Nothing is decrypted here. The folder holds the two key wraps exactly as stored (they
 open with the recovery identity), every blob of the case as stored, a bilingual
-README with the two ``age`` steps, and a ``manifest.json`` listing the files with the
-SHA-256 of their ciphertext - plus only what the database already keeps in clear
-(reference, category, sector, status, days). No reviewer is named.
+README with the two ``age`` steps (and how to cut the PADMÉ padding off attachments),
+and a ``manifest.json`` listing the files with the SHA-256 of their ciphertext - plus
+only what the database already keeps in clear (reference, category, sector, status,
+days). No reviewer is named.
 
 The folder is built under a hidden staging name and renamed into place only after the
 "case.exported" audit event committed: an export is never in place without its audit
@@ -58,6 +59,11 @@ Bước 2 — giải mã các tệp bằng khóa của hồ sơ:
     age -d -i case-key.txt -o tin-nhan-0001-dinh-kem-01 messages/0001-attachment-01.age
     age -d -i staff-key.txt notes/0001.age
 
+Bước 3 — cắt tệp đính kèm về đúng kích thước: trước khi mã hóa, mỗi tệp đính kèm được
+thêm các byte 0 ở cuối để kích thước thật không lộ ra. Kích thước thật là "size" của tệp
+trong danh sách "attachments" của report.json (hoặc của tin nhắn):
+    truncate -s SIZE tep-dinh-kem-01
+
 - case-key.txt mở: report.age, attachments/, messages/ (trao đổi với người báo cáo).
 - staff-key.txt mở: notes/ (ghi chú nội bộ, không bao giờ gửi cho người báo cáo).
 - report.json và các tin nhắn là JSON (UTF-8); tên và loại của tệp đính kèm nằm trong
@@ -82,6 +88,11 @@ Step 2 — decrypt the files with the case's keys:
     age -d -i case-key.txt messages/0001.age
     age -d -i case-key.txt -o message-0001-attachment-01 messages/0001-attachment-01.age
     age -d -i staff-key.txt notes/0001.age
+
+Step 3 — cut each attachment back to its size: before encryption, every attachment was
+padded with zero bytes so that its true size does not show. The true size is the "size"
+of the file in the "attachments" list of report.json (or of the message):
+    truncate -s SIZE attachment-01
 
 - case-key.txt opens report.age, attachments/ and messages/ (the thread with the
   reporter).

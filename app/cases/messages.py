@@ -16,7 +16,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases.blobs import check_pending_upload, commit_with_blobs, decrypt_blob, discard_all
+from app.cases.blobs import (
+    attachment_ciphertext_limit,
+    check_pending_upload,
+    commit_with_blobs,
+    decrypt_blob,
+    discard_all,
+)
 from app.cases.payloads import AttachmentMeta, decode_message, encode_message
 from app.models import Blob, Case, Message, utcnow
 from app.models.vocabulary import BlobKind, Side
@@ -171,7 +177,7 @@ def add_message_from_browser(
     try:
         check_pending_upload("message", body, MAX_MESSAGE_CIPHERTEXT_BYTES)
         for blob in attachments:
-            check_pending_upload("attachment", blob, max_file_bytes + max_file_bytes // 100)
+            check_pending_upload("attachment", blob, attachment_ciphertext_limit(max_file_bytes))
     except BaseException:
         discard_all([body, *attachments])
         raise

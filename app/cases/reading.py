@@ -106,4 +106,4 @@ def open_attachment(
         raise AccessDenied("no such attachment in this case")
     identity = case_identities(session, actor, case)[KeyKind.CASE]
     meta = describe_attachment(session, store, blob, identity)
-    return AttachmentDownload(meta, stream_blob(store, blob, identity))
+    return AttachmentDownload(meta, stream_blob(store, blob, identity, size=meta.size))

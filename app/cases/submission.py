@@ -32,7 +32,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases.blobs import InvalidUploadError, check_age_upload, commit_with_blobs, discard_all
+from app.cases.blobs import (
+    InvalidUploadError,
+    attachment_ciphertext_limit,
+    check_age_upload,
+    commit_with_blobs,
+    discard_all,
+)
 from app.cases.deadlines import initial_deadlines
 from app.cases.keys import (
     recipient_lines,
@@ -422,7 +428,7 @@ def submit_from_browser(
             _check_age_upload("report", handle, MAX_REPORT_CIPHERTEXT_BYTES)
         for blob in attachments:
             with blob.reopen() as handle:
-                _check_age_upload("attachment", handle, max_file_bytes + max_file_bytes // 100)
+                _check_age_upload("attachment", handle, attachment_ciphertext_limit(max_file_bytes))
         intake, excluded = _check_choices(session, choices)
         now = utcnow()
         row = session.scalar(

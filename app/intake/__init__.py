@@ -5,4 +5,11 @@ from flask import Blueprint
 
 blueprint = Blueprint("intake", __name__, template_folder="templates")
 
-from app.intake import api, errors, followup, views  # noqa: E402,F401  (routes register here)
+from app.intake import (  # noqa: E402,F401  (routes register here)
+    api,
+    errors,
+    followup,
+    language,
+    receipt,
+    views,
+)

@@ -181,4 +181,5 @@ def followup_attachment(blob_id: str) -> WerkzeugResponse:
     if blob is None or blob.case_id != access.case_id or blob.kind != BlobKind.ATTACHMENT.value:
         abort(404)
     meta = describe_attachment(db_session(), blob_store(), blob, access.case_identity)
-    return attachment_response(stream_blob(blob_store(), blob, access.case_identity), meta.name)
+    chunks = stream_blob(blob_store(), blob, access.case_identity, size=meta.size)
+    return attachment_response(chunks, meta.name)

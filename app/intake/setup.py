@@ -10,6 +10,7 @@ from app.intake.uploads import (
     UploadPolicy,
     ciphertext_limit,
     init_uploads,
+    padded_ciphertext_limit,
     register_upload_policy,
 )
 from app.intake.views import server_case_recipient
@@ -17,6 +18,7 @@ from app.web.db import get_database
 from app.web.ratelimit import init_rate_limits
 from app.web.text import linkify
 from config import Settings
+from crypto import padme_max_padding
 
 # Non-file form fields, multipart framing and the JSON report are small next to files.
 _REQUEST_SLACK = 2 * 1024 * 1024
@@ -24,7 +26,10 @@ _REQUEST_SLACK = 2 * 1024 * 1024
 
 def init_intake(app: Flask, settings: Settings) -> None:
     init_rate_limits(app, get_database(app), settings)
-    init_uploads(app, ciphertext_limit(settings.max_report_bytes) + _REQUEST_SLACK)
+    # Attachments sent by the browser are padded to their PADMÉ length: each may be up to
+    # padme_max_padding bytes longer than the file.
+    padding = settings.max_files * padme_max_padding(settings.max_file_bytes)
+    init_uploads(app, ciphertext_limit(settings.max_report_bytes + padding) + _REQUEST_SLACK)
     plain = dict(
         max_file_bytes=settings.max_file_bytes,
         max_total_bytes=settings.max_report_bytes,
@@ -40,12 +45,17 @@ def init_intake(app: Flask, settings: Settings) -> None:
         "intake.followup_message",
         UploadPolicy(SinkKind.ENCRYPT, reporter_case_recipient, **plain),
     )
-    # The browser sends the report and two key wraps besides the attachments.
+    # The language switch re-renders the form: its files are read and dropped.
+    register_upload_policy(
+        app, "intake.report_language", UploadPolicy(SinkKind.DISCARD, None, **plain)
+    )
+    # The browser sends the report and two key wraps besides the (padded) attachments.
     ciphertext = UploadPolicy(
         SinkKind.CIPHERTEXT,
         None,
-        max_file_bytes=ciphertext_limit(settings.max_file_bytes),
-        max_total_bytes=ciphertext_limit(settings.max_report_bytes) + 3 * ciphertext_limit(0),
+        max_file_bytes=padded_ciphertext_limit(settings.max_file_bytes),
+        max_total_bytes=ciphertext_limit(settings.max_report_bytes + padding)
+        + 3 * ciphertext_limit(0),
         max_files=settings.max_files + 3,
     )
     register_upload_policy(app, "intake.api_reports", ciphertext)

@@ -10,7 +10,13 @@ into a sink chosen by the endpoint -
   written to the blob store under a temporary name.
 - ``ciphertext``: the JSON API. The browser already encrypted the part; it is written as
   is, and checked to be a well-formed age file before anything is stored.
+- ``discard``: the form is being re-rendered, not submitted (the no-JavaScript language
+  switch): file parts are read and forgotten, never written anywhere.
 - anything else: discarded while counted, never written.
+
+An encrypted part is padded with zero bytes to its PADMÉ length before the age stream
+is closed (crypto/padding.py), so the stored size tells little about the file's; the
+sink's ``size`` stays the true one, which goes into the encrypted metadata only.
 
 Limits are enforced while streaming. Sinks left behind by a failed request are removed
 in teardown.
@@ -29,16 +35,18 @@ from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
 
 from app.storage import BlobLimitError, PendingBlob, StorageError
 from app.web.context import blob_store
-from crypto import AgeWriter, Recipient
+from crypto import AgeWriter, Recipient, padme_length
 
 # Encryption overhead allowance for ciphertext uploads: 16 bytes per 64 KiB chunk plus a
 # header for a handful of recipients.
 _CIPHERTEXT_SLACK = 64 * 1024
+_PADDING_BLOCK = bytes(64 * 1024)
 
 
 class SinkKind(StrEnum):
     ENCRYPT = "encrypt"
     CIPHERTEXT = "ciphertext"
+    DISCARD = "discard"
 
 
 class UploadTooLarge(RequestEntityTooLarge):
@@ -109,10 +117,21 @@ class UploadSink:
         if not self.closed:
             if self._writer is not None:
                 try:
+                    self._pad()
                     self._writer.close()
                 except (StorageError, OSError):
                     raise UploadStorageFailed() from None
             self.closed = True
+
+    def _pad(self) -> None:
+        """Zero bytes up to the PADMÉ length, inside the encryption (not counted in
+        ``size``, nor against the upload limits, which are about what was sent)."""
+        assert self._writer is not None
+        missing = padme_length(self.size) - self.size
+        while missing > 0:
+            block = _PADDING_BLOCK[: min(missing, len(_PADDING_BLOCK))]
+            self._writer.write(block)
+            missing -= len(block)
 
     def read(self, *_args: Any) -> bytes:
         return b""
@@ -130,14 +149,16 @@ class UploadSink:
 
 
 class _NullSink:
-    """A file part for an endpoint that takes no files: counted, then forgotten."""
+    """A file part for an endpoint that takes no files: counted, then forgotten. Only the
+    request's own size limit bounds a ``discard`` endpoint (``cap=None``)."""
 
-    def __init__(self, state: _RequestUploads) -> None:
+    def __init__(self, state: _RequestUploads, cap: int | None = 1024 * 1024) -> None:
         self._state = state
+        self._cap = cap
 
     def write(self, data: bytes) -> int:
         self._state.total += len(data)
-        if self._state.total > 1024 * 1024:
+        if self._cap is not None and self._state.total > self._cap:
             raise UploadTooLarge()
         return len(data)
 
@@ -186,6 +207,8 @@ class IntakeRequest(Request):
         if state is None:
             state = _RequestUploads(policy, [])
             g.upload_state = state
+        if policy.kind is SinkKind.DISCARD:
+            return _NullSink(state, cap=None)
         if len(state.sinks) >= policy.max_files:
             raise TooManyFiles()
         recipient = None
@@ -212,6 +235,12 @@ _DISCARD = UploadPolicy(SinkKind.CIPHERTEXT, None, 0, 0, 0)
 
 def ciphertext_limit(plaintext_limit: int) -> int:
     return plaintext_limit + plaintext_limit // 4096 + _CIPHERTEXT_SLACK
+
+
+def padded_ciphertext_limit(plaintext_limit: int) -> int:
+    """The largest age file of an attachment of up to ``plaintext_limit`` bytes once it
+    is padded (the browser pads before it encrypts)."""
+    return ciphertext_limit(padme_length(plaintext_limit))
 
 
 def init_uploads(app: Flask, max_request_bytes: int) -> None:

@@ -3,6 +3,7 @@ request, call the domain (app.cases) and render."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import g, render_template
@@ -74,11 +75,13 @@ def _render_form(
     errors: dict[str, Any] | None = None,
     form_error: str | None = None,
     status: int = 200,
+    dropped_files: Sequence[str] = (),
 ) -> tuple[str, int]:
     return (
         render_template(
             "intake/report.html",
             form_nonce=new_form_nonce(),
+            dropped_files=dropped_files,
             questionnaire=questionnaire_mod.load_questionnaire(),
             values=values or MultiDict(),
             errors=errors or {},
@@ -88,6 +91,14 @@ def _render_form(
         ),
         status,
     )
+
+
+def render_report_form(
+    values: MultiDict[str, str], *, dropped_files: Sequence[str]
+) -> tuple[str, int]:
+    """The report form filled in with ``values``, naming the files that were not kept
+    (the no-JavaScript language switch, app/intake/language.py)."""
+    return _render_form(values, dropped_files=dropped_files)
 
 
 @blueprint.get("/")

@@ -4,7 +4,7 @@ browser's Accept-Language, else Vietnamese. No cookie other than the session is 
 from __future__ import annotations
 
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, refresh
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -15,6 +15,16 @@ def select_locale() -> str:
     if chosen in LANGUAGES:
         return str(chosen)
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+
+
+def choose_language(lang: str) -> bool:
+    """Switch this session (and the page being rendered) to ``lang``; False if unknown."""
+    if lang not in LANGUAGES:
+        return False
+    if session.get("lang") != lang:
+        session["lang"] = lang
+    refresh()  # Flask-Babel caches the request's locale: render in the new one
+    return True
 
 
 def init_i18n(app: Flask) -> None:

@@ -17,10 +17,13 @@
 //     public keys. Nothing else.
 //
 // Plaintext is padded with spaces to a multiple of 1024 bytes so that the
-// size of the stored report says little about its content.
+// size of the stored report says little about its content. Attachments are
+// padded with zero bytes to their PADMÉ length (padding.js); their true size
+// is listed only inside the encrypted report or message.
 
 import { Encrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { padFile } from "./padding.js";
 
 export const PAYLOAD_VERSION = 1;
 export const PAD_BLOCK = 1024;
@@ -214,11 +217,11 @@ async function encryptBytes(recipients, bytes) {
   return await e.encrypt(bytes);
 }
 
-/** Encrypt a File/Blob to `recipient`, streaming; resolves to a Blob. */
-async function encryptBlob(recipient, blob) {
+/** Pad a File/Blob (padding.js) and encrypt it to `recipient`, streaming; resolves to a Blob. */
+async function encryptAttachment(recipient, blob) {
   const e = new Encrypter();
   e.addRecipient(checkRecipient(recipient, "recipient"));
-  const stream = await e.encrypt(blob.stream());
+  const stream = await e.encrypt(padFile(blob).stream());
   return await new Response(stream).blob();
 }
 
@@ -258,7 +261,7 @@ export async function prepareReport({ info, ticket, answers, category, sector, e
   const caseWrap = await encryptBytes(caseReaders, caseKey.identity);
   const staffWrap = await encryptBytes(staffReaders, staffKey.identity);
   const attachments = [];
-  for (const f of fileList) attachments.push(await encryptBlob(caseKey.recipient, f));
+  for (const f of fileList) attachments.push(await encryptAttachment(caseKey.recipient, f));
 
   const fd = new FormData();
   fd.append("ticket", ticket.ticket);
@@ -283,7 +286,7 @@ export async function prepareMessage({ caseRecipient, text, files = [] }) {
   const fileList = Array.from(files);
   const message = await encryptBytes([recipient], buildMessagePayload(text, fileList));
   const attachments = [];
-  for (const f of fileList) attachments.push(await encryptBlob(recipient, f));
+  for (const f of fileList) attachments.push(await encryptAttachment(recipient, f));
   const fd = new FormData();
   fd.append("message", octets(message), "message.age");
   attachments.forEach((blob, i) => fd.append("attachment", octets(blob), `attachment-${i}.age`));

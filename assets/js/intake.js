@@ -9,6 +9,8 @@
 // are shown in #js-status with the texts the server rendered into data-msg-*.
 
 import { prepareMessage, prepareReport, solvePow } from "./core.js";
+import { initLanguageSwitch } from "./language.js";
+import { initReceipt, showReceipt } from "./receipt.js";
 
 const JSON_TYPE = "application/json";
 
@@ -215,18 +217,11 @@ async function submitReport(form) {
   say(msg(form, "msgSending"));
   await expect(form, await api(form, "/reports", { method: "POST", body }), [201]);
 
-  // Stored: show the receipt, drop the plaintext from the page.
-  const code = document.getElementById("receipt-code");
-  const view = document.getElementById("receipt-view");
-  if (code) code.textContent = ticket.receipt;
+  // Stored: show the receipt (receipt.js), drop the plaintext from the page.
   form.reset();
   form.hidden = true;
   say("");
-  if (view) {
-    view.hidden = false;
-    if (view.hasAttribute("tabindex")) view.focus();
-    if (typeof view.scrollIntoView === "function") view.scrollIntoView();
-  }
+  showReceipt(ticket.receipt);
 }
 
 // ---------------------------------------------------------------- follow-up form
@@ -271,6 +266,9 @@ function enhance(form, handler) {
 function init() {
   enhance(document.getElementById("report-form"), submitReport);
   enhance(document.getElementById("message-form"), submitMessage);
+  initReceipt();
+  // A language switch replaces the page's body (language.js): wire the new one.
+  initLanguageSwitch(init);
 }
 
 if (document.readyState === "loading") {

@@ -25,7 +25,7 @@ from app.database import Database
 from app.models import Blob, Case, CaseKey, Message
 from app.models.vocabulary import BlobKind, KeyKind
 from config import Settings
-from crypto import decrypt_bytes
+from crypto import decrypt_bytes, padme_length
 from tests.browser.conftest import (
     RECEIPT,
     REPORT_ANSWERS,
@@ -171,7 +171,9 @@ def test_report_is_encrypted_in_the_browser_and_reads_back(
     assert report["attachments"] == [
         {"name": canaries.filename, "type": "text/plain", "size": len(attachment)}
     ]
-    assert plaintext(BlobKind.ATTACHMENT) == attachment
+    # The browser padded the file with zero bytes to its PADMÉ length (assets/js/padding.js).
+    padded = plaintext(BlobKind.ATTACHMENT)
+    assert padded == attachment + bytes(padme_length(len(attachment)) - len(attachment))
     assert canaries.message in json.loads(plaintext(BlobKind.MESSAGE))["text"]
 
 

@@ -43,8 +43,9 @@ def test_report_follow_up_and_message_without_javascript(
     receipt = page.inner_text("#receipt-code").strip()
     assert receipt not in page.url
 
-    # The receipt page's own link leads to the follow-up form.
-    page.click("#receipt-view a.button")
+    # The receipt page's "continue" leads to the follow-up form once the box is ticked.
+    page.check("#receipt-written")
+    page.click("#receipt-continue")
     page.wait_for_url("**/followup")
     page.fill("#receipt", receipt)
     page.click("main form button[type=submit]")
@@ -60,6 +61,7 @@ def test_report_follow_up_and_message_without_javascript(
     expect(page.locator("ol.thread li.from-reporter")).to_contain_text(canaries.message)
     assert [r.url.removeprefix(live_intake.url) for r in session.traffic.posts()] == [
         "/report",
+        "/receipt",
         "/followup",
         "/followup/message",
     ]

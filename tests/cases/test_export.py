@@ -22,7 +22,7 @@ from app.database import Database
 from app.models import AuditEvent
 from app.storage import BlobStore
 from config import Settings
-from crypto import Identity
+from crypto import Identity, padme_length
 from tests.factories import ReviewerKeys, case_with_thread, make_reviewer
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -179,3 +179,44 @@ def test_a_missing_blob_file_fails_the_export_without_a_trace(
     assert list((tmp_path / "out").iterdir()) == []
     with database.read_session() as db:
         assert not db.scalars(select(AuditEvent).where(AuditEvent.action == "case.exported")).all()
+
+
+@needs_age
+def test_padded_attachments_are_cut_to_their_size_as_the_readme_says(
+    database: Database,
+    settings: Settings,
+    member: ReviewerKeys,
+    recovery_identity: Identity,
+    tmp_path: Path,
+) -> None:
+    document = "Biên bản họp Đảng ủy phường — bản gốc".encode() * 100
+    padded = document + bytes(padme_length(len(document)) - len(document))
+    case_id = case_with_thread(
+        database,
+        settings,
+        member,
+        choices=CaseChoices("corruption", "land_construction"),
+        answers={"summary": "Hồ sơ đất đai", "details": "Chi tiết"},
+        report_files=[
+            (padded, AttachmentMeta("biên bản họp.pdf", "application/pdf", len(document)))
+        ],
+        message="Xin gửi thêm",
+        message_files=[],
+    )
+    with database.sessionmaker() as db:
+        folder = export_case(db, BlobStore(settings.blob_path), case_id, tmp_path / "out").path
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    assert (
+        "truncate -s SIZE tep-dinh-kem-01" in readme and "truncate -s SIZE attachment-01" in readme
+    )
+
+    recovery = tmp_path / "recovery.txt"
+    recovery.write_text(str(recovery_identity) + "\n")
+    case_key = tmp_path / "case-key.txt"
+    case_key.write_bytes(age_decrypt(recovery, folder / "case-key.age"))
+    size = decode_report(age_decrypt(case_key, folder / "report.age")).attachments[0].size
+    attachment = tmp_path / "attachment-01"
+    attachment.write_bytes(age_decrypt(case_key, folder / "attachments/01.age"))
+    assert attachment.read_bytes() == padded  # as stored: with its padding
+    subprocess.run(["truncate", "-s", str(size), str(attachment)], check=True)
+    assert attachment.read_bytes() == document

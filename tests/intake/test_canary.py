@@ -272,7 +272,8 @@ def test_javascript_path_stores_and_logs_no_plaintext(
         case_recipient = Recipient.parse(db.scalars(select(Case.case_recipient)).one())
     reply = canary_file(canary, ATTACHMENT_BYTES + 12345)
     message = encode_message(
-        f"Tôi gửi thêm {canary}", [AttachmentMeta(f"them-{canary}.pdf", "application/pdf", 1)]
+        f"Tôi gửi thêm {canary}",
+        [AttachmentMeta(f"them-{canary}.pdf", "application/pdf", len(reply))],
     )
     body, content_type = multipart_body(
         {

@@ -13,7 +13,7 @@ from app.database import Database
 from app.models import Blob, Case, CaseExclusion, CaseKey, Unit
 from app.models.vocabulary import KeyKind
 from config import Settings
-from crypto import Identity, decrypt_bytes
+from crypto import Identity, decrypt_bytes, padme_length
 from tests.conftest import CsrfClient
 from tests.factories import ReviewerKeys
 from tests.intake.conftest import receipt_from, report_answers, send_report
@@ -186,5 +186,7 @@ def test_stored_files_open_with_the_age_tool_and_the_recovery_key(
         check=True,
         capture_output=True,
     ).stdout
-    assert attachment == photo
+    # Padded with zero bytes to its PADMÉ length inside the encryption (docs/crypto.md).
+    assert len(attachment) == padme_length(len(photo)) > len(photo)
+    assert attachment == photo + bytes(len(attachment) - len(photo))
     assert decrypt_bytes(wrap, [recovery_identity]).decode().startswith("AGE-SECRET-KEY-1")

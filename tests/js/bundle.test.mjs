@@ -147,7 +147,9 @@ function installDom(elements) {
   const byId = new Map(elements.map((e) => [e.id, e]));
   globalThis.document = {
     readyState: "complete",
+    body: { classList: new Set() },
     getElementById: (id) => byId.get(id) || null,
+    querySelectorAll: () => [],
     addEventListener() {
       throw new Error("readyState is complete: init runs at once");
     },

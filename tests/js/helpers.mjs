@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { Decrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
+import { padmeLength } from "../../assets/js/padding.js";
 
 export const utf8 = new TextEncoder();
 
@@ -73,4 +74,20 @@ export function ageCli() {
   } catch {
     return null;
   }
+}
+
+/**
+ * A decrypted attachment without its padding: checks that `plain` is `size`
+ * bytes followed by zero bytes up to the PADMÉ length, and returns the first
+ * `size` bytes (what a download serves).
+ */
+export function unpad(plain, size) {
+  const bytes = plain instanceof Uint8Array ? plain : new Uint8Array(plain);
+  if (bytes.length !== padmeLength(size)) {
+    throw new Error(`padded length ${bytes.length}, expected ${padmeLength(size)} for ${size} bytes`);
+  }
+  for (let i = size; i < bytes.length; i++) {
+    if (bytes[i] !== 0) throw new Error(`padding byte ${i} is ${bytes[i]}, not 0`);
+  }
+  return bytes.subarray(0, size);
 }

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 
 import { identityToRecipient } from "age-encryption";
 import { buildMessagePayload, buildReportPayload, prepareMessage, prepareReport } from "../../assets/js/core.js";
-import { ageCli, bytesOf, decrypt, findInFormData, keyPair } from "./helpers.mjs";
+import { ageCli, bytesOf, decrypt, findInFormData, keyPair, unpad } from "./helpers.mjs";
 
 const SECRET_DETAIL = "Ông Trần Bí Mật nhận 500 triệu đồng tiền hối lộ SECRET-7f3a9c";
 const SECRET_NAME = "Phó giám đốc Sở XYZ-SECRET-NAME";
@@ -137,9 +137,14 @@ test("prepareReport: fields, key wraps, round trip, no plaintext", async (t) => 
   });
   await assert.rejects(decrypt(f.r1.identity, report), "reviewers need the case key");
   await assert.rejects(decrypt(staffIdentity, report), "staff key does not open the report");
+  // Attachments are padded to their PADMÉ length with zero bytes (padding.js); the true
+  // size is the one listed in the encrypted report.
   const [a0, a1] = fd.getAll("attachment");
-  assert.equal(await decrypt(caseIdentity, await bytesOf(a0), "text"), SECRET_FILE_TEXT);
-  assert.deepEqual(Buffer.from(await decrypt(caseIdentity, await bytesOf(a1))), f.big);
+  const text0 = unpad(await decrypt(caseIdentity, await bytesOf(a0)), payload.attachments[0].size);
+  assert.equal(new TextDecoder().decode(text0), SECRET_FILE_TEXT);
+  const big1 = unpad(await decrypt(caseIdentity, await bytesOf(a1)), f.big.length);
+  assert.deepEqual(Buffer.from(big1), f.big);
+  assert.ok((await bytesOf(a1)).length > f.big.length + 1024, "the padding is inside the ciphertext");
 
   // --- no plaintext anywhere in what would be sent (with a positive control)
   const payloadBytes = buildReportPayload(f.answers, f.files);
@@ -180,8 +185,9 @@ test("prepareReport: fields, key wraps, round trip, no plaintext", async (t) => 
     const caseKey = put("case.key", `${fromCli}\n`);
     const cliReport = run(caseKey, put("report.age", report));
     assert.deepEqual(JSON.parse(cliReport.toString("utf8").trimEnd()), payload);
-    assert.equal(run(caseKey, put("a0.age", await bytesOf(a0))).toString("utf8"), SECRET_FILE_TEXT);
-    assert.deepEqual(run(caseKey, put("a1.age", await bytesOf(a1))), f.big);
+    const cliText = unpad(run(caseKey, put("a0.age", await bytesOf(a0))), payload.attachments[0].size);
+    assert.equal(Buffer.from(cliText).toString("utf8"), SECRET_FILE_TEXT);
+    assert.deepEqual(Buffer.from(unpad(run(caseKey, put("a1.age", await bytesOf(a1))), f.big.length)), f.big);
     assert.throws(() => execFileSync(age, ["-d", "-i", put("r2.key", `${f.r2.identity}\n`), wrapFile], { stdio: "pipe" }));
     t.diagnostic(`age CLI interop checked with ${age}`);
   } finally {
@@ -224,7 +230,8 @@ test("prepareMessage: message and attachments encrypted to the case key only", a
   });
   const [att] = fd.getAll("attachment");
   assert.equal(att.name, "attachment-0.age");
-  assert.equal(await decrypt(caseKey.identity, await bytesOf(att), "text"), "FILE-SECRET-66");
+  const attPlain = unpad(await decrypt(caseKey.identity, await bytesOf(att)), 14);
+  assert.equal(new TextDecoder().decode(attPlain), "FILE-SECRET-66");
   await assert.rejects(decrypt(other.identity, await bytesOf(message)));
   for (const secret of ["MESSAGE-SECRET-55", "FILE-SECRET-66", "them-bang-chung"]) {
     assert.deepEqual(await findInFormData(fd, secret), []);
