@@ -83,9 +83,7 @@ def timeline(session: Session, case_id: str) -> list[TimelineEntry]:
         for e in events
     ]
     held = [
-        TimelineEntry(
-            clock.day_stamp(e.day), e.actor, e.action, json.loads(e.details), True, True
-        )
+        TimelineEntry(clock.day_stamp(e.day), e.actor, e.action, json.loads(e.details), True, True)
         for e in audit.held_for_case(session, case_id)
     ]
     return chained + held

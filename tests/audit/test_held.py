@@ -42,9 +42,7 @@ def held(database: Database) -> int:
         return int(db.scalar(select(func.count()).select_from(HeldAuditEvent)) or 0)
 
 
-def test_held_events_wait_for_their_day_then_come_after_it(
-    database: Database, at_day: Any
-) -> None:
+def test_held_events_wait_for_their_day_then_come_after_it(database: Database, at_day: Any) -> None:
     at_day(D1)
     with database.session() as db:
         audit.record(db, actor="reviewer:1", action="case.viewed", case_id="a" * 32)
