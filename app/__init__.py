@@ -20,6 +20,7 @@ import click
 from flask import Flask
 from flask_wtf import CSRFProtect
 
+from app import clock
 from app.database import Database
 from app.storage import BlobStore
 from app.web.context import SECRETS_KEY, SETTINGS_KEY, init_blob_store
@@ -53,6 +54,7 @@ def _cookie_name(base: str, secure: bool) -> str:
 
 def _create_app(face: str, settings: Settings | None, database: Database | None) -> Flask:
     settings = settings or load_settings()
+    clock.use_zone(settings.timezone)
     secrets = _load_secrets_for(settings)
     app = Flask(
         f"liemchinh.{face}", root_path=__path__[0], instance_path=str(settings.instance_path)

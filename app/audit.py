@@ -8,20 +8,35 @@ an action without its event (or the reverse) cannot be committed.
 
 Events never carry content: no report text, message, note or receipt - only who did
 what to which case.
+
+**Reporters' events are held, then chained by the day** (DESIGN.md promise 7). A
+reviewer's event carries its exact time and its place in the chain; a reporter's event
+chained at once would get a sequence number between them and so be dated to the minute
+by its neighbours. :func:`hold` keeps it instead in ``held_audit_events`` with its local
+day only. Once that day is over, :func:`release_held` appends the day's held events in
+random order, each dated to the day (:func:`app.clock.day_stamp`), after every event of
+that day and before any event of a later day: :func:`record` releases what is due
+before it appends anything, so the chain stays in day order even without cron, and the
+``audit release`` command (cron, also run by ``notify send`` and ``purge``) releases
+what no reviewer action did. A held event is not tamper-evident until it is released:
+anyone with write access to the database can change or delete it meanwhile.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from itertools import groupby
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, utcnow
+from app import clock
+from app.models import AuditEvent, HeldAuditEvent, utcnow
 
 GENESIS_HASH = "0" * 64
 DetailValue = str | int | bool | None | list[str]
@@ -79,6 +94,40 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(7346021)"))
 
 
+def _append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    case_id: str | None,
+    details: str,
+    when: datetime,
+) -> AuditEvent:
+    session.flush()
+    tail = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
+    event = AuditEvent(
+        seq=seq,
+        created_at=when,
+        actor=actor,
+        case_id=case_id,
+        action=action,
+        details=details,
+        prev_hash=prev,
+        hash="",
+    )
+    event.hash = _event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _details(details: Mapping[str, DetailValue] | None) -> str:
+    return json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False)
+
+
 def record(
     session: Session,
     *,
@@ -88,28 +137,105 @@ def record(
     details: Mapping[str, DetailValue] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append an event in the caller's transaction (committed with the action)."""
+    """Append an event in the caller's transaction (committed with the action).
+
+    Held reporter events of earlier days are chained first, so that this event comes
+    after them. A reporter's action never calls this: it calls :func:`hold`.
+    """
     _lock_chain(session)
-    session.flush()
-    tail = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
-    when = at or utcnow()
-    event = AuditEvent(
-        seq=seq,
-        created_at=when,
+    today = clock.today()
+    if session.scalar(select(HeldAuditEvent.id).where(HeldAuditEvent.day < today).limit(1)):
+        release_held(session, today)
+    return _append(
+        session,
+        actor=actor,
+        action=action,
+        case_id=case_id,
+        details=_details(details),
+        when=at or utcnow(),
+    )
+
+
+def hold(
+    session: Session,
+    *,
+    action: str,
+    day: date,
+    case_id: str | None = None,
+    details: Mapping[str, DetailValue] | None = None,
+    actor: str = "reporter",
+) -> HeldAuditEvent:
+    """Keep a reporter's event, with its day only, until the day is over (caller's
+    transaction). See the module docstring."""
+    event = HeldAuditEvent(
+        id=secrets.token_hex(16),
+        day=day,
         actor=actor,
         case_id=case_id,
         action=action,
-        details=json.dumps(dict(details or {}), sort_keys=True, ensure_ascii=False),
-        prev_hash=prev,
-        hash="",
+        details=_details(details),
     )
-    event.hash = _event_hash(event)
     session.add(event)
     session.flush()
     return event
+
+
+def release_held(session: Session, today: date | None = None) -> list[AuditEvent]:
+    """Chain every held event of a day before ``today`` (the local day now): day by
+    day, each day's events in random order, each dated to its day. In the caller's
+    transaction; returns the events appended."""
+    _lock_chain(session)
+    before = today or clock.today()
+    held = session.scalars(
+        select(HeldAuditEvent).where(HeldAuditEvent.day < before).order_by(HeldAuditEvent.day)
+    ).all()
+    released = []
+    for day, group in groupby(held, key=lambda event: event.day):
+        batch = list(group)
+        # Random, not the order they were written (nor their random ids' order, which
+        # says nothing but is stable): nothing in the chain says which came first.
+        secrets.SystemRandom().shuffle(batch)
+        for event in batch:
+            released.append(
+                _append(
+                    session,
+                    actor=event.actor,
+                    action=event.action,
+                    case_id=event.case_id,
+                    details=event.details,
+                    when=clock.day_stamp(day),
+                )
+            )
+            session.delete(event)
+    session.flush()
+    return released
+
+
+@dataclass(frozen=True)
+class HeldDay:
+    day: date
+    events: int
+
+
+def held_days(session: Session) -> list[HeldDay]:
+    """How many reporter events wait to be chained, per day (oldest first)."""
+    rows = session.execute(
+        select(HeldAuditEvent.day, func.count())
+        .group_by(HeldAuditEvent.day)
+        .order_by(HeldAuditEvent.day)
+    )
+    return [HeldDay(day, int(count)) for day, count in rows]
+
+
+def held_for_case(session: Session, case_id: str) -> list[HeldAuditEvent]:
+    """A case's events not yet chained, by day (for the case page's timeline)."""
+    return list(
+        session.scalars(
+            select(HeldAuditEvent)
+            .where(HeldAuditEvent.case_id == case_id)
+            .order_by(HeldAuditEvent.day, HeldAuditEvent.action)
+        )
+    )
 
 
 def verify_chain(session: Session, batch: int = 5000) -> tuple[int, BrokenLink | None]:

@@ -21,6 +21,10 @@ Archive: a tar.gz (optionally inside an age file) with
 - ``MANIFEST.json``, last: format version, creation time, database kind, Alembic
   revision, and every other member with its size and SHA-256.
 
+Every member's tar header carries the backup's local day (:func:`app.clock.day_stamp`)
+as its mtime, never a file's own time (DESIGN.md promise 7: a blob's mtime would date
+the reporter's action that wrote it). The manifest's creation time is the operator's.
+
 ``restore`` goes only into an EMPTY instance (no secrets file, no blob files, a
 database without tables) and refuses anything else before writing. It reads the archive
 twice: first to check every member's name, size and SHA-256 against the manifest
@@ -53,7 +57,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from app import schema
+from app import clock, schema
 from app.database import Database
 from app.storage import BlobStore
 from config import Settings
@@ -232,11 +236,12 @@ class _ChunkReader(io.RawIOBase):
         return n
 
 
-def _tarinfo(name: str, size: int, mtime: float) -> tarfile.TarInfo:
+def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.size = size
     info.mode = 0o600
-    info.mtime = int(mtime)
+    # The day of the backup, for every member (see the module docstring).
+    info.mtime = int(clock.day_stamp(clock.today()).timestamp())
     info.uid = info.gid = 0
     info.uname = info.gname = ""
     return info
@@ -396,7 +401,7 @@ def backup(
                     ],
                 }
                 body = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
-                tar.addfile(_tarinfo(MANIFEST, len(body), created.timestamp()), io.BytesIO(body))
+                tar.addfile(_tarinfo(MANIFEST, len(body)), io.BytesIO(body))
             if writer is not None:
                 writer.close()
     return BackupResult(
@@ -413,7 +418,7 @@ def _add_file(tar: tarfile.TarFile, files: dict[str, _Member], name: str, path: 
     with path.open("rb") as handle:
         stat = os.fstat(handle.fileno())
         reader = _HashingReader(handle)
-        tar.addfile(_tarinfo(name, stat.st_size, stat.st_mtime), reader)
+        tar.addfile(_tarinfo(name, stat.st_size), reader)
     files[name] = _Member(reader.digest.hexdigest(), reader.size)
 
 

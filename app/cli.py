@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 from app import audit, installation, schema
 from app.accounts.cli import register_account_commands
 from app.cases import grants
+from app.cases.day_release import release_finished_days
 from app.installation import InstallationError, UnitSpec
 from app.models.vocabulary import UnitKind
 from app.notifications.cli import register_notification_commands
@@ -185,11 +186,29 @@ def register_cli(app: Flask) -> None:
             click.echo("error: some wraps do not open with this identity", err=True)
             sys.exit(1)
 
+    @audit_group.command("release")
+    def audit_release() -> None:
+        """Chain the reporters' events of finished days and queue their notices (cron,
+        daily after midnight; notify send and purge run it too)."""
+        with get_database(app).session() as session:
+            released = release_finished_days(session, notify=_settings(app).smtp is not None)
+        click.echo(
+            f"released {released.events} held reporter event(s), "
+            f"queued {released.notices} notification(s)"
+        )
+
     @audit_group.command("verify")
     def audit_verify() -> None:
         """Check the whole hash chain; names the first broken link."""
         with get_database(app).read_session() as session:
             checked, broken = audit.verify_chain(session)
+            held = audit.held_days(session)
+        for day in held:
+            # Not in the chain yet, so not covered by this check (app.audit).
+            click.echo(
+                f"held: {day.events} reporter event(s) of {day.day.isoformat()}, "
+                "chained once that day is over (not tamper-evident until then)"
+            )
         if broken is not None:
             click.echo(
                 f"audit log BROKEN at event {broken.seq}: {broken.reason} "

@@ -8,7 +8,6 @@ Every refusal prints ``error: …`` and exits with status 1.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -18,8 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import backup as backups
+from app import clock
 from app.cases import export as exports
 from app.cases import retention
+from app.cases.day_release import release_finished_days
 from app.cases.references import UnknownCaseError, find_case
 from app.models import Case
 from app.storage import BlobStore
@@ -54,7 +55,11 @@ def register_ops_commands(app: Flask) -> None:
         """Purge closed cases past their retention day (unless on legal hold), then sweep
         expired tickets, challenges, sessions, rate-limit counters and orphaned files."""
         database = get_database(app)
-        today = datetime.now(UTC).date()
+        today = clock.today()
+        if not dry_run:
+            # Chained before any purge tombstone, so the chain stays in day order.
+            with database.session() as session:
+                release_finished_days(session, notify=settings().smtp is not None, today=today)
         with database.sessionmaker() as session:
             plan = retention.purge_plan(session, today)
             session.rollback()

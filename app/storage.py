@@ -9,6 +9,16 @@ crash between the two leaves an unreferenced file, which ``purge`` removes
 Deleting overwrites the file before unlinking it: on a plain file system this makes
 the ciphertext unrecoverable even if the case key later leaks (on copy-on-write or
 flash storage it is best effort; full-disk encryption is the real defence, see docs).
+
+**File times say the day only** (DESIGN.md promise 7). Most blobs are written during a
+reporter's request, and a file's mtime would date it to the microsecond (and backups
+copy mtimes). After every write, rename and delete, the file and the directories it
+changed (its ``ab/`` folder, ``tmp/``, the store's root) get the day label
+(:func:`app.clock.day_stamp` of the local day; :mod:`app.file_days`) as their access
+and modification times; files are read with ``O_NOATIME`` where the system allows it,
+so reading a case does not set the access time either. The inode's change time (ctime)
+cannot be set by any program and still tells when the label was set: see
+docs/threat-model.md.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
+
+from app.file_days import stamp_day
 
 _TMP = "tmp"
 _SUFFIX = ".age"
@@ -37,6 +49,20 @@ class BlobLimitError(StorageError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"blob exceeds the limit of {limit} bytes")
         self.limit = limit
+
+
+def _open_for_reading(path: Path) -> BinaryIO:
+    """Open without updating the access time where the kernel allows it (the owner of
+    the file may; anyone else gets EPERM and a plain open)."""
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+    noatime = getattr(os, "O_NOATIME", 0)
+    try:
+        fd = os.open(path, flags | noatime)
+    except PermissionError:
+        if not noatime:
+            raise
+        fd = os.open(path, flags)
+    return os.fdopen(fd, "rb")
 
 
 @dataclass
@@ -67,8 +93,12 @@ class PendingBlob:
             raise BlobLimitError(self.limit)
         try:
             self.handle.write(data)
+            # Flushed so that the label set next is not overwritten by a later write
+            # of the buffer: a crash mid-upload leaves a file dated to the day only.
+            self.handle.flush()
         except OSError as exc:
             raise StorageError(f"cannot write to the blob store: {exc.strerror}") from exc
+        stamp_day(self.handle.fileno())
         self.size += n
         return n
 
@@ -76,7 +106,7 @@ class PendingBlob:
         """Read back what was written so far (to validate an uploaded age file)."""
         try:
             self.handle.flush()
-            return self.tmp_path.open("rb")
+            return _open_for_reading(self.tmp_path)
         except OSError as exc:
             raise StorageError(f"cannot read the blob back: {exc.strerror}") from exc
 
@@ -89,6 +119,7 @@ class PendingBlob:
             final = self.store.root / self.storage_key
             final.parent.mkdir(exist_ok=True, mode=0o700)
             os.replace(self.tmp_path, final)
+            stamp_day(final, final.parent, self.tmp_path.parent, self.store.root)
             self.store._fsync_dir(final.parent)
         except OSError as exc:
             raise StorageError(f"cannot store the blob: {exc.strerror}") from exc
@@ -103,6 +134,7 @@ class PendingBlob:
             self.handle.close()
         with suppress(FileNotFoundError):
             self.tmp_path.unlink()
+            stamp_day(self.tmp_path.parent)
         if self.finalized:
             self.store.delete(self.storage_key)
 
@@ -112,7 +144,10 @@ class BlobStore:
         self.root = root
 
     def _ensure(self) -> None:
-        (self.root / _TMP).mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.root / _TMP
+        if not tmp.is_dir():
+            tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
+            stamp_day(tmp, self.root)
 
     @staticmethod
     def _fsync_dir(path: Path) -> None:
@@ -134,6 +169,7 @@ class BlobStore:
             )
         except OSError as exc:
             raise StorageError(f"cannot create a blob: {exc.strerror}") from exc
+        stamp_day(fd, self.root / _TMP)
         return PendingBlob(self, blob_id, os.fdopen(fd, "wb"), limit)
 
     def _path(self, storage_key: str) -> Path:
@@ -145,7 +181,7 @@ class BlobStore:
 
     def open(self, storage_key: str) -> BinaryIO:
         try:
-            return self._path(storage_key).open("rb")
+            return _open_for_reading(self._path(storage_key))
         except OSError as exc:
             raise StorageError(f"blob {storage_key} cannot be read: {exc.strerror}") from exc
 
@@ -172,6 +208,7 @@ class BlobStore:
             path.unlink()
         except FileNotFoundError:
             return
+        stamp_day(path.parent)
 
     def stored_keys(self) -> Iterator[str]:
         """Every final blob's storage key (for orphan detection)."""

@@ -45,6 +45,7 @@ from app.models import (  # noqa: E402
     Reviewer,
     Unit,
 )
+from app.models.cases import new_message_id  # noqa: E402
 from app.models.vocabulary import (  # noqa: E402
     CaseStatus,
     Category,
@@ -316,13 +317,13 @@ def seed_cases(
                     "kind": KeyKind.CASE.value,
                     "wrap": wrap,
                     "recipients": _FAKE_RECIPIENT + "\n",
-                    "updated_at": datetime(day.year, day.month, day.day, tzinfo=UTC),
                 }
             )
         if with_messages and rng.random() < 0.3:
             for _m in range(rng.randint(1, 3)):
                 msg_rows.append(
                     {
+                        "id": new_message_id(),
                         "case_id": case_id,
                         "author_side": Side.REPORTER.value,
                         "author_id": None,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX = "LIEMCHINH_"
 
@@ -93,6 +94,9 @@ class Settings:
     retention_days: int = 365
     smtp: SmtpSettings | None = None  # None: no e-mail notifications (the default)
     auto_acknowledge: bool = False
+    # The installation's local calendar (app.clock): the day a reporter's action is
+    # dated to, and the day legal deadlines count from. An IANA zone name.
+    timezone: str = "Asia/Ho_Chi_Minh"
 
     @property
     def is_sqlite(self) -> bool:
@@ -199,6 +203,18 @@ def _database_url(env: Mapping[str, str], instance: Path) -> str:
     return raw
 
 
+def _timezone(env: Mapping[str, str]) -> str:
+    name = _text(env, "TIMEZONE", "Asia/Ho_Chi_Minh")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{PREFIX}TIMEZONE must be an IANA time zone name such as Asia/Ho_Chi_Minh, "
+            f"got {name!r}"
+        ) from None
+    return name
+
+
 def _kdf(env: Mapping[str, str], name: str) -> KdfSettings:
     return KdfSettings(
         memory_kib=_int(env, f"{name}_MEMORY_KIB", 65536, minimum=8, maximum=4 * 1024 * 1024),
@@ -249,4 +265,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=_int(env, "RETENTION_DAYS", 365, minimum=1, maximum=36500),
         smtp=_smtp(env),
         auto_acknowledge=_bool(env, "AUTO_ACKNOWLEDGE", False),
+        timezone=_timezone(env),
     )

@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.cases import references
+from app.cases.thread import Placement, thread_order
 from app.models import Blob, Case, CaseKey, Message, Note
-from app.models.vocabulary import BlobKind, KeyKind
+from app.models.vocabulary import BlobKind, KeyKind, Side
 from app.storage import BlobStore, StorageError
 
 EXPORT_FORMAT = 1
@@ -173,7 +174,7 @@ def _entries(session: Session, case: Case) -> list[_Entry]:
         entries.append(_Entry(name, data=wraps[kind]))
 
     blobs = session.scalars(
-        select(Blob).where(Blob.case_id == case.id).order_by(Blob.position, Blob.created_at)
+        select(Blob).where(Blob.case_id == case.id).order_by(Blob.position, Blob.id)
     ).all()
     report = [b for b in blobs if b.kind == BlobKind.REPORT.value and b.message_id is None]
     if len(report) != 1:
@@ -185,10 +186,18 @@ def _entries(session: Session, case: Case) -> list[_Entry]:
         if blob.kind == BlobKind.ATTACHMENT.value and blob.message_id is None:
             entries.append(_Entry(f"attachments/{blob.position:02d}.age", blob=blob))
 
-    message_ids = session.scalars(
-        select(Message.id).where(Message.case_id == case.id).order_by(Message.id)
-    ).all()
-    number = {message_id: i + 1 for i, message_id in enumerate(message_ids)}
+    # Numbered in thread order as far as it is known without decrypting: the ids are
+    # random, and a reporter's message keeps its day only (app.cases.thread); the
+    # messages themselves say which one each reporter's message follows.
+    placements = [
+        Placement(row.id, Side(row.author_side), row.created_at)
+        for row in session.execute(
+            select(Message.id, Message.author_side, Message.created_at).where(
+                Message.case_id == case.id
+            )
+        )
+    ]
+    number = {message_id: i + 1 for i, message_id in enumerate(thread_order(placements))}
     for blob in sorted(
         (b for b in blobs if b.message_id is not None),
         key=lambda b: (number.get(b.message_id or 0, 0), b.position),

@@ -33,7 +33,6 @@ from app.models import (
     PendingGrant,
     Recusal,
     Reviewer,
-    utcnow,
 )
 from app.models.vocabulary import KeyKind
 from crypto import Identity, Recipient
@@ -83,7 +82,6 @@ def rewrap_case(session: Session, case: Case, identities: Sequence[Identity]) ->
         recipients = desired_recipients(session, case, kind)
         wrap.wrap = wrap_identity(keys[kind], recipients)
         wrap.recipients = recipient_lines(recipients)
-        wrap.updated_at = utcnow()
         readers = len(recipients)
     session.execute(delete(PendingGrant).where(PendingGrant.case_id == case.id))
     session.flush()

@@ -4,18 +4,23 @@ Every message and its attachments are age files encrypted to the case key, so th
 reporter (who holds it through the receipt) and the holding unit's members read them
 and nobody else. A reporter's message keeps only the day it was written: an exact time
 could be matched against network logs. Reviewers' messages keep the exact time.
+
+Nothing in clear orders a reporter's message against the reviewers' messages of its
+day either: ids are random (app.models.Message), the audit event is held until the day
+is over (app.audit.hold), and so is the notice to reviewers. The thread's order comes
+from the ``after`` pointer inside the encrypted message (app.cases.thread).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.cases.blobs import (
     attachment_ciphertext_limit,
     check_pending_upload,
@@ -24,7 +29,9 @@ from app.cases.blobs import (
     discard_all,
 )
 from app.cases.payloads import AttachmentMeta, decode_message, encode_message
+from app.cases.thread import Placement, message_day, thread_order
 from app.models import Blob, Case, Message, utcnow
+from app.models.cases import new_message_id
 from app.models.vocabulary import BlobKind, Side
 from app.notifications import outbox
 from app.storage import BlobStore, PendingBlob
@@ -57,15 +64,13 @@ class ThreadMessage:
     id: int
     side: Side
     author_id: int | None
+    # Exact for a reviewer's message; a day label (app.clock.day_stamp) for a reporter's.
     created_at: datetime
     text: str
     attachments: list[ThreadAttachment]
     read: bool
-
-
-def _reporter_time() -> datetime:
-    now = utcnow()
-    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+    day: date  # the local day it was written
+    after: int | None = None  # the message it follows (a reporter's, from its payload)
 
 
 def check_text(text: str, *, allow_empty: bool) -> str:
@@ -89,9 +94,15 @@ def _add(
 ) -> Message:
     blobs = [body, *attachments]
     try:
-        created = _reporter_time() if side is Side.REPORTER else utcnow()
+        now = utcnow()
+        day = clock.reporter_day(now) if side is Side.REPORTER else clock.local_day(now)
+        created = clock.day_stamp(day) if side is Side.REPORTER else now
         message = Message(
-            case_id=case.id, author_side=side.value, author_id=author_id, created_at=created
+            id=new_message_id(),
+            case_id=case.id,
+            author_side=side.value,
+            author_id=author_id,
+            created_at=created,
         )
         session.add(message)
         session.flush()
@@ -108,18 +119,27 @@ def _add(
                     position=position,
                     storage_key=blob.storage_key,
                     size=blob.size,
+                    created_day=day,
                 )
             )
-        audit.record(
-            session,
-            actor="reporter" if side is Side.REPORTER else f"reviewer:{author_id}",
-            action="message.from_reporter" if side is Side.REPORTER else "message.to_reporter",
-            case_id=case.id,
-            details={"attachments": len(attachments)},
-            at=created if side is Side.REPORTER else None,
-        )
-        if notify and side is Side.REPORTER:
-            outbox.queue_reporter_message(session, case)
+        if side is Side.REPORTER:
+            audit.hold(
+                session,
+                action="message.from_reporter",
+                day=day,
+                case_id=case.id,
+                details={"attachments": len(attachments)},
+            )
+            if notify:
+                outbox.hold_reporter_message(session, case, day)
+        else:
+            audit.record(
+                session,
+                actor=f"reviewer:{author_id}",
+                action="message.to_reporter",
+                case_id=case.id,
+                details={"attachments": len(attachments)},
+            )
     except BaseException:
         session.rollback()
         discard_all(blobs)
@@ -138,18 +158,24 @@ def add_message_from_server(
     text: str,
     attachments: Sequence[tuple[PendingBlob, AttachmentMeta]],
     notify: bool = False,
+    after: int | None = None,
 ) -> Message:
-    """Encrypt ``text`` (attachments were encrypted while they streamed in) and store."""
+    """Encrypt ``text`` (attachments were encrypted while they streamed in) and store.
+
+    ``after`` is the newest message the writer had on screen (the reporter's follow-up
+    page sends it); it goes inside the encrypted message, and only if it is a message
+    of this case."""
     pending = [blob for blob, _ in attachments]
     try:
         clean = check_text(text, allow_empty=bool(attachments))
+        follows = _message_of_case(session, case.id, after)
         body = store.create(limit=MAX_MESSAGE_CIPHERTEXT_BYTES)
     except BaseException:
         discard_all(pending)
         raise
     try:
         with AgeWriter(body, [Recipient.parse(case.case_recipient)]) as writer:  # type: ignore[arg-type]
-            writer.write(encode_message(clean, [meta for _, meta in attachments]))
+            writer.write(encode_message(clean, [meta for _, meta in attachments], follows))
     except BaseException:
         discard_all([body, *pending])
         raise
@@ -162,6 +188,15 @@ def add_message_from_server(
         attachments=pending,
         notify=notify,
     )
+
+
+def _message_of_case(session: Session, case_id: str, message_id: int | None) -> int | None:
+    if message_id is None or not 0 < message_id < 2**63:
+        return None
+    found = session.scalar(
+        select(Message.id).where(Message.id == message_id, Message.case_id == case_id)
+    )
+    return int(found) if found is not None else None
 
 
 def add_message_from_browser(
@@ -195,10 +230,8 @@ def add_message_from_browser(
 def load_thread(
     session: Session, store: BlobStore, case_id: str, case_identity: Identity
 ) -> list[ThreadMessage]:
-    """Decrypt the whole thread, oldest first, in memory."""
-    messages = session.scalars(
-        select(Message).where(Message.case_id == case_id).order_by(Message.id)
-    ).all()
+    """Decrypt the whole thread in memory, in thread order (app.cases.thread)."""
+    messages = session.scalars(select(Message).where(Message.case_id == case_id)).all()
     if not messages:
         return []
     blobs = session.scalars(
@@ -210,27 +243,34 @@ def load_thread(
     for blob in blobs:
         assert blob.message_id is not None
         by_message.setdefault(blob.message_id, []).append(blob)
-    thread = []
+    thread: dict[int, ThreadMessage] = {}
     for message in messages:
         parts = by_message.get(message.id, [])
         body = next(b for b in parts if b.kind == BlobKind.MESSAGE.value)
         content = decode_message(decrypt_blob(store, body, case_identity))
         files = [b for b in parts if b.kind == BlobKind.ATTACHMENT.value]
-        thread.append(
-            ThreadMessage(
-                id=message.id,
-                side=Side(message.author_side),
-                author_id=message.author_id,
-                created_at=message.created_at,
-                text=content.text,
-                attachments=[
-                    ThreadAttachment(blob.id, meta)
-                    for blob, meta in zip(files, content.attachments, strict=False)
-                ],
-                read=message.read_at is not None,
-            )
+        side = Side(message.author_side)
+        thread[message.id] = ThreadMessage(
+            id=message.id,
+            side=side,
+            author_id=message.author_id,
+            created_at=message.created_at,
+            text=content.text,
+            attachments=[
+                ThreadAttachment(blob.id, meta)
+                for blob, meta in zip(files, content.attachments, strict=False)
+            ],
+            read=message.read_at is not None,
+            day=message_day(side, message.created_at),
+            after=content.after if side is Side.REPORTER else None,
         )
-    return thread
+    order = thread_order([Placement(m.id, m.side, m.created_at, m.after) for m in thread.values()])
+    return [thread[message_id] for message_id in order]
+
+
+def newest_message_id(thread: Sequence[ThreadMessage]) -> int | None:
+    """What a reporter's new message follows: the last message of the thread shown."""
+    return thread[-1].id if thread else None
 
 
 def mark_reporter_messages_read(session: Session, case_id: str) -> int:

@@ -1,7 +1,12 @@
 """The plaintext formats inside a case's age files (same from the browser and server).
 
 Report: ``{"version": 1, "answers": {...}, "attachments": [{"name", "type", "size"}]}``
-Message: ``{"version": 1, "text": "...", "attachments": [...]}``
+Message: ``{"version": 1, "text": "...", "attachments": [...], "after": "123"}``
+``after`` (reporter's messages, from revision 0005 on) is the id of the newest message
+the reporter had on screen, as decimal digits in a string (ids are 63-bit: a JSON
+number would lose digits in JavaScript), or null. It orders the thread
+(app.cases.thread) without any order kept in clear. Older messages have no ``after``
+and still load; a malformed one is ignored rather than making the message unreadable.
 Both UTF-8 JSON, padded with spaces to a multiple of 1024 bytes so the ciphertext's
 length says little about how much was written.
 """
@@ -41,6 +46,7 @@ class ReportContent:
 class MessageContent:
     text: str
     attachments: list[AttachmentMeta]
+    after: int | None = None
 
 
 def pad(data: bytes) -> bytes:
@@ -63,8 +69,30 @@ def encode_report(
     )
 
 
-def encode_message(text: str, attachments: Sequence[AttachmentMeta]) -> bytes:
-    return _encode({"version": 1, "text": text, "attachments": [a.to_json() for a in attachments]})
+def encode_message(
+    text: str, attachments: Sequence[AttachmentMeta], after: int | None = None
+) -> bytes:
+    return _encode(
+        {
+            "version": 1,
+            "text": text,
+            "attachments": [a.to_json() for a in attachments],
+            "after": None if after is None else str(after),
+        }
+    )
+
+
+_MAX_ID = 2**63 - 1
+
+
+def _message_id(raw: object) -> int | None:
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        value = int(raw)
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        return None
+    return value if 0 < value <= _MAX_ID else None
 
 
 def _load(data: bytes) -> dict[str, Any]:
@@ -114,4 +142,6 @@ def decode_message(data: bytes) -> MessageContent:
     text = obj.get("text")
     if not isinstance(text, str):
         raise PayloadFormatError("message text must be a string")
-    return MessageContent(text, _attachments(obj.get("attachments", [])))
+    return MessageContent(
+        text, _attachments(obj.get("attachments", [])), _message_id(obj.get("after"))
+    )

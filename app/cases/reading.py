@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import audit, clock
 from app.cases.access import AccessDenied, Actor, readable_case
 from app.cases.attachments import describe_attachment
 from app.cases.blobs import decrypt_blob, stream_blob
@@ -39,6 +40,10 @@ class TimelineEntry:
     actor: str
     action: str
     details: dict[str, object]
+    # A reporter's event: ``at`` labels its day (app.clock.day_stamp), it has no time.
+    day_only: bool = False
+    # Not yet in the hash chain: held until its day is over (app.audit.hold).
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,26 @@ def case_identities(session: Session, actor: Actor, case: Case) -> dict[KeyKind,
 
 
 def timeline(session: Session, case_id: str) -> list[TimelineEntry]:
+    """The case's chained events in chain order, then its held reporter events (which
+    join the chain once their day is over), each with its day only."""
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
     )
-    return [TimelineEntry(e.created_at, e.actor, e.action, json.loads(e.details)) for e in events]
+    chained = [
+        TimelineEntry(
+            e.created_at,
+            e.actor,
+            e.action,
+            json.loads(e.details),
+            day_only=e.actor == "reporter",
+        )
+        for e in events
+    ]
+    held = [
+        TimelineEntry(clock.day_stamp(e.day), e.actor, e.action, json.loads(e.details), True, True)
+        for e in audit.held_for_case(session, case_id)
+    ]
+    return chained + held
 
 
 def open_case(session: Session, store: BlobStore, actor: Actor, case_id: str) -> ReviewerCase:

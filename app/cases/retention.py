@@ -26,13 +26,14 @@ from typing import cast
 from sqlalchemy import CursorResult, Engine, delete, select
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.cases import references
 from app.cases.access import Actor, require_admin
 from app.cases.pow import delete_expired_challenges
 from app.models import (
     Blob,
     Case,
+    HeldNotification,
     Notification,
     RateLimitCounter,
     SubmissionTicket,
@@ -44,13 +45,18 @@ from app.storage import BlobStore, StorageError
 
 log = logging.getLogger(__name__)
 
+# Blob files carry a day label as their mtime (app.storage), not the time they were
+# written: a label can be up to 36 hours older than the instant it was set (in a zone
+# west of UTC). A file's age is therefore only known to the day, and both graces below
+# add two days to what they mean.
+LABEL_SLACK = timedelta(days=2)
 # A blob file is moved to its final name just before the transaction that refers to it
 # commits. A file younger than this may belong to such a transaction still in flight,
 # so the orphan sweep leaves it alone; an hour is far longer than any commit takes.
-ORPHAN_GRACE = timedelta(hours=1)
+ORPHAN_GRACE = timedelta(hours=1) + LABEL_SLACK
 # A ``tmp/*.partial`` file is an upload being received. Uploads are bounded in size and
 # time (the web server's timeouts), so one untouched for six hours was abandoned.
-PARTIAL_GRACE = timedelta(hours=6)
+PARTIAL_GRACE = timedelta(hours=6) + LABEL_SLACK
 _KEY_BATCH = 500
 
 
@@ -147,7 +153,7 @@ def purge_case(
     Raises :class:`UnknownCaseError` or :class:`NotPurgeableError` (and changes nothing)
     when the case is missing, open, on hold or not yet due on ``today``.
     """
-    day = today or datetime.now(UTC).date()
+    day = today or clock.today()
     try:
         case = session.get(Case, case_id, with_for_update=True)
         if case is None:
@@ -174,6 +180,11 @@ def purge_case(
         session.execute(
             delete(Notification)
             .where(Notification.case_id == case_id)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            delete(HeldNotification)
+            .where(HeldNotification.case_id == case_id)
             .execution_options(synchronize_session=False)
         )
         # Core DELETE, not session.delete(): the database's cascades remove the

@@ -25,13 +25,13 @@ import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.cases.blobs import (
     InvalidUploadError,
     attachment_ciphertext_limit,
@@ -152,11 +152,6 @@ class UploadedAttachment:
 
 def _ticket_hash(ticket: str) -> bytes:
     return hashlib.sha256(b"liemchinh/ticket\x00" + ticket.encode()).digest()
-
-
-def _midnight(day: date) -> datetime:
-    # Intake events carry the day only: an exact time could be joined with network logs.
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -283,18 +278,19 @@ def _store_case(
                     position=position,
                     storage_key=pending.storage_key,
                     size=pending.size,
+                    created_day=today,
                 )
             )
-        audit.record(
+        # Held, not chained: its place in the chain would date it (app.audit).
+        audit.hold(
             session,
-            actor="reporter",
             action="case.submitted",
+            day=today,
             case_id=case.id,
             details={"reference": case.reference, "attachments": len(blobs) - 1},
-            at=_midnight(today),
         )
         if notify:
-            outbox.queue_new_case(session, case)
+            outbox.hold_new_case(session, case, today)
     except BaseException:
         session.rollback()
         discard_all(pending for pending, _, _ in blobs)
@@ -304,7 +300,8 @@ def _store_case(
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    # The installation's local day, not UTC's (app.clock says why).
+    return clock.reporter_day()
 
 
 def submit_from_server(

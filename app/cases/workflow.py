@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.cases.access import AccessDenied, Actor, load_actor, require_admin, require_reader
 from app.cases.grants import rewrap_case
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer, Unit, utcnow
@@ -245,7 +245,7 @@ def close(session: Session, actor: Actor, case: Case, resolution: str, retention
     case.resolution = resolution
     case.closed_at = now
     case.decided_at = case.decided_at or now
-    case.purge_after = (now + timedelta(days=retention_days)).date()
+    case.purge_after = clock.local_day(now) + timedelta(days=retention_days)
 
 
 def reopen(session: Session, actor: Actor, case: Case) -> None:

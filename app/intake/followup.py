@@ -22,7 +22,7 @@ from app.cases.followup import (
     load_reporter_case,
     open_case_with_receipt,
 )
-from app.cases.messages import MessageError, add_message_from_server
+from app.cases.messages import MessageError, add_message_from_server, newest_message_id
 from app.cases.payloads import AttachmentMeta
 from app.intake import blueprint
 from app.intake.uploads import file_parts
@@ -112,6 +112,7 @@ def _case_page(message_error: str | None = None, status: int = 200) -> Any:
             case=case,
             questionnaire=questionnaire_mod.load_questionnaire(),
             message_error=message_error,
+            newest_message_id=newest_message_id(case.thread),
         ),
         status,
     )
@@ -152,12 +153,22 @@ def followup_message() -> Any:
                 for sink, name, ctype in uploads
             ],
             notify=settings().smtp is not None,
+            after=_message_id(request.form.get("after", "")),
         )
     except MessageError as exc:
         return _case_page(message_error_text(exc.code), status=400)
     except StorageError:
         return _case_page(_("The message cannot be stored right now. Please try again later."), 503)
     return redirect(url_for("intake.followup_case"), code=303)
+
+
+def _message_id(text: str) -> int | None:
+    # The page's own hidden field; a tampered value only loses the thread position of
+    # the reporter's own message (the domain also checks it names a message of the case).
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    return int(text)
 
 
 def message_error_text(code: str) -> str:

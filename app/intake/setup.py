@@ -14,6 +14,7 @@ from app.intake.uploads import (
     register_upload_policy,
 )
 from app.intake.views import server_case_recipient
+from app.web.database_files import init_database_files
 from app.web.db import get_database
 from app.web.ratelimit import init_rate_limits
 from app.web.text import linkify
@@ -26,6 +27,8 @@ _REQUEST_SLACK = 2 * 1024 * 1024
 
 def init_intake(app: Flask, settings: Settings) -> None:
     init_rate_limits(app, get_database(app), settings)
+    # After the session is saved, every request: the SQLite files keep no time of it.
+    init_database_files(app, get_database(app))
     # Attachments sent by the browser are padded to their PADMÉ length: each may be up to
     # padme_max_padding bytes longer than the file.
     padding = settings.max_files * padme_max_padding(settings.max_file_bytes)

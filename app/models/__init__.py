@@ -1,8 +1,9 @@
 """SQLAlchemy 2.0 typed models. Import from here; the split into modules is by concern."""
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, HeldAuditEvent
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.cases import (
+    LEGACY_ID_LIMIT,
     Blob,
     Case,
     CaseExclusion,
@@ -14,12 +15,13 @@ from app.models.cases import (
     Recusal,
 )
 from app.models.intake import PowChallenge, SubmissionTicket
-from app.models.notifications import Notification
+from app.models.notifications import HeldNotification, Notification
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
 from app.models.ratelimit import RateLimitCounter
 from app.models.web import WebSession
 
 __all__ = [
+    "LEGACY_ID_LIMIT",
     "AuditEvent",
     "Base",
     "Blob",
@@ -27,6 +29,8 @@ __all__ = [
     "CaseExclusion",
     "CaseKey",
     "CaseReferenceCounter",
+    "HeldAuditEvent",
+    "HeldNotification",
     "Invitation",
     "Membership",
     "Message",

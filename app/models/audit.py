@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime
@@ -24,3 +24,25 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON; never content
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class HeldAuditEvent(Base):
+    """A reporter's event waiting for its day to end before it joins the chain.
+
+    Chaining it at once would give it a sequence number between the reviewers' events
+    of the same day, whose times are exact, and so place the reporter's action to the
+    minute. It is held here instead - with its day, and no time, no sequence - and
+    appended with the other held events of its day, in random order, once the day is
+    over (:func:`app.audit.release_held`). Until then it is NOT tamper-evident.
+
+    The id is random; it only names the row.
+    """
+
+    __tablename__ = "held_audit_events"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    details: Mapped[str] = mapped_column(Text)

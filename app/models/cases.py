@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -17,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.models.base import Base, UTCDateTime, one_of, utcnow, vocab
 from app.models.vocabulary import (
     BlobKind,
@@ -28,6 +31,17 @@ from app.models.vocabulary import (
     Sector,
     Side,
 )
+
+# A 64-bit id column; on SQLite declared INTEGER so that it is the table's rowid (a
+# BIGINT primary key there would get a hidden, sequential rowid beside it).
+MessageId = BigInteger().with_variant(Integer(), "sqlite")
+# Message ids handed out before revision 0005 came from a sequence and are below this;
+# new ones are random in [LEGACY_ID_LIMIT, 2**63).
+LEGACY_ID_LIMIT = 2**32
+
+
+def new_message_id() -> int:
+    return LEGACY_ID_LIMIT + secrets.randbelow(2**63 - LEGACY_ID_LIMIT)
 
 
 class Case(Base):
@@ -143,6 +157,9 @@ class CaseKey(Base):
 
     ``recipients`` lists, one per line, the age recipients the wrap was made for; it is
     what grants and routing compare with the holding unit's members.
+
+    No time column: the wraps are written during a reporter's submission, and every
+    later rewrap is an audit event (``case.rewrapped``) with its exact staff time.
     """
 
     __tablename__ = "case_keys"
@@ -153,7 +170,6 @@ class CaseKey(Base):
     kind: Mapped[str] = mapped_column(vocab(KeyKind))
     wrap: Mapped[bytes] = mapped_column(LargeBinary)
     recipients: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="keys")
 
@@ -163,7 +179,11 @@ class CaseKey(Base):
 
 
 class Blob(Base):
-    """An age file in the blob store. ``storage_key`` names it there; content never here."""
+    """An age file in the blob store. ``storage_key`` names it there; content never here.
+
+    ``created_day`` is the installation's local day (app.clock), for every blob: most are
+    written during a reporter's action, and a time here would date it.
+    """
 
     __tablename__ = "blobs"
     __table_args__ = (one_of("kind", BlobKind, "kind"), one_of("author_side", Side, "author_side"))
@@ -175,26 +195,38 @@ class Blob(Base):
     # A message's body and its attachments point at the message; report attachments
     # and notes do not.
     message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+        MessageId, ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
     # Order among siblings: attachments are listed inside the encrypted report or message
     # in this order (the server never sees their names).
     position: Mapped[int] = mapped_column(Integer, default=0)
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     size: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_day: Mapped[date] = mapped_column(Date, default=clock.today)
 
     case: Mapped[Case] = relationship(back_populates="blobs")
 
 
 class Message(Base):
     """A message between the reporter and the reviewers. Its body and attachments are
-    blobs (encrypted to the case key) that point back here."""
+    blobs (encrypted to the case key) that point back here.
+
+    The id is random (:func:`new_message_id`), not a sequence: a sequence would place a
+    reporter's message between the reviewers' messages of the same day, whose times are
+    exact. The thread's order comes from inside the encrypted messages instead
+    (app.cases.thread). Ids below :data:`LEGACY_ID_LIMIT` are the sequential ids of
+    messages written before revision 0005.
+
+    ``created_at`` is exact for a reviewer's message and a day label
+    (:func:`app.clock.day_stamp`) for a reporter's.
+    """
 
     __tablename__ = "messages"
     __table_args__ = (one_of("author_side", Side, "author_side"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(
+        MessageId, primary_key=True, autoincrement=False, default=lambda: new_message_id()
+    )
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     author_side: Mapped[str] = mapped_column(vocab(Side))
     # Which reviewer wrote it (never shown to the reporter); NULL for the reporter.

@@ -14,10 +14,10 @@ overdue notice are pruned by :func:`app.notifications.outbox.prune`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, UTCDateTime, one_of, utcnow, vocab
@@ -56,14 +56,33 @@ class Notification(Base):
     )
     case_id: Mapped[str | None] = mapped_column(String(32))
     deadline: Mapped[str | None] = mapped_column(vocab(DeadlineKind))
-    # For rows a reporter's action caused, the day only (as for the case and its
-    # messages), so the outbox cannot be joined with a network log by time.
+    # Written at system time: rows a reporter's action caused are only written when
+    # their day is over (HeldNotification), so this time says nothing of the reporter.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Not sent before this time: holds reporter-caused rows until the next batch, backs
-    # off after a failure, and is the lease a sender takes while it sends.
+    # Not sent before this time: backs off after a failure, and is the lease a sender
+    # takes while it sends.
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The SMTP error's class and message; never the message body or the address.
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class HeldNotification(Base):
+    """A notice a reporter's action calls for, held until its day is over.
+
+    A row in ``notifications`` written during the reporter's request would date the
+    action by its autoincrement id (against overdue notices and other rows) and by when
+    the e-mail leaves. So the request writes only this: which case, which kind, which
+    day - no time, no sequence, one row per case, kind and day however many messages.
+    :func:`app.notifications.outbox.release_held` turns the rows of finished days into
+    ``notifications`` rows (at system time, for the readers of that moment).
+    """
+
+    __tablename__ = "held_notifications"
+    __table_args__ = (one_of("kind", NotificationKind, "kind"),)
+
+    case_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(vocab(NotificationKind), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)

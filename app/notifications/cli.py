@@ -5,6 +5,10 @@ Meant for cron (or a systemd timer), outside any request::
     * * * * *  flask --app wsgi:review_app notify send
     15 6 * * * flask --app wsgi:review_app notify overdue
 
+``send`` first releases what the reporters' finished days held back
+(app.cases.day_release), so notices of new cases and reporter messages go out the day
+after, together.
+
 ``send`` exits with status 1 when a send failed (cron mails its output, a systemd
 unit shows as failed), so a broken mail relay is not silent; the details are on
 /admin/notifications and in the ``liemchinh.notifications`` log.
@@ -13,12 +17,13 @@ unit shows as failed), so a broken mail relay is not silent; the details are on
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app import clock
+from app.cases.day_release import release_finished_days
 from app.notifications import mailer, outbox
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
@@ -41,6 +46,9 @@ def register_notification_commands(app: Flask) -> None:
         if current.smtp is None:
             click.echo(OFF)
             return
+        # Notices of the reporters' finished days are queued first (app.cases.day_release).
+        with get_database(app).session() as session:
+            release_finished_days(session, notify=True)
         with get_database(app).sessionmaker() as session:
             report = mailer.send_pending(session, current.smtp, current.review_url)
         click.echo(
@@ -62,7 +70,7 @@ def register_notification_commands(app: Flask) -> None:
             click.echo(OFF)
             return
         with get_database(app).session() as session:
-            count = outbox.queue_overdue(session, datetime.now(UTC).date())
+            count = outbox.queue_overdue(session, clock.today())
         click.echo(f"queued {count} overdue notice(s)")
 
     @group.command("retry")

@@ -14,41 +14,48 @@ who have an e-mail address. The rule is restated here as one SQL query rather th
 imported, so that app.cases can call this module without an import cycle; a test
 checks that both agree.
 
-When: a row caused by a reporter (a new case, a reporter message) is dated by the day
-only and held until the next full hour (:data:`REPORTER_BATCH`), so neither the outbox
-nor the time an e-mail leaves (which mail servers log) tells when the reporter acted
-more precisely than the hour, and every report of that hour goes out at the same time.
+When: a notice a reporter's action calls for (a new case, a reporter message) is not
+written during the reporter's request. The request writes a :class:`HeldNotification`
+(case, kind, day: no time, no sequence; :func:`hold_new_case`,
+:func:`hold_reporter_message`); once the day is over, :func:`release_held` (run by
+``notify send``, ``audit release`` and ``purge``) turns the held rows of finished days
+into outbox rows at system time, for the readers of that moment. So neither the outbox
+(its times, its autoincrement ids) nor the time an e-mail leaves (which mail servers
+log) tells when the reporter acted more precisely than the day: reviewers get a
+next-day digest. The trade-off: a new case or message is e-mailed the next day, not
+within the hour. Reviewers still see new cases and messages in the inbox at once.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, delete, exists, not_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from app.models import Case, CaseExclusion, Membership, Notification, Recusal, Reviewer, utcnow
+from app import clock
+from app.models import (
+    Case,
+    CaseExclusion,
+    HeldNotification,
+    Membership,
+    Notification,
+    Recusal,
+    Reviewer,
+    utcnow,
+)
 from app.models.notifications import DeadlineKind, NotificationKind
 from app.models.vocabulary import CaseStatus, Role
 
-REPORTER_BATCH = timedelta(hours=1)
 # Sent rows are kept this long for the admin page's sake, then deleted; an overdue
 # notice is kept while its case exists, because it is what stops a second notice.
 KEEP_SENT = timedelta(days=30)
 # After this many failed attempts a row is no longer tried (see app.notifications.mailer).
 MAX_ATTEMPTS = 8
-
-
-def _midnight(moment: datetime) -> datetime:
-    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
-
-
-def next_batch(moment: datetime) -> datetime:
-    """The first full hour (UTC) after ``moment``."""
-    hour = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return hour + REPORTER_BATCH
 
 
 def _may_read(
@@ -105,7 +112,7 @@ def _queue_reporter_event(
     readers = readers_to_notify(session, case)
     if not readers:
         return 0
-    # One waiting notice per reviewer and case is enough: three messages in an hour
+    # One waiting notice per reviewer and case is enough: three messages in a day
     # make one e-mail, not three.
     waiting = set(
         session.scalars(
@@ -123,8 +130,8 @@ def _queue_reporter_event(
             kind=kind.value,
             reviewer_id=reviewer_id,
             case_id=case.id,
-            created_at=_midnight(moment),
-            not_before=next_batch(moment),
+            created_at=moment,
+            not_before=moment,
         )
         for reviewer_id in readers
         if reviewer_id not in waiting
@@ -135,13 +142,60 @@ def _queue_reporter_event(
 
 
 def queue_new_case(session: Session, case: Case, *, now: datetime | None = None) -> int:
-    """Queue a notice of a new case to its readers. Returns how many rows were written."""
+    """Queue a notice of a new case to its readers now. Returns how many rows were
+    written. Never called during a reporter's request (see :func:`hold_new_case`)."""
     return _queue_reporter_event(session, case, NotificationKind.NEW_CASE, now)
 
 
 def queue_reporter_message(session: Session, case: Case, *, now: datetime | None = None) -> int:
-    """Queue a notice of a reporter's message to the case's readers."""
+    """Queue a notice of a reporter's message to the case's readers now."""
     return _queue_reporter_event(session, case, NotificationKind.REPORTER_MESSAGE, now)
+
+
+def _hold(session: Session, case: Case, kind: NotificationKind, day: date) -> None:
+    # One row per case, kind and day: a second message that day changes nothing (an
+    # upsert that ignores the conflict, so no row is rewritten either).
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(HeldNotification)
+        .values(case_id=case.id, kind=kind.value, day=day)
+        .on_conflict_do_nothing()
+    )
+
+
+def hold_new_case(session: Session, case: Case, day: date) -> None:
+    """During a reporter's submission: a notice of the new case, to queue once ``day``
+    is over (:func:`release_held`). The caller's transaction; writes no time."""
+    _hold(session, case, NotificationKind.NEW_CASE, day)
+
+
+def hold_reporter_message(session: Session, case: Case, day: date) -> None:
+    """During a reporter's request: a notice of their message, held like
+    :func:`hold_new_case`."""
+    _hold(session, case, NotificationKind.REPORTER_MESSAGE, day)
+
+
+def release_held(
+    session: Session, today: date | None = None, *, now: datetime | None = None
+) -> int:
+    """Queue the held notices of every day before ``today`` (the local day now), in
+    random order, for the case's readers at this moment; delete the held rows. Notices
+    of a case purged meanwhile are dropped. The caller commits. Returns the rows queued.
+    """
+    before = today or clock.today()
+    held = list(session.scalars(select(HeldNotification).where(HeldNotification.day < before)))
+    # New cases first within a case, so a case's first notice names it as new.
+    secrets.SystemRandom().shuffle(held)
+    held.sort(key=lambda row: row.kind != NotificationKind.NEW_CASE.value)
+    queued = 0
+    for row in held:
+        case = session.get(Case, row.case_id)
+        if case is not None:
+            queued += _queue_reporter_event(session, case, NotificationKind(row.kind), now)
+        session.delete(row)
+    session.flush()
+    return queued
 
 
 def _overdue_deadlines(case: Case, today: date) -> list[DeadlineKind]:
@@ -209,7 +263,8 @@ def queue_overdue(session: Session, today: date, *, now: datetime | None = None)
 
 
 def forget_case(session: Session, case_id: str) -> int:
-    """Delete every notification row of a case (for the retention purge)."""
+    """Delete every notification row of a case, held ones too (for the retention purge)."""
+    session.execute(delete(HeldNotification).where(HeldNotification.case_id == case_id))
     result = session.execute(delete(Notification).where(Notification.case_id == case_id))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -86,6 +86,7 @@ def admin_audit() -> ResponseReturnValue:
         actions=audit.recorded_actions(db),
         filters=filters,
         next_before=events[-1].seq if len(events) == AUDIT_PAGE else None,
+        held_days=audit.held_days(db),
     )
 
 

@@ -6,14 +6,13 @@ reviewer of another unit cannot even learn that a case id exists.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from app import audit
+from app import audit, clock
 from app.cases import questionnaire as questionnaire_mod
 from app.cases import workflow
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
@@ -42,7 +41,7 @@ def _actor() -> Actor:
 
 
 def _today() -> Any:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 def _case_or_404(case_id: str) -> tuple[Actor, Case]:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask import Response, get_template_attribute, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app import audit
+from app import audit, clock
 from app.cases.statistics import OversightStats, Row, export_rows, oversight_statistics
 from app.models.vocabulary import Role
 from app.review import blueprint
@@ -40,7 +40,7 @@ class ChartView:
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 def _audit(action: str) -> None:

@@ -8,6 +8,14 @@ unwrapped private key, a reporter's case key).
 
 The cookie has no Expires attribute (it dies with the browser) and is only set once a
 session holds something; a visitor who only reads pages gets no cookie at all.
+
+**Reporters' sessions keep no time in clear** (DESIGN.md promise 7). A reporter's
+session is made when they open their case or pick a language: exact creation and
+expiry times in the row would date that visit. For the intake face the exact idle and
+absolute deadlines live only INSIDE the encrypted payload (checked on every load); the
+row's columns hold day labels (:func:`app.clock.day_stamp`): ``created_at`` the local
+day it was made, both expiry columns a day safely after the absolute deadline, so that
+``purge`` can still sweep the row. Reviewers' sessions keep exact times in clear.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from math import ceil
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -31,14 +40,19 @@ from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
+from app import clock
 from app.database import Database
 from app.models import WebSession, utcnow
+from app.models.vocabulary import SessionFace
 
 _log = logging.getLogger("liemchinh.sessions")
 TOKEN_BYTES = 32
 # Refresh the idle deadline at most once a minute, not on every request.
 _REFRESH_GRACE = timedelta(seconds=60)
 _serializer = TaggedJSONSerializer()
+# The encrypted payload: {_ENVELOPE: 2, "data": {...}, "idle": epoch, "absolute": epoch}.
+# A payload without the marker is the older form: the session's data alone.
+_ENVELOPE = "liemchinh-session"
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,8 @@ class EncryptedSession(CallbackDict[str, Any], SessionMixin):
         self.modified = False
         self.rotate_requested = False
         self.destroy_requested = False
-        self.created_at: datetime | None = None
+        self.absolute_deadline: datetime | None = None
+        self.row_created: datetime | None = None
 
     def rotate(self) -> None:
         """Give the session a new token (and row) on save: call at every privilege change,
@@ -87,7 +102,7 @@ def _session_key(token: bytes) -> bytes:
 
 def _encrypt(token: bytes, face: str, data: dict[str, Any]) -> bytes:
     nonce = secrets.token_bytes(12)
-    plaintext = _serializer.dumps(dict(data)).encode("utf-8")
+    plaintext = _serializer.dumps(data).encode("utf-8")
     aad = face.encode() + b"\x00" + _session_id(token).encode()
     return nonce + ChaCha20Poly1305(_session_key(token)).encrypt(nonce, plaintext, aad)
 
@@ -100,6 +115,48 @@ def _decrypt(token: bytes, face: str, payload: bytes) -> dict[str, Any] | None:
         return None
     loaded = _serializer.loads(plaintext.decode("utf-8"))
     return loaded if isinstance(loaded, dict) else None
+
+
+@dataclass(frozen=True)
+class _Opened:
+    data: dict[str, Any]
+    idle_deadline: datetime
+    absolute_deadline: datetime
+
+
+def _seal(data: dict[str, Any], idle: datetime, absolute: datetime) -> dict[str, Any]:
+    return {
+        _ENVELOPE: 2,
+        "data": dict(data),
+        "idle": idle.timestamp(),
+        "absolute": absolute.timestamp(),
+    }
+
+
+def _unseal(content: dict[str, Any], row: WebSession) -> _Opened | None:
+    if _ENVELOPE not in content:
+        return _Opened(content, row.idle_expires_at, row.absolute_expires_at)
+    data, idle, absolute = content.get("data"), content.get("idle"), content.get("absolute")
+    if not isinstance(data, dict) or not isinstance(idle, float | int):
+        return None
+    if not isinstance(absolute, float | int):
+        return None
+    return _Opened(
+        data,
+        datetime.fromtimestamp(idle, UTC),
+        datetime.fromtimestamp(absolute, UTC),
+    )
+
+
+def _day_columns(created: datetime, lifetime: timedelta) -> tuple[datetime, datetime]:
+    """A reporter session's clear columns: the local day it was made, and a day label
+    past the absolute deadline in every zone. Computed from the day alone, never from
+    the deadline (whose own day would tell whether it was made late in the day)."""
+    day = clock.reporter_day(created)
+    # The deadline ends at the latest on the local day ceil(lifetime) days later, which
+    # ends at the latest 36 hours after its label (UTC-12); two more days cover it.
+    sweep_day = clock.days_later(day, ceil(lifetime / timedelta(days=1)) + 2)
+    return clock.day_stamp(day), clock.day_stamp(sweep_day)
 
 
 def _parse_cookie(value: str | None) -> bytes | None:
@@ -144,12 +201,16 @@ class EncryptedSessionInterface(SessionInterface):
                 return EncryptedSession()
             if row.idle_expires_at <= now or row.absolute_expires_at <= now:
                 return EncryptedSession()
-            data = _decrypt(token, self.policy.face, row.payload)
-            if data is None:
+            content = _decrypt(token, self.policy.face, row.payload)
+            opened = _unseal(content, row) if content is not None else None
+            if opened is None:
                 return EncryptedSession()
-            session = EncryptedSession(data, token)
-            session.created_at = row.created_at
-            if row.idle_expires_at - now < self.policy.idle - _REFRESH_GRACE:
+            if opened.idle_deadline <= now or opened.absolute_deadline <= now:
+                return EncryptedSession()
+            session = EncryptedSession(opened.data, token)
+            session.absolute_deadline = opened.absolute_deadline
+            session.row_created = row.created_at
+            if opened.idle_deadline - now < self.policy.idle - _REFRESH_GRACE:
                 session.modified = True  # slide the idle deadline
             return session
 
@@ -181,25 +242,34 @@ class EncryptedSessionInterface(SessionInterface):
             return
         now = utcnow()
         token = old_token
-        created = session.created_at or now
+        absolute = session.absolute_deadline or now + self.policy.absolute
+        row_created = session.row_created or now
         if token is None or session.rotate_requested:
             token = secrets.token_bytes(TOKEN_BYTES)
-            created = now
-        payload = _encrypt(token, self.policy.face, dict(session))
+            absolute = now + self.policy.absolute
+            row_created = now
+        idle = min(now + self.policy.idle, absolute)
+        payload = _encrypt(token, self.policy.face, _seal(dict(session), idle, absolute))
+        reporter = self.policy.face == SessionFace.INTAKE.value
         with self.database.session() as db:
             if old_token is not None and old_token != token:
                 db.execute(delete(WebSession).where(WebSession.id == _session_id(old_token)))
             row = db.get(WebSession, _session_id(token))
             if row is None:
+                if reporter:
+                    created_column, expiry_column = _day_columns(now, self.policy.absolute)
+                else:
+                    created_column, expiry_column = row_created, absolute
                 row = WebSession(
                     id=_session_id(token),
                     face=self.policy.face,
-                    created_at=created,
-                    absolute_expires_at=created + self.policy.absolute,
+                    created_at=created_column,
+                    absolute_expires_at=expiry_column,
                 )
                 db.add(row)
             row.payload = payload
-            row.idle_expires_at = min(now + self.policy.idle, row.absolute_expires_at)
+            # A reporter's row keeps its day labels; the exact deadline is in the payload.
+            row.idle_expires_at = row.absolute_expires_at if reporter else idle
             row.reviewer_id = self.reviewer_id_of(session)
         if token != old_token:
             cookie = base64.urlsafe_b64encode(token).rstrip(b"=").decode()

@@ -164,13 +164,24 @@ export function buildReportPayload(answers, files) {
   });
 }
 
-/** The padded plaintext of a follow-up message: {"version":1,"text":"…","attachments":[…]}. */
-export function buildMessagePayload(text, files) {
+// A message id: decimal digits, kept as a string (ids are 63-bit; a JavaScript
+// number would round them).
+const MESSAGE_ID = /^[1-9][0-9]{0,18}$/;
+
+/**
+ * The padded plaintext of a follow-up message:
+ * {"version":1,"text":"…","attachments":[…],"after":"…"|null}. `after` is the id of
+ * the newest message on the page when the reporter wrote (the page's
+ * data-after attribute): it orders the thread from inside the encrypted message,
+ * since nothing in clear may (app/cases/thread.py). Anything but an id gives null.
+ */
+export function buildMessagePayload(text, files, after = null) {
   if (typeof text !== "string") throw new TypeError("text must be a string");
   return padJson({
     version: PAYLOAD_VERSION,
     text,
     attachments: describeFiles(files),
+    after: typeof after === "string" && MESSAGE_ID.test(after) ? after : null,
   });
 }
 
@@ -279,12 +290,13 @@ export async function prepareReport({ info, ticket, answers, category, sector, e
 
 /**
  * Encrypt a follow-up message (and its attachments) to the case key. Returns
- * the FormData to POST to /api/v1/followup/messages.
+ * the FormData to POST to /api/v1/followup/messages. `after`: see
+ * buildMessagePayload.
  */
-export async function prepareMessage({ caseRecipient, text, files = [] }) {
+export async function prepareMessage({ caseRecipient, text, files = [], after = null }) {
   const recipient = checkRecipient(caseRecipient, "case recipient");
   const fileList = Array.from(files);
-  const message = await encryptBytes([recipient], buildMessagePayload(text, fileList));
+  const message = await encryptBytes([recipient], buildMessagePayload(text, fileList, after));
   const attachments = [];
   for (const f of fileList) attachments.push(await encryptAttachment(recipient, f));
   const fd = new FormData();

@@ -235,7 +235,12 @@ async function submitMessage(form) {
     throw new ShownError(msg(form, "msgRequired"));
   }
   say(msg(form, "msgEncrypting"));
-  const body = await prepareMessage({ caseRecipient: form.dataset.caseRecipient, text, files });
+  const body = await prepareMessage({
+    caseRecipient: form.dataset.caseRecipient,
+    text,
+    files,
+    after: form.dataset.after || null,
+  });
   say(msg(form, "msgSending"));
   await expect(form, await api(form, "/followup/messages", { method: "POST", body }), [201]);
   location.reload();

@@ -139,7 +139,7 @@ def test_report_is_encrypted_in_the_browser_and_reads_back(
     with database.read_session() as db:
         case = db.scalars(select(Case)).one()
         wraps = {k.kind: k.wrap for k in db.scalars(select(CaseKey))}
-        blobs = db.scalars(select(Blob).order_by(Blob.created_at, Blob.position)).all()
+        blobs = db.scalars(select(Blob).order_by(Blob.created_day, Blob.position)).all()
         messages = db.scalars(select(Message)).all()
     assert (case.category, case.sector) == (REPORT_ANSWERS["category"], REPORT_ANSWERS["sector"])
     assert len(messages) == 1
@@ -175,6 +175,8 @@ def test_report_is_encrypted_in_the_browser_and_reads_back(
     padded = plaintext(BlobKind.ATTACHMENT)
     assert padded == attachment + bytes(padme_length(len(attachment)) - len(attachment))
     assert canaries.message in json.loads(plaintext(BlobKind.MESSAGE))["text"]
+    # The message's place in the thread travels inside it: nothing was on the page yet.
+    assert json.loads(plaintext(BlobKind.MESSAGE))["after"] is None
 
 
 def test_capture_sees_plaintext_when_the_form_posts_without_javascript(

@@ -75,10 +75,11 @@ def full_case(database: Database, settings: Settings, member: ReviewerKeys) -> s
 
 
 def case_rows(db: Session, case_id: str) -> dict[str, int]:
-    """Rows in every table with a case_id column (the audit log excepted)."""
+    """Rows in every table with a case_id column (the audit log excepted, with the
+    reporters' events it holds until their day is over: events outlive their case)."""
     counts = {}
     for table in Base.metadata.sorted_tables:
-        if "case_id" in table.c and table.name != "audit_events":
+        if "case_id" in table.c and table.name not in ("audit_events", "held_audit_events"):
             counts[table.name] = db.scalar(
                 select(func.count()).select_from(table).where(table.c.case_id == case_id)
             )
@@ -271,13 +272,13 @@ def test_sweep_removes_expired_state_and_old_leftovers_only(
     old_orphan = store.create()
     old_orphan.write(b"age-encryption.org/v1 orphan")
     old_key = old_orphan.finalize()
-    _age(store.root / old_key, timedelta(hours=2))
+    _age(store.root / old_key, retention.ORPHAN_GRACE + timedelta(hours=1))
     fresh_orphan = store.create()
     fresh_orphan.write(b"in flight: finalized, not yet committed")
     fresh_key = fresh_orphan.finalize()
     stale = store.create()
     stale.handle.close()
-    _age(stale.tmp_path, timedelta(hours=7))
+    _age(stale.tmp_path, retention.PARTIAL_GRACE + timedelta(hours=1))
     fresh = store.create()
     fresh.write(b"still uploading")
     fresh.handle.flush()

@@ -81,8 +81,19 @@ test("buildMessagePayload: version, text, attachments", () => {
     version: 1,
     text: "Xin chào",
     attachments: [{ name: "a.txt", type: "text/plain", size: 5 }],
+    after: null,
   });
   assert.throws(() => buildMessagePayload(undefined, []), TypeError);
+});
+
+test("buildMessagePayload: after is a message id kept as digits, anything else is null", () => {
+  const after = (value) => JSON.parse(text.decode(buildMessagePayload("Dạ", [], value)).trimEnd()).after;
+  // 63-bit ids do not survive a JavaScript number: the string must come through whole.
+  assert.equal(after("9223372036854775807"), "9223372036854775807");
+  assert.equal(after("42"), "42");
+  for (const bad of [null, undefined, "", "0", "-1", "12a", "1".repeat(20), 42, "4 2"]) {
+    assert.equal(after(bad), null, String(bad));
+  }
 });
 
 test("leadingZeroBits", () => {

@@ -216,18 +216,22 @@ test("prepareMessage: message and attachments encrypted to the case key only", a
   const other = await keyPair();
   const text = "Tôi có thêm bằng chứng MESSAGE-SECRET-55";
   const files = [new File(["FILE-SECRET-66"], "them-bang-chung.txt", { type: "text/plain" })];
-  const fd = await prepareMessage({ caseRecipient: caseKey.recipient, text, files });
+  const after = "8070450532247928832";
+  const fd = await prepareMessage({ caseRecipient: caseKey.recipient, text, files, after });
   assert.deepEqual([...new Set(fd.keys())], ["message", "attachment"]);
   const message = fd.get("message");
   assert.equal(message.name, "message.age");
   assert.equal(message.type, "application/octet-stream");
   const plain = await decrypt(caseKey.identity, await bytesOf(message));
-  assert.deepEqual(plain, buildMessagePayload(text, files));
+  assert.deepEqual(plain, buildMessagePayload(text, files, after));
   assert.deepEqual(JSON.parse(new TextDecoder().decode(plain).trimEnd()), {
     version: 1,
     text,
     attachments: [{ name: "them-bang-chung.txt", type: "text/plain", size: 14 }],
+    after,
   });
+  // The order of the thread travels only inside the ciphertext.
+  assert.deepEqual(await findInFormData(fd, after), []);
   const [att] = fd.getAll("attachment");
   assert.equal(att.name, "attachment-0.age");
   const attPlain = unpad(await decrypt(caseKey.identity, await bytesOf(att)), 14);

@@ -182,13 +182,28 @@ def _wired() -> bool:
     return "notify" in inspect.signature(submission.submit_from_server).parameters
 
 
+def _held_count(database: Database) -> int:
+    from app.models import HeldNotification
+
+    with database.read_session() as db:
+        return db.scalar(select(func.count()).select_from(HeldNotification)) or 0
+
+
+def _release_tomorrow(database: Database) -> None:
+    from app import clock
+    from app.cases.day_release import release_finished_days
+
+    with database.session() as db:
+        release_finished_days(db, notify=True, today=clock.today() + timedelta(days=1))
+
+
 def _outbox_count(database: Database) -> int:
     with database.read_session() as db:
         return db.scalar(select(func.count(Notification.id))) or 0
 
 
 @pytest.mark.skipif(not _wired(), reason="outbox not wired into app.cases yet (see report)")
-def test_intake_report_queues_in_the_same_transaction(
+def test_intake_report_holds_its_notice_in_the_same_transaction(
     intake_app: Flask, database: Database, settings: Settings
 ) -> None:
     from tests.conftest import CsrfClient
@@ -199,7 +214,10 @@ def test_intake_report_queues_in_the_same_transaction(
     intake_app.test_client_class = CsrfClient
     client: Any = intake_app.test_client()
     assert send_report(client).status_code == 200
-    assert _outbox_count(database) == 1
+    # Held with its day, not queued: an outbox row now would date the report.
+    assert (_held_count(database), _outbox_count(database)) == (1, 0)
+    _release_tomorrow(database)
+    assert (_held_count(database), _outbox_count(database)) == (0, 1)
 
 
 @pytest.mark.skipif(not _wired(), reason="outbox not wired into app.cases yet (see report)")
@@ -216,11 +234,11 @@ def test_intake_with_notifications_off_writes_no_outbox(
     app.testing = True
     app.test_client_class = CsrfClient
     assert send_report(app.test_client()).status_code == 200  # type: ignore[arg-type]
-    assert _outbox_count(database) == 0
+    assert (_held_count(database), _outbox_count(database)) == (0, 0)
 
 
 @pytest.mark.skipif(not _wired(), reason="outbox not wired into app.cases yet (see report)")
-def test_intake_reporter_message_queues(
+def test_intake_reporter_message_is_queued_after_its_day(
     intake_app: Flask, database: Database, settings: Settings
 ) -> None:
     from tests.conftest import CsrfClient
@@ -231,6 +249,7 @@ def test_intake_reporter_message_queues(
     intake_app.test_client_class = CsrfClient
     client: Any = intake_app.test_client()
     receipt = receipt_from(send_report(client))
+    _release_tomorrow(database)
     with database.session() as db:  # as if the new-case notice went out already
         for row in db.scalars(select(Notification)):
             row.sent_at = NOW
@@ -239,6 +258,8 @@ def test_intake_reporter_message_queues(
         "/followup/case", {"body": "Tôi bổ sung thông tin."}, action="/followup/message"
     )
     assert sent.status_code == 303, sent.get_data(as_text=True)[:500]
+    assert (_held_count(database), _outbox_count(database)) == (1, 1)
+    _release_tomorrow(database)
     with database.read_session() as db:
         kinds = sorted(db.scalars(select(Notification.kind)))
     assert kinds == ["new_case", "reporter_message"]

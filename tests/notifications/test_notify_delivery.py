@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from app.cases.day_release import Released, release_finished_days
 from app.cases.keys import unit_reader_recipients
 from app.database import Database
-from app.models import Case, Notification, Recusal, Reviewer, Unit
+from app.models import Case, HeldNotification, Notification, Recusal, Reviewer, Unit
 from app.models.notifications import NotificationKind
 from app.models.vocabulary import Role
 from app.notifications import mailer, outbox
@@ -74,10 +75,7 @@ def test_new_case_mails_every_reader_with_an_address_and_nobody_else(
 
     assert _queue_new_case(database, case.case_id, NOW) == 2
 
-    # Held until the next full hour: nothing leaves at the moment the reporter acted.
-    assert _send(database, _smtp(settings), NOW).sent == 0
-    assert smtp_server.received == []
-    report = _send(database, _smtp(settings), LATER)
+    report = _send(database, _smtp(settings), NOW)
     assert report == mailer.SendReport(sent=2)
     assert sorted(r for m in smtp_server.received for r in m.recipients) == [
         "an@so.example.org",
@@ -99,11 +97,62 @@ def test_new_case_mails_every_reader_with_an_address_and_nobody_else(
         assert mail.message["Auto-Submitted"] == "auto-generated"
     rows = _rows(database)
     assert {r.reviewer_id for r in rows} == {reader.id, admin.id}
-    # Dated by the day only, like the case itself.
-    assert all(r.created_at == datetime(2026, 3, 2, tzinfo=UTC) for r in rows)
-    assert all(r.sent_at == LATER and r.attempts == 1 for r in rows)
+    # Queued at system time: a reporter's notice is only queued once its day is over
+    # (test_a_reporters_notice_waits_for_the_end_of_the_day).
+    assert all(r.created_at == NOW for r in rows)
+    assert all(r.sent_at == NOW and r.attempts == 1 for r in rows)
     # Nothing more on the next run.
     assert _send(database, _smtp(settings), LATER + timedelta(minutes=1)).sent == 0
+
+
+def test_a_reporters_notice_waits_for_the_end_of_the_day(
+    database: Database, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    _reviewer(database, "intake", address="an@so.example.org")
+    case = submit_case(database, settings)
+    day = date(2026, 3, 2)
+    with database.session() as db:
+        stored = db.get(Case, case.case_id)
+        assert stored is not None
+        outbox.hold_new_case(db, stored, day)
+        # Three messages that day: still one held row (case, kind, day), no time.
+        for _ in range(3):
+            outbox.hold_reporter_message(db, stored, day)
+    with database.read_session() as db:
+        assert db.scalar(select(func.count()).select_from(HeldNotification)) == 2
+    assert _rows(database) == []
+    with database.session() as db:
+        assert release_finished_days(db, notify=True, today=day) == Released(0, 0)
+    assert _send(database, _smtp(settings), NOW).sent == 0
+
+    with database.session() as db:
+        released = release_finished_days(db, notify=True, today=day + timedelta(days=1))
+    # One notice per reviewer and case: the new case's covers the messages. Queued at
+    # the time of the release (system time), due at once.
+    assert released.notices == 1
+    assert _send(database, _smtp(settings), datetime.now(UTC)).sent == 1
+    assert [m.recipients for m in smtp_server.received] == [["an@so.example.org"]]
+    with database.read_session() as db:
+        assert db.scalar(select(func.count()).select_from(HeldNotification)) == 0
+
+
+def test_held_notices_of_a_purged_case_or_without_smtp_are_dropped(
+    database: Database, settings: Settings
+) -> None:
+    _reviewer(database, "intake", address="an@so.example.org")
+    case = submit_case(database, settings)
+    day = date(2026, 3, 2)
+    with database.session() as db:
+        stored = db.get(Case, case.case_id)
+        assert stored is not None
+        outbox.hold_new_case(db, stored, day)
+        outbox.hold_reporter_message(db, stored, day)
+    with database.session() as db:
+        # Notifications switched off since: nothing is queued, nothing stays held.
+        assert release_finished_days(db, notify=False, today=day + timedelta(days=1)).notices == 0
+    with database.read_session() as db:
+        assert db.scalar(select(func.count()).select_from(HeldNotification)) == 0
+    assert _rows(database) == []
 
 
 def test_readers_are_those_who_hold_the_key(database: Database, settings: Settings) -> None:

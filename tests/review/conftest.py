@@ -22,7 +22,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_intake_app, create_review_app, installation, schema
+from app import audit, create_intake_app, create_review_app, installation, schema
 from app.database import Database
 from app.models import AuditEvent, Blob, Case, CaseKey, Message, Note, PendingGrant, Recusal
 from app.models.vocabulary import BlobKind
@@ -128,6 +128,12 @@ def audit_actions(database: Database, case_id: str | None = None) -> list[str]:
         if case_id is not None:
             query = query.where(AuditEvent.case_id == case_id)
         return list(db.scalars(query).all())
+
+
+def held_actions(database: Database, case_id: str) -> list[str]:
+    """A case's reporter events waiting for their day to end (app.audit.hold)."""
+    with database.read_session() as db:
+        return sorted(event.action for event in audit.held_for_case(db, case_id))
 
 
 def send_case(

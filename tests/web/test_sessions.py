@@ -115,3 +115,74 @@ def test_https_install_uses_host_prefixed_secure_cookie(
         app.test_client().get("/_t/set", base_url="https://review.example").headers["Set-Cookie"]
     )
     assert cookie.startswith("__Host-lc_review=") and "Secure" in cookie and "Path=/" in cookie
+
+
+def test_a_reporters_session_row_holds_day_labels_only(
+    session_app: Flask, database: Database
+) -> None:
+    from app import clock
+
+    client = session_app.test_client()
+    client.get("/_t/set/x")
+    [row] = _rows(database)
+    today = clock.reporter_day()
+    assert row.created_at == clock.day_stamp(today)
+    # One label past the two-hour absolute deadline in any zone, for the sweep.
+    assert (
+        row.absolute_expires_at == row.idle_expires_at == clock.day_stamp(today + timedelta(days=3))
+    )
+    # Used again, it keeps them: the exact deadlines live in the encrypted payload.
+    client.get("/_t/set/y")
+    [again] = _rows(database)
+    assert (again.created_at, again.idle_expires_at) == (row.created_at, row.idle_expires_at)
+    assert again.payload != row.payload
+
+
+@pytest.mark.parametrize(
+    ("later", "alive"),
+    [
+        (timedelta(minutes=19), True),
+        (timedelta(minutes=21), False),  # idle: 20 minutes
+    ],
+)
+def test_a_reporters_exact_deadline_is_kept_in_the_payload(
+    session_app: Flask, monkeypatch: pytest.MonkeyPatch, later: timedelta, alive: bool
+) -> None:
+    import app.web.sessions as sessions_module
+
+    client = session_app.test_client()
+    client.get("/_t/set/secret")
+    start = utcnow()
+    monkeypatch.setattr(sessions_module, "utcnow", lambda: start + later)
+    assert client.get("/_t/get").get_data(as_text=True) == ("secret" if alive else "None")
+
+
+def test_the_absolute_deadline_holds_however_active_the_reporter(
+    session_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.web.sessions as sessions_module
+
+    client = session_app.test_client()
+    client.get("/_t/set/secret")
+    start = utcnow()
+    # Active every 15 minutes: the idle deadline slides, the absolute one (2 h) does not.
+    for minutes in range(15, 120, 15):
+        monkeypatch.setattr(
+            sessions_module, "utcnow", lambda m=minutes: start + timedelta(minutes=m)
+        )
+        assert client.get("/_t/get").get_data(as_text=True) == "secret"
+    monkeypatch.setattr(sessions_module, "utcnow", lambda: start + timedelta(minutes=121))
+    assert client.get("/_t/get").get_data(as_text=True) == "None"
+
+
+def test_a_reviewers_session_keeps_exact_times(review_app: Flask, database: Database) -> None:
+    @review_app.get("/_t/set")
+    def _set() -> str:
+        session["x"] = 1
+        return "ok"
+
+    before = utcnow()
+    review_app.test_client().get("/_t/set")
+    [row] = _rows(database)
+    assert before <= row.created_at <= utcnow()
+    assert row.idle_expires_at - row.created_at == timedelta(minutes=30)
