@@ -22,13 +22,13 @@ from app.cases import export as exports
 from app.cases import retention
 from app.cases.references import UnknownCaseError, find_case
 from app.models import Case
+from app.operators import operator_actor
 from app.storage import BlobStore
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
 from crypto import AgeError, Recipient, parse_identity_file
 
-CLI_ACTOR = "cli"
 SECRETS_WARNING = (
     "warning: the archive contains the installation's secrets (receipt salt). Keep it "
     "encrypted and offline"
@@ -71,7 +71,7 @@ def register_ops_commands(app: Flask) -> None:
             for item in plan:
                 try:
                     result = retention.purge_case(
-                        session, store(), item.case_id, actor=CLI_ACTOR, today=today
+                        session, store(), item.case_id, actor=operator_actor(), today=today
                     )
                 except retention.RetentionError as exc:
                     # Put on hold or reopened since the plan was made: skipped, not failed.
@@ -107,7 +107,9 @@ def register_ops_commands(app: Flask) -> None:
                 case = find_case(session, reference)
             except UnknownCaseError as exc:
                 _fail(str(exc))
-            changed = retention.set_legal_hold_by_operator(session, case, on, actor_label=CLI_ACTOR)
+            changed = retention.set_legal_hold_by_operator(
+                session, case, on, actor_label=operator_actor()
+            )
             state = "on" if on else "off"
             click.echo(
                 f"{case.reference}: legal hold {state}" + ("" if changed else " (unchanged)")
@@ -144,7 +146,9 @@ def register_ops_commands(app: Flask) -> None:
             session.rollback()
             for case_id in ids:
                 try:
-                    result = exports.export_case(session, store(), case_id, output, actor=CLI_ACTOR)
+                    result = exports.export_case(
+                        session, store(), case_id, output, actor=operator_actor()
+                    )
                 except exports.ExportError as exc:
                     _fail(str(exc))
                 click.echo(f"{result.reference}: {result.files} file(s) in {result.path}")
