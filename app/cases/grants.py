@@ -9,7 +9,8 @@ pending grants until such a person comes by. The same queue carries revocations:
 reviewer who left a unit, was deactivated, or joined a unit the reporter excluded is
 still in the wraps until a rewrap leaves them out.
 
-Races. Every rewrap first locks the case row (``SELECT … FOR UPDATE``) and reads the
+Races. Every rewrap first locks the case row (``SELECT … FOR NO KEY UPDATE``: it waits
+for another rewrap or routing, not for an insert that refers to the case) and reads the
 holding unit again under the lock: without it, a grant fulfilled while the case is
 being routed could compute the old unit's readers, wait for the routing to commit, and
 then write the old unit back into the wraps (tests/cases/test_rewrap_race.py). Several
@@ -63,7 +64,7 @@ def lock_case(session: Session, case: Case) -> Case:
     locked = session.scalar(
         select(Case)
         .where(Case.id == case.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if locked is None:
@@ -78,7 +79,7 @@ def _lock_cases(session: Session, case_ids: Sequence[str]) -> list[Case]:
             select(Case)
             .where(Case.id.in_(sorted(case_ids)))
             .order_by(Case.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         )
     )
