@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed models. Import from here; the split into modules is by concern."""
 
+from app.models.access import AccessChangeRequest
 from app.models.audit import AuditEvent
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.cases import (
@@ -20,6 +21,7 @@ from app.models.ratelimit import RateLimitCounter
 from app.models.web import WebSession
 
 __all__ = [
+    "AccessChangeRequest",
     "AuditEvent",
     "Base",
     "Blob",
