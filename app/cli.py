@@ -24,7 +24,7 @@ from app.ops_cli import register_ops_commands
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
-from config.secrets import ensure_secrets
+from config.secrets import add_backup_key, ensure_secrets
 from crypto import Identity, parse_identity_file
 
 
@@ -62,6 +62,13 @@ def register_cli(app: Flask) -> None:
         click.echo(
             f"secrets: {'created' if created else 'kept'} {settings.secrets_file} (mode 0600)"
         )
+        if created or add_backup_key(settings.secrets_file):
+            # Backups are signed with a key from this file and never carry it: a restore
+            # on a new machine needs this copy (app.backup, docs/operations.md).
+            click.echo(
+                "secrets: it holds the backup authentication key. Keep a copy of this file "
+                "offline beside the recovery key: restoring a backup needs it (--secrets)."
+            )
         database = get_database(app)
         schema.upgrade(database.engine)
         click.echo(f"database: at revision {schema.current_revision(database.engine)}")

@@ -27,11 +27,13 @@ from app.storage import BlobStore
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
+from config.secrets import SecretsError, load_secrets
 from crypto import AgeError, Recipient, parse_identity_file
 
 SECRETS_WARNING = (
     "warning: the archive contains the installation's secrets (receipt salt). Keep it "
-    "encrypted and offline"
+    "encrypted and offline. Restoring it needs a copy of the secrets file (its backup "
+    "key, which no archive holds): keep one offline beside the recovery key"
 )
 
 
@@ -197,13 +199,34 @@ def register_ops_commands(app: Flask) -> None:
     @app.cli.command("restore")
     @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option(
+        "--secrets",
+        "secrets_file",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A copy of the secrets file of the installation that made the archive (kept "
+        "offline beside the recovery key): its backup key proves the archive is ours.",
+    )
+    @click.option(
         "--identity",
         "identity_file",
         type=click.File("r"),
         help="age identity file to decrypt an encrypted archive. Read, never stored.",
     )
-    def restore_command(archive: Path, identity_file: TextIO | None) -> None:
-        """Restore an archive into an EMPTY instance (no secrets, empty database)."""
+    def restore_command(archive: Path, secrets_file: Path, identity_file: TextIO | None) -> None:
+        """Restore an archive into an EMPTY instance (no secrets, empty database).
+
+        Refused before anything is written unless the archive was signed with the
+        backup key of --secrets: an archive this installation did not make never
+        reaches pg_restore."""
+        try:
+            backup_key = load_secrets(secrets_file).backup_auth_key
+        except SecretsError as exc:
+            _fail(f"cannot read --secrets: {exc}")
+        if backup_key is None:
+            _fail(
+                f"{secrets_file} has no backup authentication key: it is from before backups "
+                "were signed, and cannot vouch for an archive"
+            )
         identities = []
         if identity_file is not None:
             try:
@@ -214,7 +237,11 @@ def register_ops_commands(app: Flask) -> None:
         get_database(app).dispose()
         try:
             result = backups.restore(
-                settings(), settings().database_url, archive, identities=identities
+                settings(),
+                settings().database_url,
+                archive,
+                backup_key=backup_key,
+                identities=identities,
             )
         except backups.RestoreError as exc:
             _fail(str(exc))

@@ -49,14 +49,23 @@ def test_the_label_names_the_user_and_sudo(
 
 def test_commands_record_the_operator(cli: Any, database: Database, as_operator: str) -> None:
     added = cli.invoke(
-        args=["units", "add", "thanh-tra-quan-ninh-kieu", "--kind", "inspection"]
-        + ["--name-vi", "Thanh tra quận Ninh Kiều", "--name-en", "Ninh Kieu Inspectorate"]
+        args=[
+            *("units", "add", "thanh-tra-quan-ninh-kieu", "--kind", "inspection"),
+            *("--name-vi", "Thanh tra quận Ninh Kiều", "--name-en", "Ninh Kieu Inspectorate"),
+        ]
     )
     assert added.exit_code == 0, added.output
     assert _actor(database, "unit.created") == as_operator
     created = cli.invoke(
-        args=["reviewers", "add", "--username", "duc.nguyen", "--unit", "intake"]
-        + ["--password-stdin"],
+        args=[
+            "reviewers",
+            "add",
+            "--username",
+            "duc.nguyen",
+            "--unit",
+            "intake",
+            "--password-stdin",
+        ],
         input="một mật khẩu đủ dài và khó đoán\n",
     )
     assert created.exit_code == 0, created.output
