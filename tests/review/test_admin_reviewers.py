@@ -11,7 +11,6 @@ from app.models import AccessChangeRequest, AuditEvent, Invitation, Reviewer
 from config import Settings
 from tests.account_helpers import (
     Account,
-    allow_next_code,
     code,
     login,
     make_account,
