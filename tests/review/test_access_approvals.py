@@ -226,3 +226,20 @@ def test_members_of_the_unit_are_told(
     hai.post(f"/admin/access/{_request_id(database, 'membership', tuan)}/approve")
     after = alice.client.get(f"/inbox?lang={lang}").get_data(as_text=True)
     assert heading in after and pending not in after
+
+
+def test_the_keys_page_shows_a_revocation_from_an_exclusion(
+    admins: tuple[Staff, Staff], staff: StaffFactory, report: ReportFactory, database: Database
+) -> None:
+    root, hai = admins
+    duc = staff("duc", "intake")
+    kept_out = report(excluded=["inspection"])
+    root.post(
+        f"/admin/reviewers/{duc.id}/units", {"units": ["intake", "inspection"], "reason": REASON}
+    )
+    hai.post(f"/admin/access/{_request_id(database, 'membership', duc)}/approve")
+    page = hai.client.get("/admin/keys").get_data(as_text=True)
+    assert kept_out.reference in page
+    assert "joined a unit the reporter excluded: key to be taken out" in page
+    vi = hai.client.get("/admin/keys?lang=vi").get_data(as_text=True)
+    assert "đơn vị mà người phản ánh đã loại trừ" in vi
