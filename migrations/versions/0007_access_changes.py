@@ -15,9 +15,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OLD_KINDS = "kind IN ('new_case', 'reporter_message', 'overdue')"
-NEW_KINDS = (
-    "kind IN ('new_case', 'reporter_message', 'overdue', 'access_change', 'audit_head')"
-)
+NEW_KINDS = "kind IN ('new_case', 'reporter_message', 'overdue', 'access_change', 'audit_head')"
 
 
 def upgrade() -> None:
