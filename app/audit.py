@@ -292,3 +292,90 @@ def browse(session: Session, where: AuditFilter, limit: int) -> list[AuditEvent]
 
 def recorded_actions(session: Session) -> list[str]:
     return sorted(session.scalars(select(AuditEvent.action).distinct()))
+
+
+# --- the anchor: a head written down outside the database --------------------------------
+#
+# The chain starts from a constant and carries no key, so whoever can write to the
+# database can cut off the newest events, or rewrite any of them and recompute every hash
+# after it: ``verify_chain`` alone cannot tell. What it cannot forge is a head that
+# someone outside wrote down earlier (the oversight dashboard shows it; the oversight
+# unit gets it by e-mail each day): a later chain must still contain that event with
+# that hash. Not covered: changes made before the first head was written down, and an
+# attacker who also controls every copy of the written-down heads.
+
+_HEX = frozenset("0123456789abcdef")
+
+
+class HeadFormatError(ValueError):
+    """Not a head as ``audit head`` prints it: ``SEQ HASH``."""
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+    created_at: datetime | None  # None for the empty log (the genesis)
+
+    def line(self) -> str:
+        return f"{self.seq} {self.hash}"
+
+
+def head(session: Session) -> Head:
+    """The newest event's sequence number, hash and time (the genesis if there is none)."""
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash, AuditEvent.created_at)
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return Head(0, GENESIS_HASH, None)
+    return Head(row[0], row[1], row[2])
+
+
+def parse_head(text: str) -> tuple[int, str]:
+    parts = (text or "").split()
+    if (
+        len(parts) != 2
+        or not (parts[0].isascii() and parts[0].isdigit() and len(parts[0]) <= 18)
+        or len(parts[1]) != 64
+        or not set(parts[1]) <= _HEX
+    ):
+        raise HeadFormatError('a head is "SEQ HASH": a number and 64 lowercase hex digits')
+    return int(parts[0]), parts[1]
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    checked: int
+    problem: str | None  # None: the chain verifies and still contains the head
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def check_head(session: Session, seq: int, expected_hash: str) -> HeadCheck:
+    """Verify the whole chain, then that it still holds event ``seq`` with hash
+    ``expected_hash`` (later events may follow)."""
+    checked, broken = verify_chain(session)
+    if broken is not None:
+        return HeadCheck(checked, f"the chain is broken at event {broken.seq}: {broken.reason}")
+    if seq == 0:
+        if expected_hash != GENESIS_HASH:
+            return HeadCheck(checked, "head 0 is the genesis, whose hash is all zeros")
+        return HeadCheck(checked, None)
+    found = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
+    if found is None:
+        return HeadCheck(
+            checked,
+            f"the log ends at event {checked}, before the written-down head {seq}: "
+            "newest events were cut off",
+        )
+    if found != expected_hash:
+        return HeadCheck(
+            checked,
+            f"event {seq} now has hash {found}, not the written-down {expected_hash}: "
+            "the log was rewritten (and rehashed) up to there",
+        )
+    return HeadCheck(checked, None)

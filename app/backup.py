@@ -17,9 +17,23 @@ Archive: a tar.gz (optionally inside an age file) with
   snapshot, so every blob the snapshot refers to is there - unless a purge deleted it
   in between: do not run ``purge`` and ``backup`` at the same time (docs/operations.md);
   a file newer than the snapshot is an orphan after a restore, which ``purge`` sweeps;
-- ``secrets.json``;
-- ``MANIFEST.json``, last: format version, creation time, database kind, Alembic
-  revision, and every other member with its size and SHA-256.
+- ``secrets.json``, without the backup authentication key;
+- ``MANIFEST.json``: format version, creation time, database kind, Alembic revision,
+  and every other member with its size and SHA-256;
+- ``MANIFEST.hmac``, last: HMAC-SHA256 of the manifest under the installation's backup
+  authentication key.
+
+**Authentication.** A hash proves nothing about who made an archive: anyone who can
+put a file where the backups are kept (or re-encrypt one to the public recipient) could
+make a well-formed archive holding their own database (an extra admin, a trimmed audit
+log, their key in every wrap). So the manifest, which names every member's SHA-256, is
+signed with ``backup_auth_key`` from the secrets file (config.secrets), a key that is
+never written into any archive. ``restore`` takes it from a copy of the old
+installation's secrets file (``--secrets FILE``, kept offline beside the recovery key)
+and refuses an archive whose signature does not match, or that has none, before it
+writes anything: ``pg_restore`` and the SQLite copy only ever see members whose digests
+the signed manifest vouches for. Not covered: whoever holds that key (the server's
+operator, the holder of the offline copy) can sign an archive.
 
 Every member's tar header carries the backup's local day (:func:`app.clock.day_stamp`)
 as its mtime, never a file's own time (DESIGN.md promise 7: a blob's mtime would date
@@ -27,15 +41,17 @@ the reporter's action that wrote it). The manifest's creation time is the operat
 
 ``restore`` goes only into an EMPTY instance (no secrets file, no blob files, a
 database without tables) and refuses anything else before writing. It reads the archive
-twice: first to check every member's name, size and SHA-256 against the manifest
-(and that the schema revision is one this code knows), writing nothing; then to
-write. If writing fails half-way, what was written is removed again where possible.
+twice: first to check the manifest's signature and every member's name, size and
+SHA-256 against the manifest (and that the schema revision is one this code knows),
+writing nothing; then to write, checking each member's digest again. If writing fails
+half-way, what was written is removed again where possible.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -48,7 +64,7 @@ import tempfile
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -61,10 +77,14 @@ from app import clock, schema
 from app.database import Database
 from app.storage import BlobStore
 from config import Settings
+from config.secrets import SecretsError, load_secrets, parse_secrets, secrets_text
 from crypto import AgeError, AgeWriter, Identity, Recipient, decrypt_stream
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest is signed (MANIFEST.hmac)
 MANIFEST = "MANIFEST.json"
+MANIFEST_MAC = "MANIFEST.hmac"
+MAC_PREFIX = "hmac-sha256:"
+_MAC_CONTEXT = b"liemchinh backup manifest v2\n"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
 SECRETS_MEMBER = "secrets.json"
@@ -91,6 +111,34 @@ class NotEmptyError(RestoreError):
 
 class CorruptArchiveError(RestoreError):
     """The archive is not one of ours, or a member does not match the manifest."""
+
+
+class UnauthenticatedArchiveError(CorruptArchiveError):
+    """The manifest's signature is missing or was not made with our backup key."""
+
+
+def manifest_mac(key: bytes, manifest: bytes) -> str:
+    return hmac.new(key, _MAC_CONTEXT + manifest, hashlib.sha256).hexdigest()
+
+
+def _backup_key(settings: Settings) -> bytes:
+    try:
+        key = load_secrets(settings.secrets_file).backup_auth_key
+    except SecretsError as exc:
+        raise BackupError(str(exc)) from None
+    if key is None:
+        raise BackupError(
+            "the secrets file has no backup authentication key: run "
+            "`flask --app wsgi:review_app init` (it adds one), then keep a copy of "
+            f"{settings.secrets_file} offline beside the recovery key"
+        )
+    return key
+
+
+def _archived_secrets(settings: Settings) -> bytes:
+    """The secrets file as the archive holds it: everything but the backup key."""
+    values = load_secrets(settings.secrets_file)
+    return secrets_text(replace(values, backup_auth_key=None)).encode()
 
 
 @dataclass(frozen=True)
@@ -355,6 +403,7 @@ def backup(
     """
     if not settings.secrets_file.exists():
         raise BackupError(f"no secrets file at {settings.secrets_file}: nothing to back up")
+    mac_key = _backup_key(settings)
     store = BlobStore(settings.blob_path)
     settings.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     created = datetime.now(UTC)
@@ -381,7 +430,7 @@ def backup(
             blobs = 0
             with tarfile.open(fileobj=sink, mode="w|gz") as tar:
                 _add_file(tar, files, str(db_info["member"]), staged)
-                _add_file(tar, files, SECRETS_MEMBER, settings.secrets_file)
+                _add_bytes(tar, files, SECRETS_MEMBER, _archived_secrets(settings))
                 for key in sorted(store.stored_keys()):
                     try:
                         _add_file(tar, files, f"{BLOB_DIR}/{key}", store.root / key)
@@ -402,6 +451,8 @@ def backup(
                 }
                 body = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
                 tar.addfile(_tarinfo(MANIFEST, len(body)), io.BytesIO(body))
+                mac = f"{MAC_PREFIX}{manifest_mac(mac_key, body)}\n".encode()
+                tar.addfile(_tarinfo(MANIFEST_MAC, len(mac)), io.BytesIO(mac))
             if writer is not None:
                 writer.close()
     return BackupResult(
@@ -412,6 +463,11 @@ def backup(
         bool(recipients),
         tuple(warnings),
     )
+
+
+def _add_bytes(tar: tarfile.TarFile, files: dict[str, _Member], name: str, data: bytes) -> None:
+    tar.addfile(_tarinfo(name, len(data)), io.BytesIO(data))
+    files[name] = _Member(hashlib.sha256(data).hexdigest(), len(data))
 
 
 def _add_file(tar: tarfile.TarFile, files: dict[str, _Member], name: str, path: Path) -> None:
@@ -469,23 +525,34 @@ def _members(stream: IO[bytes]) -> Iterator[tuple[str, IO[bytes], int]]:
             name = member.name
             if not member.isreg():
                 raise CorruptArchiveError(f"unexpected member type: {name!r}")
-            if name not in (MANIFEST, SQLITE_MEMBER, PG_MEMBER, SECRETS_MEMBER) and not (
-                _BLOB_MEMBER.match(name)
-            ):
+            if name not in (
+                MANIFEST,
+                MANIFEST_MAC,
+                SQLITE_MEMBER,
+                PG_MEMBER,
+                SECRETS_MEMBER,
+            ) and not (_BLOB_MEMBER.match(name)):
                 raise CorruptArchiveError(f"unexpected member: {name!r}")
             reader = tar.extractfile(member)
             assert reader is not None
             yield name, reader, member.size
 
 
-def _verify(archive: Path, identities: Sequence[Identity]) -> _Manifest:
-    """Pass one: hash every member and compare with the manifest. Writes nothing."""
+def _verify(archive: Path, identities: Sequence[Identity], backup_key: bytes) -> _Manifest:
+    """Pass one: hash every member, check the manifest's signature, then compare every
+    member with the manifest. Writes nothing."""
     seen: dict[str, _Member] = {}
     manifest_bytes: bytes | None = None
+    mac_bytes: bytes | None = None
     with _archive_stream(archive, identities) as stream, _reading_archive():
         for name, reader, size in _members(stream):
             if name in seen or (name == MANIFEST and manifest_bytes is not None):
                 raise CorruptArchiveError(f"member {name!r} appears twice")
+            if name == MANIFEST_MAC:
+                if mac_bytes is not None or size > 1024:
+                    raise CorruptArchiveError("the manifest's signature is malformed")
+                mac_bytes = reader.read()
+                continue
             if name == MANIFEST:
                 if size > MAX_MANIFEST_BYTES:
                     raise CorruptArchiveError("the manifest is implausibly large")
@@ -499,6 +566,7 @@ def _verify(archive: Path, identities: Sequence[Identity]) -> _Manifest:
             seen[name] = _Member(digest.hexdigest(), count)
     if manifest_bytes is None:
         raise CorruptArchiveError("the archive has no MANIFEST.json")
+    _check_signature(manifest_bytes, mac_bytes, backup_key)
     try:
         raw = json.loads(manifest_bytes)
         listed = {
@@ -527,6 +595,22 @@ def _verify(archive: Path, identities: Sequence[Identity]) -> _Manifest:
     manifest = _Manifest(raw, listed)
     _check_revision_known(manifest.revision)
     return manifest
+
+
+def _check_signature(manifest: bytes, mac: bytes | None, backup_key: bytes) -> None:
+    if mac is None:
+        raise UnauthenticatedArchiveError(
+            "the archive is not signed (made by an older release, or not by this "
+            "installation): refused"
+        )
+    text = mac.decode("ascii", "replace").strip()
+    expected = MAC_PREFIX + manifest_mac(backup_key, manifest)
+    if not hmac.compare_digest(text.encode(), expected.encode()):
+        raise UnauthenticatedArchiveError(
+            "the archive was not made by this installation: its signature does not match "
+            "the backup key of the secrets file given with --secrets. Refused; nothing "
+            "was written"
+        )
 
 
 def _check_revision_known(revision: str | None) -> None:
@@ -597,6 +681,19 @@ def _private_write(path: Path, reader: IO[bytes], expected: _Member) -> None:
         raise CorruptArchiveError(f"{path.name} changed since it was verified")
 
 
+def _write_secrets(target: Path, staged: Path, backup_key: bytes) -> None:
+    try:
+        values = parse_secrets(staged.read_text(encoding="utf-8"), SECRETS_MEMBER)
+    except (SecretsError, UnicodeDecodeError) as exc:
+        raise CorruptArchiveError(f"the archived secrets are unusable: {exc}") from None
+    text = secrets_text(replace(values, backup_auth_key=backup_key)).encode()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+
+
 def _restore_sqlite(staged: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     src = sqlite3.connect(staged)
@@ -649,16 +746,20 @@ def restore(
     database_url: str,
     archive: Path,
     *,
+    backup_key: bytes,
     identities: Sequence[Identity] = (),
 ) -> RestoreResult:
     """Restore ``archive`` into the empty instance of ``settings`` and the empty
-    database at ``database_url`` (normally ``settings.database_url``).
+    database at ``database_url`` (normally ``settings.database_url``). ``backup_key``
+    is the backup authentication key of the installation that made it (from the copy of
+    its secrets file kept offline); the restored secrets file gets it back.
 
-    Raises :class:`NotEmptyError` or :class:`CorruptArchiveError` (both before writing
-    anything), or :class:`RestoreError`. Upgrades the schema to head if the backup is
-    older than this code.
+    Raises :class:`NotEmptyError` or :class:`CorruptArchiveError` (among them
+    :class:`UnauthenticatedArchiveError`; all before writing anything), or
+    :class:`RestoreError`. Upgrades the schema to head if the backup is older than
+    this code.
     """
-    manifest = _verify(archive, identities)
+    manifest = _verify(archive, identities, backup_key)
     _check_empty(settings, database_url, manifest)
     settings.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     written: list[Path] = []
@@ -668,7 +769,7 @@ def restore(
             staged_db = staged_secrets = None
             with _archive_stream(archive, identities) as stream, _reading_archive():
                 for name, reader, _size in _members(stream):
-                    if name == MANIFEST:
+                    if name in (MANIFEST, MANIFEST_MAC):
                         continue
                     expected = manifest.files[name]
                     match = _BLOB_MEMBER.match(name)
@@ -693,9 +794,10 @@ def restore(
             else:
                 _restore_pg(staged_db, database_url, manifest)
             settings.secrets_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # Last: the secrets file is what marks an instance as initialised.
-            with staged_secrets.open("rb") as reader:
-                _private_write(settings.secrets_file, reader, manifest.files[SECRETS_MEMBER])
+            # Last: the secrets file is what marks an instance as initialised. It gets
+            # the backup key back, so that this installation's next backups are signed
+            # with the key whose offline copy already exists.
+            _write_secrets(settings.secrets_file, staged_secrets, backup_key)
     except BaseException:
         # Undo what can be undone. A PostgreSQL restore is one transaction and rolled
         # back by itself; only a failure after it (writing the secrets) leaves tables.

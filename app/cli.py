@@ -14,20 +14,19 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app import audit, installation, schema
-from app.accounts.cli import register_account_commands
+from app.accounts.cli import register_access_commands, register_account_commands
 from app.cases import grants
 from app.cases.day_release import release_finished_days
 from app.installation import InstallationError, UnitSpec
 from app.models.vocabulary import UnitKind
 from app.notifications.cli import register_notification_commands
+from app.operators import operator_actor
 from app.ops_cli import register_ops_commands
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
-from config.secrets import ensure_secrets
+from config.secrets import add_backup_key, ensure_secrets
 from crypto import Identity, parse_identity_file
-
-CLI_ACTOR = "cli"
 
 
 def _settings(app: Flask) -> Settings:
@@ -41,6 +40,7 @@ def register_cli(app: Flask) -> None:
     grants_group = AppGroup("grants", help="Pending key grants (rewraps).")
     audit_group = AppGroup("audit", help="The tamper-evident audit log.")
     register_account_commands(app)
+    register_access_commands(app)
     register_ops_commands(app)
     register_notification_commands(app)
 
@@ -63,23 +63,30 @@ def register_cli(app: Flask) -> None:
         click.echo(
             f"secrets: {'created' if created else 'kept'} {settings.secrets_file} (mode 0600)"
         )
+        if created or add_backup_key(settings.secrets_file):
+            # Backups are signed with a key from this file and never carry it: a restore
+            # on a new machine needs this copy (app.backup, docs/operations.md).
+            click.echo(
+                "secrets: it holds the backup authentication key. Keep a copy of this file "
+                "offline beside the recovery key: restoring a backup needs it (--secrets)."
+            )
         database = get_database(app)
         schema.upgrade(database.engine)
         click.echo(f"database: at revision {schema.current_revision(database.engine)}")
         generated: Identity | None = None
         with database.session() as session:
-            for unit in installation.ensure_default_units(session, actor=CLI_ACTOR):
+            for unit in installation.ensure_default_units(session, actor=operator_actor()):
                 click.echo(f"unit added: {unit.slug} ({unit.name_vi})")
             current = installation.recovery_recipient(session)
             try:
                 if recovery_recipient:
                     installation.set_recovery_recipient(
-                        session, recovery_recipient, actor=CLI_ACTOR
+                        session, recovery_recipient, actor=operator_actor()
                     )
                 elif current is None:
                     generated = Identity.generate()
                     installation.set_recovery_recipient(
-                        session, str(generated.recipient), actor=CLI_ACTOR
+                        session, str(generated.recipient), actor=operator_actor()
                     )
             except InstallationError as exc:
                 raise click.ClickException(str(exc)) from None
@@ -138,7 +145,9 @@ def register_cli(app: Flask) -> None:
         try:
             with get_database(app).session() as session:
                 unit = installation.add_unit(
-                    session, UnitSpec(slug, UnitKind(kind), name_vi, name_en), actor=CLI_ACTOR
+                    session,
+                    UnitSpec(slug, UnitKind(kind), name_vi, name_en),
+                    actor=operator_actor(),
                 )
                 click.echo(f"unit added: {unit.slug}")
         except InstallationError as exc:
@@ -175,7 +184,7 @@ def register_cli(app: Flask) -> None:
         with get_database(app).session() as session:
             while True:
                 done = grants.fulfil_pending_grants(
-                    session, identities, actor_label=CLI_ACTOR, limit=200
+                    session, identities, actor_label=operator_actor(), limit=200
                 )
                 total += len(done)
                 if len(done) < 200:
@@ -197,11 +206,38 @@ def register_cli(app: Flask) -> None:
             f"queued {released.notices} notification(s)"
         )
 
-    @audit_group.command("verify")
-    def audit_verify() -> None:
-        """Check the whole hash chain; names the first broken link."""
+    @audit_group.command("head")
+    def audit_head() -> None:
+        """Print the newest event as one line, SEQ HASH, to write down outside."""
         with get_database(app).read_session() as session:
-            checked, broken = audit.verify_chain(session)
+            click.echo(audit.head(session).line())
+
+    @audit_group.command("verify")
+    @click.option(
+        "--head",
+        "written_head",
+        metavar='"SEQ HASH"',
+        help="A head written down earlier (audit head, the dashboard, the daily e-mail): "
+        "fail unless the chain still contains it.",
+    )
+    def audit_verify(written_head: str | None) -> None:
+        """Check the whole hash chain; names the first broken link. With --head, also
+        that the chain was neither cut off nor rewritten since that head."""
+        expected = None
+        if written_head is not None:
+            try:
+                expected = audit.parse_head(written_head)
+            except audit.HeadFormatError as exc:
+                raise click.BadParameter(str(exc), param_hint="--head") from None
+        with get_database(app).read_session() as session:
+            if expected is None:
+                checked, broken = audit.verify_chain(session)
+                problem = (
+                    None if broken is None else f"broken at event {broken.seq}: {broken.reason}"
+                )
+            else:
+                check = audit.check_head(session, *expected)
+                checked, problem = check.checked, check.problem
             held = audit.held_days(session)
         for day in held:
             # Not in the chain yet, so not covered by this check (app.audit).
@@ -209,14 +245,11 @@ def register_cli(app: Flask) -> None:
                 f"held: {day.events} reporter event(s) of {day.day.isoformat()}, "
                 "chained once that day is over (not tamper-evident until then)"
             )
-        if broken is not None:
-            click.echo(
-                f"audit log BROKEN at event {broken.seq}: {broken.reason} "
-                f"({checked} events before it verified)",
-                err=True,
-            )
+        if problem is not None:
+            click.echo(f"audit log BROKEN: {problem} ({checked} events verified)", err=True)
             sys.exit(1)
-        click.echo(f"audit log OK: {checked} events verified")
+        suffix = f"; it still contains the head {expected[0]}" if expected else ""
+        click.echo(f"audit log OK: {checked} events verified{suffix}")
 
     app.cli.add_command(db_group)
     app.cli.add_command(units_group)

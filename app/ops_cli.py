@@ -23,16 +23,18 @@ from app.cases import retention
 from app.cases.day_release import release_finished_days
 from app.cases.references import UnknownCaseError, find_case
 from app.models import Case
+from app.operators import operator_actor
 from app.storage import BlobStore
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
+from config.secrets import SecretsError, load_secrets
 from crypto import AgeError, Recipient, parse_identity_file
 
-CLI_ACTOR = "cli"
 SECRETS_WARNING = (
     "warning: the archive contains the installation's secrets (receipt salt). Keep it "
-    "encrypted and offline"
+    "encrypted and offline. Restoring it needs a copy of the secrets file (its backup "
+    "key, which no archive holds): keep one offline beside the recovery key"
 )
 
 
@@ -76,7 +78,7 @@ def register_ops_commands(app: Flask) -> None:
             for item in plan:
                 try:
                     result = retention.purge_case(
-                        session, store(), item.case_id, actor=CLI_ACTOR, today=today
+                        session, store(), item.case_id, actor=operator_actor(), today=today
                     )
                 except retention.RetentionError as exc:
                     # Put on hold or reopened since the plan was made: skipped, not failed.
@@ -112,7 +114,9 @@ def register_ops_commands(app: Flask) -> None:
                 case = find_case(session, reference)
             except UnknownCaseError as exc:
                 _fail(str(exc))
-            changed = retention.set_legal_hold_by_operator(session, case, on, actor_label=CLI_ACTOR)
+            changed = retention.set_legal_hold_by_operator(
+                session, case, on, actor_label=operator_actor()
+            )
             state = "on" if on else "off"
             click.echo(
                 f"{case.reference}: legal hold {state}" + ("" if changed else " (unchanged)")
@@ -149,7 +153,9 @@ def register_ops_commands(app: Flask) -> None:
             session.rollback()
             for case_id in ids:
                 try:
-                    result = exports.export_case(session, store(), case_id, output, actor=CLI_ACTOR)
+                    result = exports.export_case(
+                        session, store(), case_id, output, actor=operator_actor()
+                    )
                 except exports.ExportError as exc:
                     _fail(str(exc))
                 click.echo(f"{result.reference}: {result.files} file(s) in {result.path}")
@@ -198,13 +204,34 @@ def register_ops_commands(app: Flask) -> None:
     @app.cli.command("restore")
     @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option(
+        "--secrets",
+        "secrets_file",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A copy of the secrets file of the installation that made the archive (kept "
+        "offline beside the recovery key): its backup key proves the archive is ours.",
+    )
+    @click.option(
         "--identity",
         "identity_file",
         type=click.File("r"),
         help="age identity file to decrypt an encrypted archive. Read, never stored.",
     )
-    def restore_command(archive: Path, identity_file: TextIO | None) -> None:
-        """Restore an archive into an EMPTY instance (no secrets, empty database)."""
+    def restore_command(archive: Path, secrets_file: Path, identity_file: TextIO | None) -> None:
+        """Restore an archive into an EMPTY instance (no secrets, empty database).
+
+        Refused before anything is written unless the archive was signed with the
+        backup key of --secrets: an archive this installation did not make never
+        reaches pg_restore."""
+        try:
+            backup_key = load_secrets(secrets_file).backup_auth_key
+        except SecretsError as exc:
+            _fail(f"cannot read --secrets: {exc}")
+        if backup_key is None:
+            _fail(
+                f"{secrets_file} has no backup authentication key: it is from before backups "
+                "were signed, and cannot vouch for an archive"
+            )
         identities = []
         if identity_file is not None:
             try:
@@ -215,7 +242,11 @@ def register_ops_commands(app: Flask) -> None:
         get_database(app).dispose()
         try:
             result = backups.restore(
-                settings(), settings().database_url, archive, identities=identities
+                settings(),
+                settings().database_url,
+                archive,
+                backup_key=backup_key,
+                identities=identities,
             )
         except backups.RestoreError as exc:
             _fail(str(exc))

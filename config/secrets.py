@@ -1,9 +1,15 @@
-"""Installation secrets: two Flask secret keys and the receipt salt.
+"""Installation secrets: two Flask secret keys, the receipt salt, the backup key.
 
 They are generated with :mod:`secrets` by ``init`` and kept in one JSON file with mode
 0600 in the instance folder. Never hard-coded, never in the database: a stolen database
 without this file cannot test receipt guesses, because the salt feeds every receipt's
 Argon2id run.
+
+The backup authentication key (``backup_auth_key``) signs every backup's manifest
+(HMAC-SHA256, app.backup) and is the one secret never copied into a backup: a restore
+takes it from a copy of this file kept offline (``restore --secrets FILE``), so that an
+archive someone else made cannot be restored as ours. Files made before it existed get
+it from the next ``init`` (:func:`add_backup_key`).
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 MIN_SECRET_BYTES = 32
 _FIELDS = ("intake_secret_key", "review_secret_key", "receipt_salt")
+BACKUP_KEY_FIELD = "backup_auth_key"
 
 
 class SecretsError(RuntimeError):
@@ -31,13 +38,48 @@ class InstallationSecrets:
     intake_secret_key: bytes
     review_secret_key: bytes
     receipt_salt: bytes
+    backup_auth_key: bytes | None = None  # None: a file made before backups were signed
 
     def __repr__(self) -> str:  # never print secrets into a traceback or log
         return "InstallationSecrets(<redacted>)"
 
     @classmethod
     def generate(cls) -> InstallationSecrets:
-        return cls(*(secrets.token_bytes(MIN_SECRET_BYTES) for _ in _FIELDS))
+        def fresh() -> bytes:
+            return secrets.token_bytes(MIN_SECRET_BYTES)
+
+        return cls(fresh(), fresh(), fresh(), backup_auth_key=fresh())
+
+
+def secrets_text(values: InstallationSecrets) -> str:
+    """The file's content: the same bytes for the same secrets (a restore gives back the
+    file that was backed up, byte for byte)."""
+    body = {name: getattr(values, name).hex() for name in _FIELDS}
+    if values.backup_auth_key is not None:
+        body[BACKUP_KEY_FIELD] = values.backup_auth_key.hex()
+    return json.dumps(body, indent=2) + "\n"
+
+
+def parse_secrets(text: str, origin: str) -> InstallationSecrets:
+    """Secrets from the file's text (``origin`` names it in errors)."""
+    try:
+        raw = json.loads(text)
+        values = [bytes.fromhex(raw[name]) for name in _FIELDS]
+        backup_key = bytes.fromhex(raw[BACKUP_KEY_FIELD]) if BACKUP_KEY_FIELD in raw else None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SecretsError(f"secrets file {origin} is unreadable or malformed: {exc}") from None
+    named = list(zip(_FIELDS, values, strict=True))
+    if backup_key is not None:
+        named.append((BACKUP_KEY_FIELD, backup_key))
+    for name, value in named:
+        if len(value) < MIN_SECRET_BYTES:
+            raise SecretsError(
+                f"secret {name!r} in {origin} is {len(value)} bytes; at least "
+                f"{MIN_SECRET_BYTES} random bytes are required (delete it and run init "
+                "only if no case was ever stored: the receipt salt cannot change)"
+            )
+    intake, review, salt = values
+    return InstallationSecrets(intake, review, salt, backup_auth_key=backup_key)
 
 
 def load_secrets(path: Path) -> InstallationSecrets:
@@ -46,18 +88,10 @@ def load_secrets(path: Path) -> InstallationSecrets:
             f"secrets file {path} does not exist: run `flask --app wsgi:review_app init` first"
         )
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        values = [bytes.fromhex(raw[name]) for name in _FIELDS]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as exc:
         raise SecretsError(f"secrets file {path} is unreadable or malformed: {exc}") from None
-    for name, value in zip(_FIELDS, values, strict=True):
-        if len(value) < MIN_SECRET_BYTES:
-            raise SecretsError(
-                f"secret {name!r} in {path} is {len(value)} bytes; at least "
-                f"{MIN_SECRET_BYTES} random bytes are required (delete it and run init "
-                "only if no case was ever stored: the receipt salt cannot change)"
-            )
-    return InstallationSecrets(*values)
+    return parse_secrets(text, str(path))
 
 
 def ensure_secrets(path: Path) -> tuple[InstallationSecrets, bool]:
@@ -69,13 +103,7 @@ def ensure_secrets(path: Path) -> tuple[InstallationSecrets, bool]:
         return load_secrets(path), False
     path.parent.mkdir(parents=True, exist_ok=True)
     created = InstallationSecrets.generate()
-    body = json.dumps({name: getattr(created, name).hex() for name in _FIELDS}, indent=2)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(body + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    tmp = _write_private(path, secrets_text(created))
     # O_EXCL semantics for the final name: a concurrent init keeps the first file.
     try:
         os.link(tmp, path)
@@ -84,3 +112,24 @@ def ensure_secrets(path: Path) -> tuple[InstallationSecrets, bool]:
         return load_secrets(path), False
     os.unlink(tmp)
     return created, True
+
+
+def _write_private(path: Path, text: str) -> Path:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return tmp
+
+
+def add_backup_key(path: Path) -> bool:
+    """Give an existing secrets file a backup authentication key if it has none (the
+    other secrets are kept as they are). Returns whether one was added."""
+    current = load_secrets(path)
+    if current.backup_auth_key is not None:
+        return False
+    updated = replace(current, backup_auth_key=secrets.token_bytes(MIN_SECRET_BYTES))
+    os.replace(_write_private(path, secrets_text(updated)), path)
+    return True

@@ -37,6 +37,13 @@ from tests.factories import ReviewerKeys, SubmittedCase, make_reviewer, submit_c
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 
+def key(settings: Settings) -> bytes:
+    """The backup key, as the copy of the secrets file kept offline holds it."""
+    value = load_secrets(settings.secrets_file).backup_auth_key
+    assert value is not None
+    return value
+
+
 @pytest.fixture
 def populated(database: Database, settings: Settings) -> tuple[ReviewerKeys, list[SubmittedCase]]:
     reviewer = make_reviewer(database, "intake")
@@ -157,7 +164,7 @@ def test_backup_wipe_restore(
 
     fresh = target.fresh("restored")
     assert_empty(fresh)
-    restored = restore(fresh, fresh.database_url, archive)
+    restored = restore(fresh, fresh.database_url, archive, backup_key=key(settings))
     assert restored.blobs == 2 and restored.upgraded_to is None
     assert store_digests(fresh) == before
     assert stat.S_IMODE(fresh.secrets_file.stat().st_mode) == 0o600
@@ -183,17 +190,23 @@ def test_encrypted_backup_needs_the_identity(
     assert archive.read_bytes().startswith(AGE_MAGIC)
     fresh = target.fresh("restored")
     with pytest.raises(RestoreError, match="--identity"):
-        restore(fresh, fresh.database_url, archive)
+        restore(fresh, fresh.database_url, archive, backup_key=key(settings))
     with pytest.raises(CorruptArchiveError, match="decrypt"):
-        restore(fresh, fresh.database_url, archive, identities=[Identity.generate()])
+        restore(
+            fresh,
+            fresh.database_url,
+            archive,
+            backup_key=key(settings),
+            identities=[Identity.generate()],
+        )
     tampered = tmp_path / "tampered.age"
     raw = bytearray(archive.read_bytes())
     raw[-100] ^= 0x01  # in the last payload chunk: found only after reading everything
     tampered.write_bytes(bytes(raw))
     with pytest.raises(CorruptArchiveError, match="damaged"):
-        restore(fresh, fresh.database_url, tampered, identities=[offline])
+        restore(fresh, fresh.database_url, tampered, backup_key=key(settings), identities=[offline])
     assert_empty(fresh)
-    restore(fresh, fresh.database_url, archive, identities=[offline])
+    restore(fresh, fresh.database_url, archive, backup_key=key(settings), identities=[offline])
     assert_restored(fresh, reviewer, cases)
 
 
@@ -208,7 +221,7 @@ def test_restore_into_a_non_empty_instance_is_refused(
     secrets_before = settings.secrets_file.read_bytes()
     blobs_before = store_digests(settings)
     with pytest.raises(NotEmptyError, match="empty instance"):
-        restore(settings, settings.database_url, archive)
+        restore(settings, settings.database_url, archive, backup_key=key(settings))
     # No secrets file, but the database has tables: refused as well.
     other = load_settings(
         {
@@ -217,7 +230,7 @@ def test_restore_into_a_non_empty_instance_is_refused(
         }
     )
     with pytest.raises(NotEmptyError, match="table"):
-        restore(other, other.database_url, archive)
+        restore(other, other.database_url, archive, backup_key=key(settings))
     assert not other.secrets_file.exists()
     assert list(BlobStore(other.blob_path).stored_keys()) == []
     assert settings.secrets_file.read_bytes() == secrets_before
@@ -251,7 +264,7 @@ def test_a_corrupted_archive_is_refused_before_anything_is_written(
     _rewrite(archive, bad, member)
     fresh = target.fresh("restored")
     with pytest.raises(CorruptArchiveError, match="SHA-256"):
-        restore(fresh, fresh.database_url, bad)
+        restore(fresh, fresh.database_url, bad, backup_key=key(settings))
     assert_empty(fresh)
     # A byte flipped in the compressed stream itself is caught too.
     raw = bytearray(archive.read_bytes())
@@ -259,7 +272,7 @@ def test_a_corrupted_archive_is_refused_before_anything_is_written(
     broken = tmp_path / "broken.tar.gz"
     broken.write_bytes(bytes(raw))
     with pytest.raises(CorruptArchiveError):
-        restore(fresh, fresh.database_url, broken)
+        restore(fresh, fresh.database_url, broken, backup_key=key(settings))
     assert_empty(fresh)
     assert gzip.decompress(archive.read_bytes())  # the original is intact
 
@@ -286,7 +299,7 @@ def test_an_older_backup_is_upgraded_to_head(
     archive = tmp_path / "old.tar.gz"
     assert backup(settings, database, archive).revision == "0002"
     fresh = target.fresh("restored")
-    result = restore(fresh, fresh.database_url, archive)
+    result = restore(fresh, fresh.database_url, archive, backup_key=key(settings))
     assert result.revision == "0002"
     assert result.upgraded_to == schema.head_revision()
     assert_restored(fresh, reviewer, cases)

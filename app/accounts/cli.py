@@ -14,15 +14,15 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.accounts import invitations, reviewers, totp
+from app.accounts import approvals, invitations, reviewers, totp
 from app.accounts.errors import AccountError, AdminExistsError, WeakPasswordError
 from app.accounts.totp import TotpKey
+from app.models import Reviewer, Unit
 from app.models.vocabulary import Role
+from app.operators import operator_actor
 from app.web.context import SECRETS_KEY, SETTINGS_KEY
 from app.web.db import get_database
 from config import InstallationSecrets, Settings
-
-CLI_ACTOR = "cli"
 
 
 def _fail(message: str) -> NoReturn:
@@ -61,7 +61,7 @@ def register_account_commands(app: Flask) -> None:
         """
         try:
             with get_database(app).session() as session:
-                token = invitations.create_setup_link(session, actor=CLI_ACTOR)
+                token = invitations.create_setup_link(session, actor=operator_actor())
         except AdminExistsError:
             _fail(
                 "an administrator account already exists; "
@@ -104,7 +104,7 @@ def register_account_commands(app: Flask) -> None:
                     unit_slugs=units,
                     password_kdf=_settings(app).password_kdf,
                     totp_key=key,
-                    actor=CLI_ACTOR,
+                    actor=operator_actor(),
                 )
                 name = reviewer.username
         except WeakPasswordError as exc:
@@ -124,3 +124,71 @@ def register_account_commands(app: Flask) -> None:
                 click.echo(f"{reviewer.username}\t{reviewer.role}\t{units}\t{state}\t{locked}")
 
     app.cli.add_command(reviewers_group)
+
+
+def register_access_commands(app: Flask) -> None:
+    """``flask … access list | approve ID | refuse ID``: the operator as second person.
+
+    With a single admin, nobody in the review app can approve that admin's requests
+    (app.accounts.approvals): the operator does it here. Recorded in the audit log as
+    ``cli:<os user>``.
+    """
+    group = AppGroup("access", help="Access-change requests (two-person rule).")
+
+    @group.command("list")
+    def access_list() -> None:
+        """Pending requests: id, kind, target, unit or value, requested by, reason."""
+        with get_database(app).session() as session:
+            approvals.expire_stale(session)
+            rows = approvals.pending_requests(session)
+            for row in rows:
+                target = session.get(Reviewer, row.target_id) if row.target_id else None
+                unit = session.get(Unit, row.unit_id) if row.unit_id else None
+                what = unit.slug if unit else (row.value or "-")
+                click.echo(
+                    f"{row.id}\t{row.kind}\t{target.username if target else '-'}\t{what}\t"
+                    f"{row.requested_by}\t{row.reason}"
+                )
+            click.echo(f"{len(rows)} pending request(s)")
+
+    @group.command("approve")
+    @click.argument("request_id", type=int)
+    def access_approve(request_id: int) -> None:
+        """Approve and carry out a request. A reset's new secret is printed once."""
+        key = _totp_key(app)
+        try:
+            with get_database(app).session() as session:
+                outcome = approvals.approve(
+                    session,
+                    request_id,
+                    approvals.Decider(operator_actor()),
+                    password_kdf=_settings(app).password_kdf,
+                    totp_key=key,
+                    notify=_settings(app).smtp is not None,
+                )
+                target = (
+                    session.get(Reviewer, outcome.request.target_id)
+                    if outcome.request.target_id
+                    else None
+                )
+                name = target.username if target else None
+        except AccountError as exc:
+            _fail(str(exc))
+        click.echo(f"request {request_id} approved and carried out")
+        if outcome.temporary_password is not None:
+            click.echo(f"temporary password for {name} (shown once): {outcome.temporary_password}")
+        if outcome.totp_secret is not None and name is not None:
+            click.echo(totp.provisioning_uri(name, outcome.totp_secret))
+
+    @group.command("refuse")
+    @click.argument("request_id", type=int)
+    def access_refuse(request_id: int) -> None:
+        """Refuse a request; nothing of it happens."""
+        try:
+            with get_database(app).session() as session:
+                approvals.refuse(session, request_id, approvals.Decider(operator_actor()))
+        except AccountError as exc:
+            _fail(str(exc))
+        click.echo(f"request {request_id} refused")
+
+    app.cli.add_command(group)

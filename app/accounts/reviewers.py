@@ -502,6 +502,10 @@ def set_memberships(
 ) -> tuple[list[str], list[str]]:
     """Make the reviewer a member of exactly these units; returns (added, removed) slugs.
 
+    Single-person: for the operator's command line and for an approved request
+    (app.accounts.approvals). Admins in the review app go through approvals, which adds
+    units only once a second admin agrees.
+
     Gaining a unit gives no access by itself: the case keys must be wrapped to the
     reviewer by a member who holds them (pending grants, see app.cases.keys).
     """
@@ -510,14 +514,9 @@ def set_memberships(
     added = sorted(set(units) - set(current))
     removed = sorted(set(current) - set(units))
     for slug in removed:
-        # Their key is still in the wraps of the unit's cases: queue a rewrap without it.
-        grants.queue_grants_for_member(session, reviewer.id, current[slug].unit_id, "left")
-        session.delete(current[slug])
+        _leave(session, reviewer, current[slug])
     for slug in added:
-        session.add(Membership(reviewer_id=reviewer.id, unit_id=units[slug].id))
-    session.flush()
-    for slug in added:
-        grants.queue_grants_for_member(session, reviewer.id, units[slug].id, "joined")
+        _join(session, reviewer, units[slug])
     session.refresh(reviewer, ["memberships"])
     if added or removed:
         audit.record(
@@ -527,3 +526,53 @@ def set_memberships(
             details={"reviewer": actor_of(reviewer), "added": added, "removed": removed},
         )
     return added, removed
+
+
+def _leave(session: Session, reviewer: Reviewer, membership: Membership) -> None:
+    # Their key is still in the wraps of the unit's cases: queue a rewrap without it.
+    grants.queue_grants_for_member(session, reviewer.id, membership.unit_id, "left")
+    session.delete(membership)
+    session.flush()
+
+
+def _join(session: Session, reviewer: Reviewer, unit: Unit) -> None:
+    session.add(Membership(reviewer_id=reviewer.id, unit_id=unit.id))
+    session.flush()
+    grants.queue_grants_for_member(session, reviewer.id, unit.id, "joined")
+    # Cases that excluded this unit lose the reviewer in their keys, not only in SQL.
+    grants.queue_exclusion_revocations(session, reviewer.id, unit.id)
+
+
+def add_membership(session: Session, reviewer: Reviewer, unit_slug: str, *, actor: str) -> bool:
+    """Add one unit (nothing if already a member); returns whether it was added."""
+    (unit,) = _units(session, [unit_slug])
+    if any(m.unit_id == unit.id for m in reviewer.memberships):
+        return False
+    _join(session, reviewer, unit)
+    session.refresh(reviewer, ["memberships"])
+    audit.record(
+        session,
+        actor=actor,
+        action="reviewer.memberships_changed",
+        details={"reviewer": actor_of(reviewer), "added": [unit.slug], "removed": []},
+    )
+    return True
+
+
+def remove_memberships(
+    session: Session, reviewer: Reviewer, unit_slugs: Iterable[str], *, actor: str
+) -> list[str]:
+    """Leave these units at once (taking keys away needs nobody's approval)."""
+    leaving = {s.strip() for s in unit_slugs if s.strip()}
+    removed = sorted(m.unit.slug for m in reviewer.memberships if m.unit.slug in leaving)
+    for membership in [m for m in reviewer.memberships if m.unit.slug in leaving]:
+        _leave(session, reviewer, membership)
+    session.refresh(reviewer, ["memberships"])
+    if removed:
+        audit.record(
+            session,
+            actor=actor,
+            action="reviewer.memberships_changed",
+            details={"reviewer": actor_of(reviewer), "added": [], "removed": removed},
+        )
+    return removed

@@ -5,7 +5,17 @@ the holding unit's current readers, the recovery key, and (case key only) the re
 Rewrapping needs someone who can open a wrap already: a reader whose session holds
 their key, or the offline recovery identity (``flask grants fulfil --identity``).
 When a reviewer joins a unit or gets a new key, what they should read is queued as
-pending grants until such a person comes by.
+pending grants until such a person comes by. The same queue carries revocations: a
+reviewer who left a unit, was deactivated, or joined a unit the reporter excluded is
+still in the wraps until a rewrap leaves them out.
+
+Races. Every rewrap first locks the case row (``SELECT … FOR NO KEY UPDATE``: it waits
+for another rewrap or routing, not for an insert that refers to the case) and reads the
+holding unit again under the lock: without it, a grant fulfilled while the case is
+being routed could compute the old unit's readers, wait for the routing to commit, and
+then write the old unit back into the wraps (tests/cases/test_rewrap_race.py). Several
+cases are locked in id order, before any audit event is written, so two rewrapping
+transactions cannot deadlock on each other or on the audit chain's lock.
 """
 
 from __future__ import annotations
@@ -37,9 +47,41 @@ from app.models import (
 from app.models.vocabulary import KeyKind
 from crypto import Identity, Recipient
 
+# Pending rows that take someone out of the wraps rather than add them: not "waiting for
+# access" from the reviewer's point of view.
+REVOCATION_REASONS = ("left", "deactivated", "excluded")
+
 
 class RewrapError(RuntimeError):
     """The wraps cannot be opened with the identities at hand."""
+
+
+def lock_case(session: Session, case: Case) -> Case:
+    """Lock ``case``'s row until the transaction ends and read it again (a routing that
+    committed meanwhile may have changed its holding unit). SQLite has no row locks;
+    its write transactions are serialised at BEGIN IMMEDIATE (app.database)."""
+    locked = session.scalar(
+        select(Case)
+        .where(Case.id == case.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise RewrapError("the case no longer exists")
+    return locked
+
+
+def _lock_cases(session: Session, case_ids: Sequence[str]) -> list[Case]:
+    """Lock several cases in id order (one order for every transaction: no deadlock)."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(Case.id.in_(sorted(case_ids)))
+            .order_by(Case.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +116,9 @@ def open_case_keys(
 
 
 def rewrap_case(session: Session, case: Case, identities: Sequence[Identity]) -> RewrapResult:
-    """Rewrite both wraps for the current readers (in the caller's transaction)."""
+    """Rewrite both wraps for the current readers (in the caller's transaction), with the
+    case row locked first."""
+    case = lock_case(session, case)
     keys = open_case_keys(session, case, identities)
     readers = 0
     for wrap in session.scalars(select(CaseKey).where(CaseKey.case_id == case.id)):
@@ -113,6 +157,46 @@ def queue_grants_for_member(session: Session, reviewer_id: int, unit_id: int, re
     return len(case_ids)
 
 
+def queue_exclusion_revocations(session: Session, reviewer_id: int, unit_id: int) -> int:
+    """The reviewer just joined ``unit_id``: every case that excluded that unit and whose
+    wraps still open with the reviewer's key must be rewrapped without them.
+
+    ``readable_by`` already hides such a case from them in SQL; this makes the keys
+    agree. Found from the wraps themselves (their recipient lists), so it also covers a
+    case they read through a unit they have since left and that nobody rewrapped yet.
+    """
+    public_key = session.scalar(select(Reviewer.public_key).where(Reviewer.id == reviewer_id))
+    if not public_key:
+        return 0
+    case_ids = set(
+        session.scalars(
+            select(CaseKey.case_id).where(
+                CaseKey.case_id.in_(
+                    select(CaseExclusion.case_id).where(CaseExclusion.unit_id == unit_id)
+                ),
+                CaseKey.recipients.contains(public_key),
+            )
+        )
+    )
+    if not case_ids:
+        return 0
+    queued = dict(
+        session.execute(
+            select(PendingGrant.case_id, PendingGrant.id).where(
+                PendingGrant.reviewer_id == reviewer_id, PendingGrant.case_id.in_(case_ids)
+            )
+        ).all()
+    )
+    for grant in session.scalars(select(PendingGrant).where(PendingGrant.id.in_(queued.values()))):
+        grant.reason = "excluded"
+    session.add_all(
+        PendingGrant(case_id=case_id, reviewer_id=reviewer_id, reason="excluded")
+        for case_id in sorted(case_ids - set(queued))
+    )
+    session.flush()
+    return len(case_ids)
+
+
 def queue_grants_for_reviewer(session: Session, reviewer_id: int, reason: str) -> int:
     """After a key reset: every case of every unit of the reviewer."""
     units = session.scalars(
@@ -135,9 +219,15 @@ def fulfil_pending_grants(
     if case_ids is not None:
         query = query.where(PendingGrant.case_id.in_(case_ids))
     done = []
-    for case_id in session.scalars(query).all():
-        case = session.get(Case, case_id)
-        if case is None:
+    locked = _lock_cases(session, session.scalars(query).all())
+    # Another transaction may have fulfilled some while we waited for the locks.
+    still_pending = set(
+        session.scalars(
+            select(PendingGrant.case_id).where(PendingGrant.case_id.in_([c.id for c in locked]))
+        )
+    )
+    for case in locked:
+        if case.id not in still_pending:
             continue
         try:
             result = rewrap_case(session, case, identities)
@@ -201,7 +291,10 @@ def grants_awaited_by(session: Session, reviewer_id: int) -> int:
         session.scalar(
             select(func.count())
             .select_from(PendingGrant)
-            .where(PendingGrant.reviewer_id == reviewer_id)
+            .where(
+                PendingGrant.reviewer_id == reviewer_id,
+                PendingGrant.reason.not_in(REVOCATION_REASONS),
+            )
         )
         or 0
     )

@@ -21,7 +21,9 @@ query, so the expensive part never holds SQLite's write lock.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,6 +94,14 @@ class InvalidCiphertextError(SubmissionError):
 
 class NoIntakeUnitError(SubmissionError):
     code = "not_ready"
+
+
+class RecipientsChangedError(SubmissionError):
+    """The browser wrapped the keys for readers that are no longer the right ones (a
+    member joined or left a unit since it fetched them): nothing is stored, and the
+    browser fetches the readers again and re-wraps."""
+
+    code = "recipients_changed"
 
 
 @dataclass(frozen=True)
@@ -210,6 +220,30 @@ def submission_recipients(
     unit = intake or intake_unit(session)
     readers = unit_reader_recipients(session, unit.id, excluded_unit_ids=[u.id for u in excluded])
     return [*readers, recovery_recipient(session)]
+
+
+def recipients_version(session: Session) -> str:
+    """A digest of every reader set a browser may wrap to: the intake unit's readers,
+    the recovery key, and each excludable unit's readers (whom an exclusion removes).
+
+    ``GET /api/v1/submission`` hands it out with those sets; the browser sends it back
+    with the report, and :func:`submit_from_browser` refuses the report if it changed
+    meanwhile - the server cannot see whom an age file is encrypted to, so this is how
+    it knows the wraps were made for the readers it expects, not a stale set (a member
+    who left, a new member of an excluded unit).
+    """
+    units = IntakeUnits.load(session)
+    intake = units.require_intake()
+    readers = {
+        "intake": sorted(str(r) for r in unit_reader_recipients(session, intake.id)),
+        "recovery": str(recovery_recipient(session)),
+        "units": {
+            unit.slug: sorted(str(r) for r in unit_reader_recipients(session, unit.id))
+            for unit in units.excludable
+        },
+    }
+    canonical = json.dumps(readers, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(b"liemchinh/recipients\x00" + canonical).hexdigest()
 
 
 def _store_case(
@@ -387,6 +421,11 @@ def _check_age_upload(name: str, data: BinaryIO, limit: int) -> None:
         raise InvalidCiphertextError(str(exc), field=name) from None
 
 
+def _current_version(session: Session) -> str:
+    # (submit_from_browser's parameter of the same name hides the function)
+    return recipients_version(session)
+
+
 def _parse_recipient(name: str, text: str) -> Recipient:
     try:
         return Recipient.parse(text.strip())
@@ -407,11 +446,14 @@ def submit_from_browser(
     staff_key_wrap: bytes,
     max_file_bytes: int,
     deadlines: Deadlines,
+    recipients_version: str,
     today: date | None = None,
     notify: bool = False,
 ) -> StoredCase:
     """Store a submission the browser encrypted. Every upload must be a well-formed age
-    file with only X25519 stanzas; the ticket is used up in the same transaction."""
+    file with only X25519 stanzas; the wraps must have been made for the readers the
+    server expects now (:func:`recipients_version`); the ticket is used up in the same
+    transaction."""
     blobs: list[tuple[PendingBlob, BlobKind, int]] = [
         (report, BlobKind.REPORT, 0),
         *((blob, BlobKind.ATTACHMENT, i + 1) for i, blob in enumerate(attachments)),
@@ -427,6 +469,10 @@ def submit_from_browser(
             with blob.reopen() as handle:
                 _check_age_upload("attachment", handle, attachment_ciphertext_limit(max_file_bytes))
         intake, excluded = _check_choices(session, choices)
+        if not hmac.compare_digest(recipients_version.encode(), _current_version(session).encode()):
+            raise RecipientsChangedError(
+                "the readers changed since the browser fetched them", field="recipients_version"
+            )
         now = utcnow()
         row = session.scalar(
             select(SubmissionTicket).where(SubmissionTicket.token_hash == _ticket_hash(ticket))

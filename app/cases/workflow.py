@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app import audit, clock
 from app.cases.access import AccessDenied, Actor, load_actor, require_admin, require_reader
-from app.cases.grants import rewrap_case
+from app.cases.grants import lock_case, rewrap_case
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer, Unit, utcnow
 from app.models.vocabulary import CaseStatus, Priority, Resolution, Role, UnitKind
 
@@ -170,7 +170,11 @@ def route(session: Session, actor: Actor, case: Case, unit_slug: str, reason: st
     """Send the case to an inspection or investigation unit. Its key wraps are rewritten
     so that the target unit's members can read and the previous unit's cannot. The
     reason is triage reasoning: the caller stores it as a note under the staff key; the
-    audit log records only that a routing happened, from where to where."""
+    audit log records only that a routing happened, from where to where.
+
+    The case row is locked first, so a concurrent rewrap (a grant being fulfilled) either
+    finishes before we read the holding unit or waits and then sees the new one."""
+    case = lock_case(session, case)
     require_reader(session, actor, case)
     if _status(case) is CaseStatus.CLOSED:
         raise InvalidTransitionError("a closed case cannot be routed; reopen it first")
@@ -218,6 +222,7 @@ def route(session: Session, actor: Actor, case: Case, unit_slug: str, reason: st
 def recuse(session: Session, actor: Actor, case: Case) -> None:
     """A reviewer with a conflict of interest gives up access. The wraps are rewritten
     without their key, so the refusal holds in cryptography, not just in SQL."""
+    case = lock_case(session, case)
     require_reader(session, actor, case)
     if actor.identity is None:
         raise KeyRequiredError("your session holds no key: log in again")

@@ -20,9 +20,11 @@ from app.cases.keys import recovery_recipient, unit_reader_recipients
 from app.cases.messages import MessageError, add_message_from_browser
 from app.cases.submission import (
     CaseChoices,
+    RecipientsChangedError,
     SubmissionError,
     excludable_units,
     issue_ticket,
+    recipients_version,
     submission_recipients,
     submit_from_browser,
 )
@@ -61,6 +63,8 @@ def api_submission() -> Response:
         body: dict[str, Any] = {
             "recipients": [str(r) for r in submission_recipients(db, [])],
             "recovery_recipient": str(recovery_recipient(db)),
+            # Sent back with the report: refused (409) if the readers changed meanwhile.
+            "recipients_version": recipients_version(db),
             "units": [
                 {
                     "slug": unit.slug,
@@ -153,6 +157,7 @@ def api_reports() -> tuple[Response, int]:
             ("category", form.get("category")),
             ("case_recipient", form.get("case_recipient")),
             ("staff_recipient", form.get("staff_recipient")),
+            ("recipients_version", form.get("recipients_version")),
             ("report", report),
             ("case_key_wrap", case_wrap),
             ("staff_key_wrap", staff_wrap),
@@ -187,8 +192,11 @@ def api_reports() -> tuple[Response, int]:
             staff_key_wrap=staff_wrap,
             max_file_bytes=settings().max_file_bytes,
             deadlines=settings().deadlines,
+            recipients_version=form.get("recipients_version", ""),
             notify=settings().smtp is not None,
         )
+    except RecipientsChangedError as exc:
+        return api_error(exc.code, submission_error_message(exc), 409)
     except SubmissionError as exc:
         return api_error(exc.code, submission_error_message(exc), 400)
     except StorageError:

@@ -188,6 +188,11 @@ def submission_error_message(exc: SubmissionError) -> str:
         "invalid_ticket": _("This submission has expired. Please send the report again."),
         "invalid_ciphertext": _("The encrypted report was damaged on the way. Please try again."),
         "not_ready": _("The service is not ready to receive reports yet. Please try again later."),
+        "recipients_changed": _(
+            "The reviewers who may read reports changed while you were writing. Nothing was "
+            "saved; your report is encrypted again for them. Please send it again if this "
+            "message stays."
+        ),
     }
     return str(messages.get(exc.code, _("The report could not be stored. Nothing was saved.")))
 

@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed models. Import from here; the split into modules is by concern."""
 
+from app.models.access import AccessChangeRequest
 from app.models.audit import AuditEvent, HeldAuditEvent
 from app.models.base import Base, UTCDateTime, utcnow
 from app.models.cases import (
@@ -22,6 +23,7 @@ from app.models.web import WebSession
 
 __all__ = [
     "LEGACY_ID_LIMIT",
+    "AccessChangeRequest",
     "AuditEvent",
     "Base",
     "Blob",

@@ -27,6 +27,8 @@ class NotificationKind(StrEnum):
     NEW_CASE = "new_case"
     REPORTER_MESSAGE = "reporter_message"
     OVERDUE = "overdue"
+    ACCESS_CHANGE = "access_change"  # an access change to the reviewer's unit (approvals)
+    AUDIT_HEAD = "audit_head"  # the audit chain's head, daily, to the oversight unit
 
 
 class DeadlineKind(StrEnum):
@@ -67,6 +69,9 @@ class Notification(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The SMTP error's class and message; never the message body or the address.
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # What a notice of a kind without a case says: "pending:slug,slug" for an access
+    # change, "SEQ HASH TIME" for the audit head. Never case content.
+    detail: Mapped[str | None] = mapped_column(String(200))
 
 
 class HeldNotification(Base):

@@ -97,3 +97,21 @@ class SessionFace(StrEnum):
 class InvitationKind(StrEnum):
     SETUP = "setup"  # the first admin, while no admin exists
     INVITE = "invite"  # an admin invites a reviewer into a unit with a role
+
+
+class AccessChangeKind(StrEnum):
+    """Changes that give someone keys to cases, or power over who gets them: each waits
+    for a second administrator (app.accounts.approvals)."""
+
+    MEMBERSHIP = "membership"  # the target joins ``unit``
+    ROLE = "role"  # the target's role rises to ``value`` (observer -> reviewer, any -> admin)
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - new password + key pair
+    TOTP_RESET = "totp_reset"  # a new authenticator secret for the target
+    RECOVERY_KEY = "recovery_key"  # ``value`` becomes the installation's recovery recipient
+
+
+class AccessChangeStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    EXPIRED = "expired"

@@ -4,6 +4,7 @@ Meant for cron (or a systemd timer), outside any request::
 
     * * * * *  flask --app wsgi:review_app notify send
     15 6 * * * flask --app wsgi:review_app notify overdue
+    0 7 * * *  flask --app wsgi:review_app notify audit-head
 
 ``send`` first releases what the reporters' finished days held back
 (app.cases.day_release), so notices of new cases and reporter messages go out the day
@@ -22,9 +23,10 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app import clock
+from app import audit, clock
 from app.cases.day_release import release_finished_days
 from app.notifications import mailer, outbox
+from app.operators import operator_actor
 from app.web.context import SETTINGS_KEY
 from app.web.db import get_database
 from config import Settings
@@ -72,6 +74,31 @@ def register_notification_commands(app: Flask) -> None:
         with get_database(app).session() as session:
             count = outbox.queue_overdue(session, clock.today())
         click.echo(f"queued {count} overdue notice(s)")
+
+    @group.command("audit-head")
+    def audit_head_command() -> None:
+        """Queue today's audit head for the oversight unit's members (run daily; a second
+        run the same day queues nothing). ``notify send`` delivers it."""
+        if settings().smtp is None:
+            click.echo(OFF)
+            return
+        with get_database(app).session() as session:
+            head = audit.head(session)
+            when = head.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if head.created_at else "-"
+            readers = outbox.oversight_members(session)
+            count = outbox.queue_audit_head(session, readers, f"{head.line()} {when}")
+            if count:
+                audit.record(
+                    session,
+                    actor=operator_actor(),
+                    action="audit.head_published",
+                    details={"seq": head.seq, "hash": head.hash, "recipients": count},
+                )
+        click.echo(f"audit head {head.line()} queued for {count} oversight member(s)")
+        if not readers:
+            click.echo(
+                "warning: no active member of an oversight unit has an e-mail address", err=True
+            )
 
     @group.command("retry")
     def retry_command() -> None:

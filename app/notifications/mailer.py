@@ -31,7 +31,8 @@ from email.utils import formatdate, make_msgid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import Notification, Reviewer, utcnow
+from app.models import Notification, Reviewer, Unit, utcnow
+from app.models.notifications import NotificationKind
 from app.notifications.outbox import MAX_ATTEMPTS, may_still_read, prune
 from config.settings import SmtpSettings
 
@@ -59,6 +60,59 @@ Open this link and log in to see it:
 {link}
 
 This message was sent automatically and carries no case content. Please do not reply.
+"""
+
+ACCESS_SUBJECT = "Liêm Chính: thay đổi quyền truy cập / access change"
+ACCESS_BODY = """\
+Một thay đổi quyền truy cập vào {units_vi} {state_vi}.
+Nếu bạn không biết về thay đổi này, hãy báo ngay cho ban chỉ đạo.
+Mở liên kết sau và đăng nhập để xem:
+
+{link}
+
+Thư này được gửi tự động và không chứa nội dung vụ việc. Xin đừng trả lời thư này.
+
+----
+
+An access change to {units_en} {state_en}.
+If you do not know about it, tell the steering committee at once.
+Open this link and log in to see it:
+
+{link}
+
+This message was sent automatically and carries no case content. Please do not reply.
+"""
+ACCESS_STATES = {
+    "pending": (
+        "đang chờ một quản trị viên thứ hai phê duyệt",
+        "is waiting for a second administrator",
+    ),
+    "approved": ("đã được phê duyệt", "was approved"),
+}
+
+HEAD_SUBJECT = "Liêm Chính: đầu chuỗi nhật ký kiểm toán / audit log head"
+HEAD_BODY = """\
+Đầu chuỗi nhật ký kiểm toán hôm nay (số thứ tự, mã băm, thời điểm):
+
+    {seq} {hash}
+    {time}
+
+Hãy giữ thư này. Người quản trị máy chủ kiểm tra nhật ký với lệnh
+    flask --app wsgi:review_app audit verify --head "{seq} {hash}"
+Nếu lệnh báo lỗi, nhật ký đã bị cắt bớt hoặc bị viết lại.
+
+----
+
+Today's head of the audit log (sequence number, hash, time):
+
+    {seq} {hash}
+    {time}
+
+Keep this message. The server's operator checks the log with
+    flask --app wsgi:review_app audit verify --head "{seq} {hash}"
+If that fails, the log was cut short or rewritten.
+
+{link}
 """
 
 
@@ -89,17 +143,57 @@ def link_for(review_url: str, case_id: str | None) -> str:
     return f"{base}/cases/{case_id}" if case_id else f"{base}/inbox"
 
 
-def build_message(smtp: SmtpSettings, address: str, link: str, now: datetime) -> EmailMessage:
+def build_message(
+    smtp: SmtpSettings,
+    address: str,
+    link: str,
+    now: datetime,
+    *,
+    subject: str = SUBJECT,
+    body: str | None = None,
+) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = SUBJECT
+    message["Subject"] = subject
     message["From"] = smtp.sender
     message["To"] = address
     message["Date"] = formatdate(now.timestamp(), usegmt=True)
     # The sender's domain rather than this machine's name (make_msgid's default).
     message["Message-ID"] = make_msgid(domain=smtp.sender.rsplit("@", 1)[-1])
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
-    message.set_content(BODY.format(link=link))
+    message.set_content(body if body is not None else BODY.format(link=link))
     return message
+
+
+def _unit_names(session: Session, slugs: list[str]) -> tuple[str, str]:
+    if not slugs:
+        return "mọi đơn vị", "every unit"
+    units = session.scalars(select(Unit).where(Unit.slug.in_(slugs)).order_by(Unit.id)).all()
+    names_vi = ", ".join(u.name_vi for u in units) or ", ".join(slugs)
+    names_en = ", ".join(u.name_en for u in units) or ", ".join(slugs)
+    return f"đơn vị {names_vi}", f"unit {names_en}"
+
+
+def compose(session: Session, row: Notification, review_url: str) -> tuple[str, str]:
+    """Subject and body of ``row``'s e-mail. Only the fixed texts, unit names and the
+    audit head: never anything from a case."""
+    base = review_url.rstrip("/")
+    if row.kind == NotificationKind.ACCESS_CHANGE.value:
+        state, _, slugs = (row.detail or "").partition(":")
+        units_vi, units_en = _unit_names(session, [s for s in slugs.split(",") if s])
+        state_vi, state_en = ACCESS_STATES.get(state, ACCESS_STATES["pending"])
+        return ACCESS_SUBJECT, ACCESS_BODY.format(
+            units_vi=units_vi,
+            units_en=units_en,
+            state_vi=state_vi,
+            state_en=state_en,
+            link=f"{base}/inbox",
+        )
+    if row.kind == NotificationKind.AUDIT_HEAD.value:
+        seq, hash_, time = [*(row.detail or "").split(" ", 2), "", "", ""][:3]
+        return HEAD_SUBJECT, HEAD_BODY.format(
+            seq=seq, hash=hash_, time=time, link=f"{base}/dashboard"
+        )
+    return SUBJECT, BODY.format(link=link_for(review_url, row.case_id))
 
 
 def describe_error(exc: BaseException, address: str | None) -> str:
@@ -256,7 +350,8 @@ def send_pending(
             try:
                 if client is None:
                     client = _connect(smtp)
-                message = build_message(smtp, address, link_for(review_url, row.case_id), moment)
+                subject, body = compose(session, row, review_url)
+                message = build_message(smtp, address, "", moment, subject=subject, body=body)
                 client.send_message(message)
             except _ConnectionFailed as exc:
                 broken = exc

@@ -46,10 +46,11 @@ from app.models import (
     Notification,
     Recusal,
     Reviewer,
+    Unit,
     utcnow,
 )
 from app.models.notifications import DeadlineKind, NotificationKind
-from app.models.vocabulary import CaseStatus, Role
+from app.models.vocabulary import CaseStatus, Role, UnitKind
 
 # Sent rows are kept this long for the admin page's sake, then deleted; an overdue
 # notice is kept while its case exists, because it is what stops a second notice.
@@ -260,6 +261,90 @@ def queue_overdue(session: Session, today: date, *, now: datetime | None = None)
                 written += 1
     session.flush()
     return written
+
+
+MAX_DETAIL_CHARS = 200
+
+
+def queue_access_change(
+    session: Session,
+    reviewer_ids: Iterable[int],
+    *,
+    state: str,
+    unit_slugs: Iterable[str],
+    now: datetime | None = None,
+) -> int:
+    """Tell these reviewers that an access change to these units (none listed: every
+    unit) is ``pending`` or ``approved`` (app.accounts.approvals). Staff events keep
+    their exact time; the e-mail names the units and nothing else."""
+    moment = now or utcnow()
+    detail = f"{state}:{','.join(unit_slugs)}"[:MAX_DETAIL_CHARS]
+    rows = [
+        Notification(
+            kind=NotificationKind.ACCESS_CHANGE.value,
+            reviewer_id=reviewer_id,
+            detail=detail,
+            created_at=moment,
+            not_before=moment,
+        )
+        for reviewer_id in dict.fromkeys(reviewer_ids)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def oversight_members(session: Session) -> list[int]:
+    """Active members of an active oversight unit who have an e-mail address."""
+    return list(
+        session.scalars(
+            select(Reviewer.id)
+            .join(Membership, Membership.reviewer_id == Reviewer.id)
+            .join(Unit, Unit.id == Membership.unit_id)
+            .where(
+                Unit.kind == UnitKind.OVERSIGHT.value,
+                Unit.active.is_(True),
+                Reviewer.active.is_(True),
+                Reviewer.email.is_not(None),
+            )
+            .distinct()
+            .order_by(Reviewer.id)
+        )
+    )
+
+
+def queue_audit_head(
+    session: Session, reviewer_ids: Iterable[int], head_line: str, *, now: datetime | None = None
+) -> int:
+    """Queue the audit chain's head (``SEQ HASH TIME``) for these reviewers, at most once
+    per reviewer and local calendar day: a second run the same day queues nothing."""
+    moment = now or utcnow()
+    today = clock.start_of_day(clock.local_day(moment))
+    ids = list(dict.fromkeys(reviewer_ids))
+    done = set(
+        session.scalars(
+            select(Notification.reviewer_id).where(
+                Notification.kind == NotificationKind.AUDIT_HEAD.value,
+                Notification.reviewer_id.in_(ids),
+                Notification.created_at >= today,
+                Notification.created_at < today + timedelta(days=1),
+            )
+        )
+    )
+    rows = [
+        Notification(
+            kind=NotificationKind.AUDIT_HEAD.value,
+            reviewer_id=reviewer_id,
+            detail=head_line[:MAX_DETAIL_CHARS],
+            created_at=moment,
+            not_before=moment,
+        )
+        for reviewer_id in ids
+        if reviewer_id not in done
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
 
 
 def forget_case(session: Session, case_id: str) -> int:

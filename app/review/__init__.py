@@ -8,6 +8,7 @@ blueprint = Blueprint("review", __name__, template_folder="templates")
 from app.review import (  # noqa: E402,F401
     accounts,
     admin,
+    approvals,
     cases,
     dashboard,
     errors,

@@ -22,14 +22,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.accounts import invitations, reviewers, totp
+from app.accounts import approvals, invitations, reviewers, totp
 from app.accounts.errors import (
     AccountError,
     CurrentPasswordError,
     InvalidInvitationError,
     InvalidTotpError,
     InvalidUsernameError,
-    LastAdminError,
     LoginFailedError,
     UnknownUnitError,
     UsernameTakenError,
@@ -38,8 +37,9 @@ from app.accounts.errors import (
 from app.accounts.reviewers import Credentials
 from app.installation import list_units
 from app.models import Invitation, Reviewer, Unit, utcnow
-from app.models.vocabulary import InvitationKind, Role
+from app.models.vocabulary import AccessChangeKind, InvitationKind, Role
 from app.review import blueprint
+from app.review.approvals import approval_error, decider, notify, requested_message
 from app.review.auth import (
     SESSION_IDENTITY,
     SESSION_LOGIN_AT,
@@ -365,18 +365,31 @@ def _confirm_enrolment(
     try:
         # One transaction: the link is used if and only if the account exists.
         redeemed = invitations.redeem(db, token)
-        unit = _invitation_unit(redeemed)
-        reviewers.add_reviewer(
-            db,
-            credentials,
-            role=redeemed.role,
-            unit_slugs=[unit.slug] if unit else [invitations.SETUP_UNIT],
-            totp_key=totp_key(),
-            totp_secret=pending["totp_secret"],
-            totp_last_step=step,  # the enrolment code cannot log in as well
-            actor=f"invitation:{redeemed.id}",
-            via=kind.value,
-        )
+        if kind is InvitationKind.SETUP:
+            # The first admin: made by the operator's setup link, nobody to approve yet.
+            reviewers.add_reviewer(
+                db,
+                credentials,
+                role=redeemed.role,
+                unit_slugs=[invitations.SETUP_UNIT],
+                totp_key=totp_key(),
+                totp_secret=pending["totp_secret"],
+                totp_last_step=step,  # the enrolment code cannot log in as well
+                actor=f"invitation:{redeemed.id}",
+                via=kind.value,
+            )
+        else:
+            # The account exists now; its unit (and an admin role) once a second
+            # admin approves (app.accounts.approvals).
+            approvals.enrol_invited(
+                db,
+                redeemed,
+                credentials,
+                totp_key=totp_key(),
+                totp_secret=pending["totp_secret"],
+                totp_last_step=step,
+                notify=settings().smtp is not None,
+            )
     except UsernameTakenError:
         db.rollback()
         session.pop(PENDING_ENROL, None)
@@ -389,6 +402,14 @@ def _confirm_enrolment(
     db.commit()
     session.pop(PENDING_ENROL, None)
     flash(_("Your account is ready. Log in with your password and a code from the app."), "info")
+    if kind is InvitationKind.INVITE:
+        flash(
+            _(
+                "You will see your unit's cases once a second administrator has approved "
+                "your membership."
+            ),
+            "info",
+        )
     return redirect(url_for("review.login"))
 
 
@@ -443,12 +464,14 @@ def _actor() -> str:
 
 def _refused(exc: AccountError) -> ResponseReturnValue:
     db_session().rollback()
-    messages = {
-        LastAdminError: _("This would leave the installation without an active administrator."),
-        UnknownUnitError: _("Unknown unit."),
-    }
-    message = next((m for t, m in messages.items() if isinstance(exc, t)), _("Not a valid choice."))
-    return _admin_page(400, error=message)
+    return _admin_page(400, error=approval_error(exc))
+
+
+def _requested(request_ids: list[int]) -> ResponseReturnValue:
+    for request_id in request_ids:
+        flash(requested_message(request_id), "info")
+    target = "review.admin_access" if request_ids else "review.admin_reviewers"
+    return redirect(url_for(target))
 
 
 @blueprint.get("/admin/reviewers")
@@ -496,30 +519,32 @@ def admin_deactivate(reviewer_id: int) -> ResponseReturnValue:
     return redirect(url_for("review.admin_reviewers"))
 
 
+def _request_reset(reviewer_id: int, kind: AccessChangeKind) -> ResponseReturnValue:
+    db = db_session()
+    target = _target(reviewer_id)
+    try:
+        row = approvals.request_reset(
+            db, decider(), target, kind, request.form.get("reason", ""), notify=notify()
+        )
+    except AccountError as exc:
+        return _refused(exc)
+    db.commit()
+    return _requested([row.id])
+
+
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/reset-password")
 @_ends_transaction
 @role_required(ADMIN)
 def admin_reset_password(reviewer_id: int) -> ResponseReturnValue:
-    db = db_session()
-    target = _target(reviewer_id)
-    actor = _actor()
-    password = reviewers.admin_reset_password(db, target, password_kdf=password_kdf(), actor=actor)
-    db.commit()
-    return _admin_page(reset_for=target.username, temporary_password=password)
+    """Asks for a reset; a second admin's approval carries it out (and sees the password)."""
+    return _request_reset(reviewer_id, AccessChangeKind.PASSWORD_RESET)
 
 
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/reset-totp")
 @_ends_transaction
 @role_required(ADMIN)
 def admin_reset_totp(reviewer_id: int) -> ResponseReturnValue:
-    db = db_session()
-    target = _target(reviewer_id)
-    secret = reviewers.reset_totp(db, target, totp_key=totp_key(), actor=_actor())
-    db.commit()
-    uri = totp.provisioning_uri(target.username, secret)
-    return _admin_page(
-        totp_for=target.username, totp_secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri)
-    )
+    return _request_reset(reviewer_id, AccessChangeKind.TOTP_RESET)
 
 
 @blueprint.post("/admin/reviewers/<int:reviewer_id>/role")
@@ -529,10 +554,19 @@ def admin_set_role(reviewer_id: int) -> ResponseReturnValue:
     db = db_session()
     target = _target(reviewer_id)
     try:
-        reviewers.set_role(db, target, request.form.get("role", ""), actor=_actor())
+        row = approvals.request_role(
+            db,
+            decider(),
+            target,
+            request.form.get("role", ""),
+            request.form.get("reason", ""),
+            notify=notify(),
+        )
     except AccountError as exc:
         return _refused(exc)
     db.commit()
+    if row is not None:
+        return _requested([row.id])
     flash(_("The role of %(name)s was saved.", name=target.username), "info")
     return redirect(url_for("review.admin_reviewers"))
 
@@ -544,9 +578,26 @@ def admin_set_units(reviewer_id: int) -> ResponseReturnValue:
     db = db_session()
     target = _target(reviewer_id)
     try:
-        reviewers.set_memberships(db, target, request.form.getlist("units"), actor=_actor())
+        change = approvals.request_memberships(
+            db,
+            decider(),
+            target,
+            request.form.getlist("units"),
+            request.form.get("reason", ""),
+            notify=notify(),
+        )
     except AccountError as exc:
         return _refused(exc)
     db.commit()
-    flash(_("The units of %(name)s were saved.", name=target.username), "info")
-    return redirect(url_for("review.admin_reviewers"))
+    if change.removed:
+        flash(
+            _(
+                "%(name)s left: %(units)s.",
+                name=target.username,
+                units=", ".join(change.removed),
+            ),
+            "info",
+        )
+    if not change.removed and not change.requested:
+        flash(_("The units of %(name)s were saved.", name=target.username), "info")
+    return _requested([row.id for row in change.requested])

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import audit, installation
-from app.cases.grants import fulfil_pending_grants, pending_grant_rows
+from app.cases.grants import REVOCATION_REASONS, fulfil_pending_grants, pending_grant_rows
 from app.cases.references import UnknownCaseError, find_case, references_of
 from app.installation import (
     InstallationError,
@@ -29,6 +30,15 @@ from app.review.auth import current_identity, current_reviewer, role_required
 from app.web.db import db_session
 
 AUDIT_PAGE = 100
+# Why a case waits for a rewrap (app.cases.grants): someone to add, or to take out.
+GRANT_REASONS = {
+    "joined": _l("joined the unit: to be given the key"),
+    "key_reset": _l("new key after a reset: to be given the key"),
+    "role_changed": _l("role changed"),
+    "left": _l("left the unit: key to be taken out"),
+    "deactivated": _l("deactivated: key to be taken out"),
+    "excluded": _l("joined a unit the reporter excluded: key to be taken out"),
+}
 
 
 @blueprint.get("/admin/keys")
@@ -37,7 +47,12 @@ def admin_keys() -> ResponseReturnValue:
     db = db_session()
     rows, total = pending_grant_rows(db, limit=500)
     return render_template(
-        "review/admin_keys.html", grants=rows, total=total, recovery=recovery_recipient(db)
+        "review/admin_keys.html",
+        grants=rows,
+        total=total,
+        recovery=recovery_recipient(db),
+        reasons=GRANT_REASONS,
+        revocations=REVOCATION_REASONS,
     )
 
 

@@ -25,6 +25,7 @@ from app.cases.reading import NoKeyError, open_attachment, open_case
 from app.models import Case, Reviewer, Unit
 from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector, Side
 from app.review import audit_labels, blueprint
+from app.review.approvals import access_notices
 from app.review.auth import current_identity, current_reviewer, login_required
 from app.storage import StorageError
 from app.web.context import blob_store, settings
@@ -57,7 +58,7 @@ def _case_or_404(case_id: str) -> tuple[Actor, Case]:
 def inbox() -> ResponseReturnValue:
     actor = _actor()
     if not actor.reads_cases:
-        return render_template("review/observer_home.html")
+        return render_template("review/observer_home.html", access_notices=access_notices())
     fulfilled = 0
     if actor.identity is not None:
         with get_database().read_session() as db:
@@ -84,6 +85,7 @@ def inbox() -> ResponseReturnValue:
         sectors=list(Sector),
         fulfilled=fulfilled,
         pending=pending,
+        access_notices=access_notices(),
         query_without_page={k: v for k, v in request.args.items() if k != "page"},
     )
 

@@ -21,6 +21,7 @@ from app import audit, clock
 from app.cases.statistics import OversightStats, Row, export_rows, oversight_statistics
 from app.models.vocabulary import Role
 from app.review import blueprint
+from app.review.approvals import access_notices
 from app.review.auth import current_reviewer, role_required
 from app.review.charts import Bar, ValueTexts, bar_chart
 from app.web.db import db_session, get_database
@@ -117,7 +118,14 @@ def _charts(stats: OversightStats) -> list[ChartView]:
 @role_required(*DASHBOARD_ROLES)
 def dashboard() -> ResponseReturnValue:
     stats = oversight_statistics(db_session(), _today())
-    page = render_template("review/dashboard.html", stats=stats, charts=_charts(stats))
+    page = render_template(
+        "review/dashboard.html",
+        stats=stats,
+        charts=_charts(stats),
+        # The anchor: observers write it down outside; `audit verify --head` checks it.
+        audit_head=audit.head(db_session()),
+        access_notices=access_notices(),
+    )
     _audit("dashboard.viewed")
     return page
 

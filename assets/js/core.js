@@ -13,8 +13,9 @@
 //     the offline recovery key and the reporter's receipt-derived key;
 //   * the staff key's private half ("staff_key_wrap"): the same minus the
 //     reporter;
-//   * in clear: ticket, category, sector, excluded unit slugs and the two
-//     public keys. Nothing else.
+//   * in clear: ticket, category, sector, excluded unit slugs, the two public
+//     keys and the recipients version (which reader sets the wraps were made
+//     for, as the server described them). Nothing else.
 //
 // Plaintext is padded with spaces to a multiple of 1024 bytes so that the
 // size of the stored report says little about its content. Attachments are
@@ -281,11 +282,41 @@ export async function prepareReport({ info, ticket, answers, category, sector, e
   for (const slug of slugs) fd.append("excluded_units", String(slug));
   fd.append("case_recipient", caseKey.recipient);
   fd.append("staff_recipient", staffKey.recipient);
+  fd.append("recipients_version", String(info.recipients_version ?? ""));
   fd.append("report", octets(report), "report.age");
   fd.append("case_key_wrap", octets(caseWrap), "case_key_wrap.age");
   fd.append("staff_key_wrap", octets(staffWrap), "staff_key_wrap.age");
   attachments.forEach((blob, i) => fd.append("attachment", octets(blob), `attachment-${i}.age`));
   return fd;
+}
+
+export const RECIPIENTS_CHANGED = "recipients_changed";
+
+/**
+ * Send a report, wrapping its keys again when the readers changed meanwhile.
+ *
+ * The server cannot see whom an age file is encrypted to; it checks the
+ * recipients version sent with the report instead, and answers 409
+ * `recipients_changed` (storing nothing) when a member joined or left since
+ * `info` was fetched. Then the info is fetched again and `prepare(info)` makes
+ * new wraps for the current readers, at most `attempts` times in all.
+ * `post(body)` and `fetchInfo()` do the HTTP; the last Response is returned.
+ */
+export async function postReport({ info, prepare, post, fetchInfo, attempts = 3 }) {
+  let current = info;
+  for (let attempt = 1; ; attempt++) {
+    const res = await post(await prepare(current));
+    if (res.status !== 409 || attempt >= attempts) return res;
+    let code = "";
+    try {
+      const body = await res.clone().json();
+      code = body && typeof body.error === "string" ? body.error : "";
+    } catch (e) {
+      code = "";
+    }
+    if (code !== RECIPIENTS_CHANGED) return res;
+    current = await fetchInfo();
+  }
 }
 
 /**

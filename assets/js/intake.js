@@ -8,7 +8,7 @@
 // units). Nothing here logs, stores or sends plaintext; progress and errors
 // are shown in #js-status with the texts the server rendered into data-msg-*.
 
-import { prepareMessage, prepareReport, solvePow } from "./core.js";
+import { postReport, prepareMessage, prepareReport, solvePow } from "./core.js";
 import { initLanguageSwitch } from "./language.js";
 import { initReceipt, showReceipt } from "./receipt.js";
 
@@ -203,19 +203,28 @@ async function submitReport(form) {
     throw new ShownError(msg(form, "msgFailed"));
   }
 
-  say(msg(form, "msgEncrypting"));
-  const body = await prepareReport({
+  // Encrypt and send; if the readers changed meanwhile (409), wrap for the new ones.
+  const sent = await postReport({
     info,
-    ticket,
-    answers,
-    category: clearOf(form, answers, "category"),
-    sector: clearOf(form, answers, "sector"),
-    excludedSlugs: excluded,
-    files,
+    prepare: (fresh) => {
+      say(msg(form, "msgEncrypting"));
+      return prepareReport({
+        info: fresh,
+        ticket,
+        answers,
+        category: clearOf(form, answers, "category"),
+        sector: clearOf(form, answers, "sector"),
+        excludedSlugs: excluded,
+        files,
+      });
+    },
+    post: async (body) => {
+      say(msg(form, "msgSending"));
+      return await api(form, "/reports", { method: "POST", body });
+    },
+    fetchInfo: async () => (await expect(form, await api(form, "/submission", { method: "GET" }), [200])).json(),
   });
-
-  say(msg(form, "msgSending"));
-  await expect(form, await api(form, "/reports", { method: "POST", body }), [201]);
+  await expect(form, sent, [201]);
 
   // Stored: show the receipt (receipt.js), drop the plaintext from the page.
   form.reset();

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -169,15 +170,21 @@ def test_backup_and_restore(
     again = ops.invoke(args=["backup", "-o", str(plain)])
     assert again.exit_code == 1 and "exists already" in again.output
 
-    refused = ops.invoke(args=["restore", str(plain)])
+    # The copy of the secrets file kept offline beside the recovery key.
+    offline_secrets = tmp_path / "offline-secrets.json"
+    shutil.copyfile(settings.secrets_file, offline_secrets)
+    keep = ["--secrets", str(offline_secrets)]
+    refused = ops.invoke(args=["restore", str(plain), *keep])
     assert refused.exit_code == 1 and "error:" in refused.output and "empty" in refused.output
 
     runner, fresh = _fresh_app(backend, env, database, tmp_path)
-    no_key = runner.invoke(args=["restore", str(sealed)])
+    no_secrets = runner.invoke(args=["restore", str(plain)])
+    assert no_secrets.exit_code == 2 and "--secrets" in no_secrets.output
+    no_key = runner.invoke(args=["restore", str(sealed), *keep])
     assert no_key.exit_code == 1 and "--identity" in no_key.output
     identity_file = tmp_path / "offline.txt"
     identity_file.write_text(f"# offline backup key\n{offline}\n")
-    restored = runner.invoke(args=["restore", str(sealed), "--identity", str(identity_file)])
+    restored = runner.invoke(args=["restore", str(sealed), "--identity", str(identity_file), *keep])
     assert restored.exit_code == 0, restored.output
     assert "restored:" in restored.output
     assert fresh.secrets_file.exists()

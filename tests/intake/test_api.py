@@ -90,6 +90,7 @@ def encrypted_report(
         "excluded_units": excluded or [],
         "case_recipient": str(case_identity.recipient),
         "staff_recipient": str(staff_identity.recipient),
+        "recipients_version": info["recipients_version"],
         "report": (
             io.BytesIO(encrypt_bytes(encode_report(answers, metas), [case_identity.recipient])),
             "report.age",

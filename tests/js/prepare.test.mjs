@@ -30,6 +30,7 @@ async function fixture() {
     questionnaire: { questions: [] },
     limits: { max_file_bytes: 10 << 20, max_report_bytes: 50 << 20, max_files: 10 },
     pow: { challenge: "c", difficulty: 1 },
+    recipients_version: "a".repeat(64),
   };
   const ticket = {
     ticket: "tkt_0123456789abcdef",
@@ -73,6 +74,7 @@ test("prepareReport: fields, key wraps, round trip, no plaintext", async (t) => 
     "case_recipient",
     "category",
     "excluded_units",
+    "recipients_version",
     "report",
     "sector",
     "staff_key_wrap",
@@ -83,6 +85,7 @@ test("prepareReport: fields, key wraps, round trip, no plaintext", async (t) => 
   assert.equal(fd.get("category"), "bribery");
   assert.equal(fd.get("sector"), "land_management");
   assert.deepEqual(fd.getAll("excluded_units"), ["investigation", "inspection"]);
+  assert.equal(fd.get("recipients_version"), "a".repeat(64), "sent back as received");
   const caseRecipient = fd.get("case_recipient");
   const staffRecipient = fd.get("staff_recipient");
   assert.match(caseRecipient, /^age1[a-z0-9]{58}$/);

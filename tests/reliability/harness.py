@@ -398,6 +398,7 @@ def api_report_parts(
         "sector": "education",
         "case_recipient": str(case_identity.recipient),
         "staff_recipient": str(staff_identity.recipient),
+        "recipients_version": info["recipients_version"],
         "report": encrypt_bytes(encode_report(answers, metas), [case_identity.recipient]),
         "attachment": [encrypt_bytes(f, [case_identity.recipient]) for f in files],
         "case_key_wrap": encrypt_bytes(

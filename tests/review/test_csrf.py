@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.accounts import invitations
+from app.accounts import approvals, invitations
 from app.database import Database
-from app.models import Invitation, Membership, Reviewer, WebSession
+from app.models import AccessChangeRequest, Invitation, Membership, Reviewer, WebSession
 from app.review import cases as review_cases
+from crypto import Identity
 from tests.account_helpers import PASSWORD, code
 from tests.conftest import CsrfClient
 from tests.review.conftest import (
@@ -73,7 +74,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         token = invitations.create_invitation(
             db, unit_slug="inspection", role="reviewer", created_by=creator
         )
+        target = db.get(Reviewer, alice.id)
+        assert target is not None
+        # A pending access change for the approve/refuse rules to aim at.
+        [wanted] = approvals.request_memberships(
+            db, approvals.Decider.admin(creator), target, ["intake", "oversight"], "Lý do"
+        ).requested
     values = {
+        "request_id": str(wanted.id),
         "case_id": sent.case_id,
         "reviewer_id": str(alice.id),
         "token": token,
@@ -116,6 +124,7 @@ def _form(world: World) -> dict[str, Any]:
         "assignee": str(world.admin.id),
         "resolution": "duplicate",
         "note": "CSRF-NOTE",
+        "recipient": str(Identity.generate().recipient),
     }
 
 
@@ -139,6 +148,11 @@ def _snapshot(database: Database, case_id: str) -> tuple[Any, ...]:
             )
         ).all()
         invites = db.execute(select(Invitation.id, Invitation.used_at)).all()
+        requests = db.execute(
+            select(AccessChangeRequest.id, AccessChangeRequest.status).order_by(
+                AccessChangeRequest.id
+            )
+        ).all()
         sessions = db.scalar(
             select(func.count()).select_from(WebSession).where(WebSession.reviewer_id.is_not(None))
         )
@@ -148,6 +162,7 @@ def _snapshot(database: Database, case_id: str) -> tuple[Any, ...]:
         tuple(reviewers),
         tuple(memberships),
         tuple(invites),
+        tuple(requests),
         sessions,
     )
 
@@ -171,6 +186,9 @@ def test_the_rule_list_is_complete(world: World) -> None:
 # against the live map by test_the_rule_list_is_complete, so it cannot go stale.
 POST_RULES = [
     "/account/password",
+    "/admin/access/<int:request_id>/approve",
+    "/admin/access/<int:request_id>/refuse",
+    "/admin/access/recovery",
     "/admin/keys/fulfil",
     "/admin/notifications/retry",
     "/admin/reviewers/<int:reviewer_id>/email",
