@@ -139,6 +139,7 @@ def browser_report(
     )
     return {
         "ticket": ticket["ticket"],
+        "recipients_version": info["recipients_version"],
         "category": "waste",
         "sector": "education",
         "case_recipient": str(case_identity.recipient),
