@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases.blobs import check_pending_upload, commit_with_blobs, decrypt_blob, discard_all
+from app.cases.attachments import listed_attachments
+from app.cases.blobs import check_pending_upload, commit_with_blobs, discard_all, read_payload
 from app.cases.payloads import AttachmentMeta, decode_message, encode_message
 from app.models import Blob, Case, Message, utcnow
 from app.models.vocabulary import BlobKind, Side
@@ -55,6 +56,9 @@ class ThreadMessage:
     text: str
     attachments: list[ThreadAttachment]
     read: bool
+    # The message does not decrypt with the case key or is not in our format (a
+    # browser can upload any well-formed age file): shown as unreadable, text empty.
+    unreadable: bool = False
 
 
 def _reporter_time() -> datetime:
@@ -208,7 +212,7 @@ def load_thread(
     for message in messages:
         parts = by_message.get(message.id, [])
         body = next(b for b in parts if b.kind == BlobKind.MESSAGE.value)
-        content = decode_message(decrypt_blob(store, body, case_identity))
+        content = read_payload(store, body, case_identity, decode_message)
         files = [b for b in parts if b.kind == BlobKind.ATTACHMENT.value]
         thread.append(
             ThreadMessage(
@@ -216,12 +220,15 @@ def load_thread(
                 side=Side(message.author_side),
                 author_id=message.author_id,
                 created_at=message.created_at,
-                text=content.text,
+                text=content.text if content else "",
                 attachments=[
                     ThreadAttachment(blob.id, meta)
-                    for blob, meta in zip(files, content.attachments, strict=False)
+                    for blob, meta in listed_attachments(
+                        files, content.attachments if content else None
+                    )
                 ],
                 read=message.read_at is not None,
+                unreadable=content is None,
             )
         )
     return thread
