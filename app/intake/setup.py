@@ -22,9 +22,16 @@ from config import Settings
 _REQUEST_SLACK = 2 * 1024 * 1024
 
 
+def max_request_bytes(settings: Settings) -> int:
+    """The largest request body the intake reads; a reverse proxy in front of it must
+    allow at least this much (deploy/nginx: ``client_max_body_size``), or a large
+    report gets the proxy's own English error instead of ours."""
+    return ciphertext_limit(settings.max_report_bytes) + _REQUEST_SLACK
+
+
 def init_intake(app: Flask, settings: Settings) -> None:
     init_rate_limits(app, get_database(app), settings)
-    init_uploads(app, ciphertext_limit(settings.max_report_bytes) + _REQUEST_SLACK)
+    init_uploads(app, max_request_bytes(settings))
     plain = dict(
         max_file_bytes=settings.max_file_bytes,
         max_total_bytes=settings.max_report_bytes,
