@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app.cases.payloads import AttachmentMeta
 from app.cases.submission import (
@@ -24,6 +25,8 @@ from app.cases.submission import (
     submit_from_server,
 )
 from app.database import Database
+from app.models import Blob
+from app.models.vocabulary import BlobKind
 from app.storage import BlobStore
 from app.web.downloads import ascii_fallback, content_disposition
 from config import Settings, load_secrets
@@ -168,3 +171,37 @@ def test_reviewer_downloads_vietnamese_names_through_gunicorn(
         )
     log = server.stop()
     assert "Error handling request" not in log, log
+
+
+@pytest.mark.slow
+def test_unreadable_file_gets_the_intake_page_and_no_logged_path(
+    env: dict[str, str],
+    database: Database,
+    settings: Settings,
+    case_with_files: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    """A real failure through gunicorn: the stored file is damaged. The reporter gets the
+    intake's own page in Vietnamese (English when chosen); nothing logs the path."""
+    case_id, receipt = case_with_files
+    with database.read_session() as db:
+        keys = db.scalars(
+            select(Blob.storage_key)
+            .where(Blob.case_id == case_id, Blob.kind == BlobKind.ATTACHMENT.value)
+            .order_by(Blob.position)
+        ).all()
+    (settings.blob_path / keys[0]).write_bytes(b"age-encryption.org/v1\n-> X25519 hong\n")
+    with GunicornServer(env, tmp_path / "intake.log", workers=1) as server:
+        browser = Browser(server.port)
+        page = browser.open_case(receipt)
+        links = re.findall(r'href="(/followup/attachments/[0-9a-f]+)"', page.text)
+        broken = browser.request("GET", links[0])
+        assert broken.status == 500
+        assert "Không đọc được tệp này" in broken.text and '<html lang="vi">' in broken.text
+        assert "Content-Disposition" not in broken.headers
+        browser.request("GET", "/followup/case?lang=en")
+        english = browser.request("GET", links[0])
+        assert english.status == 500 and "This file cannot be read" in english.text
+        assert browser.request("GET", links[1]).status == 200  # the others still open
+    log = server.stop()
+    assert "/followup" not in log and "Error handling request" not in log, log
