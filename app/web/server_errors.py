@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
-from flask import Flask
+from flask import Flask, session
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import parse_accept_header
@@ -69,12 +69,18 @@ def check_sendable(status: str, headers: Iterable[tuple[str, str]]) -> None:
             raise UnsendableResponse(f"header {name} has a value the server would refuse")
 
 
+def _linked_language(environ: dict[str, Any]) -> str | None:
+    """The language of a ``?lang=`` link, if the failed request was one."""
+    query = str(environ.get("QUERY_STRING", ""))
+    chosen = parse_qs(query).get("lang", [""])[-1]
+    return chosen if chosen in LANGUAGES else None
+
+
 def _language(environ: dict[str, Any]) -> str:
     """The page's language without the session (which may be what failed): ``?lang=``,
     then the browser's Accept-Language, then Vietnamese."""
-    query = str(environ.get("QUERY_STRING", ""))
-    chosen = parse_qs(query).get("lang", [""])[-1]
-    if chosen in LANGUAGES:
+    chosen = _linked_language(environ)
+    if chosen is not None:
         return chosen
     accept = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
     return str(accept.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE)
@@ -191,6 +197,11 @@ class ServerErrorGuard:
     ) -> tuple[str, list[tuple[str, str]], bytes]:
         """The face's own 500 handler, in the visitor's language (their session)."""
         with self.app.request_context(environ):
+            chosen = _linked_language(environ)
+            if chosen is not None:
+                # What app.web.i18n does before a request: the failed request may have
+                # been the language link itself.
+                session["lang"] = chosen
             response = self.app.make_response(self.app.handle_user_exception(InternalServerError()))
             response = self.app.process_response(response)
             page = response.get_data()
