@@ -27,6 +27,8 @@ from app.web.context import SECRETS_KEY, SETTINGS_KEY, init_blob_store
 from app.web.db import init_database
 from app.web.headers import install_security_headers
 from app.web.i18n import init_i18n
+from app.web.request_body import StrictFormRequest
+from app.web.server_errors import install_server_error_guard
 from app.web.sessions import EncryptedSessionInterface, SessionPolicy
 from config import InstallationSecrets, MissingSecretsError, Settings, load_secrets, load_settings
 
@@ -59,6 +61,7 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
     app = Flask(
         f"liemchinh.{face}", root_path=__path__[0], instance_path=str(settings.instance_path)
     )
+    app.request_class = StrictFormRequest
     app.config[SETTINGS_KEY] = settings
     app.config[SECRETS_KEY] = secrets
     if secrets is not None:
@@ -105,19 +108,24 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
 
 def create_intake_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
     from app.intake import blueprint as intake_blueprint
+    from app.intake.errors import server_error_page
     from app.intake.setup import init_intake
 
     app = _create_app("intake", settings, database)
     app.register_blueprint(intake_blueprint)
     init_intake(app, app.config[SETTINGS_KEY])
+    # Last: it wraps everything above. The intake's logs never name a request.
+    install_server_error_guard(app, render_error_page=server_error_page, reveal_request=False)
     return app
 
 
 def create_review_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
     from app.cli import register_cli
     from app.review import blueprint as review_blueprint
+    from app.review.errors import server_error_page
 
     app = _create_app("review", settings, database)
     app.register_blueprint(review_blueprint)
     register_cli(app)
+    install_server_error_guard(app, render_error_page=server_error_page, reveal_request=True)
     return app

@@ -3,10 +3,12 @@ lists it; the blob row knows just its position in that list."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.blobs import decrypt_blob
+from app.cases.blobs import read_payload
 from app.cases.payloads import AttachmentMeta, decode_message, decode_report
 from app.models import Blob
 from app.models.vocabulary import BlobKind
@@ -14,26 +16,42 @@ from app.storage import BlobStore
 from crypto import Identity
 
 
+def unnamed_attachment(blob: Blob) -> AttachmentMeta:
+    """For a file whose report or message cannot be read (or does not list it)."""
+    return AttachmentMeta("attachment", "application/octet-stream", blob.size)
+
+
+def listed_attachments(
+    blobs: Sequence[Blob], listed: Sequence[AttachmentMeta] | None
+) -> list[tuple[Blob, AttachmentMeta]]:
+    """Each attachment blob with its name and type from the report or message that
+    lists it (``None``: that report or message cannot be read)."""
+    metas = list(listed or [])
+    return [
+        (blob, metas[i] if i < len(metas) else unnamed_attachment(blob))
+        for i, blob in enumerate(blobs)
+    ]
+
+
 def describe_attachment(
     session: Session, store: BlobStore, blob: Blob, case_identity: Identity
 ) -> AttachmentMeta:
+    listed: list[AttachmentMeta] = []
     if blob.message_id is None:
         parent = session.scalar(
             select(Blob).where(Blob.case_id == blob.case_id, Blob.kind == BlobKind.REPORT.value)
         )
-        listed = (
-            decode_report(decrypt_blob(store, parent, case_identity)).attachments if parent else []
-        )
+        report = read_payload(store, parent, case_identity, decode_report) if parent else None
+        listed = report.attachments if report else []
     else:
         parent = session.scalar(
             select(Blob).where(
                 Blob.message_id == blob.message_id, Blob.kind == BlobKind.MESSAGE.value
             )
         )
-        listed = (
-            decode_message(decrypt_blob(store, parent, case_identity)).attachments if parent else []
-        )
+        message = read_payload(store, parent, case_identity, decode_message) if parent else None
+        listed = message.attachments if message else []
     index = blob.position - 1
     if 0 <= index < len(listed):
         return listed[index]
-    return AttachmentMeta("attachment", "application/octet-stream", blob.size)
+    return unnamed_attachment(blob)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import BinaryIO
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO, TypeVar
 
 from sqlalchemy.orm import Session
 
+from app.cases.payloads import PayloadFormatError
 from app.models import Blob
 from app.storage import BlobStore, PendingBlob
 from crypto import (
@@ -17,6 +18,8 @@ from crypto import (
     inspect_age_file,
     padme_length,
 )
+
+T = TypeVar("T")
 
 
 class InvalidUploadError(ValueError):
@@ -80,6 +83,23 @@ def check_pending_upload(part: str, blob: PendingBlob, limit: int) -> None:
 def decrypt_blob(store: BlobStore, blob: Blob, identity: Identity) -> bytes:
     """Decrypt a small blob (report, message, note) in memory."""
     return decrypt_bytes(store.read(blob.storage_key), [identity])
+
+
+def read_payload(
+    store: BlobStore, blob: Blob, identity: Identity, decode: Callable[[bytes], T]
+) -> T | None:
+    """Decrypt and decode a report or message; None when it cannot be read.
+
+    The server checks that a browser's upload is a well-formed age file, but cannot
+    check what is inside: it may be encrypted to another key, or hold something that is
+    not our payload format. Such an item is shown as unreadable, and the rest of the
+    case as usual, rather than failing the whole page. A missing or unreadable file
+    (``StorageError``) is the store's failure, not the item's, and still raises.
+    """
+    try:
+        return decode(decrypt_blob(store, blob, identity))
+    except (AgeError, PayloadFormatError):
+        return None
 
 
 def stream_blob(

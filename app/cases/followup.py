@@ -9,7 +9,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases.blobs import decrypt_blob
+from app.cases.attachments import listed_attachments
+from app.cases.blobs import read_payload
 from app.cases.keys import unwrap_identity
 from app.cases.messages import ThreadMessage, load_thread
 from app.cases.payloads import AttachmentMeta, ReportContent, decode_report
@@ -64,7 +65,7 @@ class ReportAttachment:
 class ReporterCase:
     status: ReporterStatus
     case_recipient: str
-    report: ReportContent
+    report: ReportContent | None  # None: the report cannot be read (see read_payload)
     attachments: list[ReportAttachment]
     thread: list[ThreadMessage]
 
@@ -100,14 +101,15 @@ def load_reporter_case(
         .order_by(Blob.position)
     ).all()
     report_blob = next(b for b in blobs if b.kind == BlobKind.REPORT.value)
-    report = decode_report(decrypt_blob(store, report_blob, case_identity))
+    report = read_payload(store, report_blob, case_identity, decode_report)
     files = [b for b in blobs if b.kind == BlobKind.ATTACHMENT.value]
     return ReporterCase(
         status=reporter_status(case.status),
         case_recipient=case.case_recipient,
         report=report,
         attachments=[
-            ReportAttachment(b.id, meta) for b, meta in zip(files, report.attachments, strict=False)
+            ReportAttachment(b.id, meta)
+            for b, meta in listed_attachments(files, report.attachments if report else None)
         ],
         thread=load_thread(session, store, case_id, case_identity),
     )

@@ -21,12 +21,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit, clock
+from app.cases.attachments import listed_attachments
 from app.cases.blobs import (
     attachment_ciphertext_limit,
     check_pending_upload,
     commit_with_blobs,
-    decrypt_blob,
     discard_all,
+    read_payload,
 )
 from app.cases.payloads import AttachmentMeta, decode_message, encode_message
 from app.cases.thread import Placement, message_day, thread_order
@@ -71,6 +72,9 @@ class ThreadMessage:
     read: bool
     day: date  # the local day it was written
     after: int | None = None  # the message it follows (a reporter's, from its payload)
+    # The message does not decrypt with the case key or is not in our format (a
+    # browser can upload any well-formed age file): shown as unreadable, text empty.
+    unreadable: bool = False
 
 
 def check_text(text: str, *, allow_empty: bool) -> str:
@@ -247,7 +251,7 @@ def load_thread(
     for message in messages:
         parts = by_message.get(message.id, [])
         body = next(b for b in parts if b.kind == BlobKind.MESSAGE.value)
-        content = decode_message(decrypt_blob(store, body, case_identity))
+        content = read_payload(store, body, case_identity, decode_message)
         files = [b for b in parts if b.kind == BlobKind.ATTACHMENT.value]
         side = Side(message.author_side)
         thread[message.id] = ThreadMessage(
@@ -255,14 +259,17 @@ def load_thread(
             side=side,
             author_id=message.author_id,
             created_at=message.created_at,
-            text=content.text,
+            text=content.text if content else "",
             attachments=[
                 ThreadAttachment(blob.id, meta)
-                for blob, meta in zip(files, content.attachments, strict=False)
+                for blob, meta in listed_attachments(
+                    files, content.attachments if content else None
+                )
             ],
             read=message.read_at is not None,
             day=message_day(side, message.created_at),
-            after=content.after if side is Side.REPORTER else None,
+            after=content.after if content and side is Side.REPORTER else None,
+            unreadable=content is None,
         )
     order = thread_order([Placement(m.id, m.side, m.created_at, m.after) for m in thread.values()])
     return [thread[message_id] for message_id in order]

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from app import audit, clock
 from app.cases.access import AccessDenied, Actor, readable_case
-from app.cases.attachments import describe_attachment
-from app.cases.blobs import decrypt_blob, stream_blob
+from app.cases.attachments import describe_attachment, listed_attachments
+from app.cases.blobs import read_payload, stream_blob
 from app.cases.grants import RewrapError, open_case_keys
 from app.cases.messages import ThreadMessage, load_thread
 from app.cases.notes import NoteView, load_notes
@@ -49,7 +49,7 @@ class TimelineEntry:
 @dataclass(frozen=True)
 class ReviewerCase:
     case: Case
-    report: ReportContent
+    report: ReportContent | None  # None: the report cannot be read (see read_payload)
     attachments: list[tuple[str, AttachmentMeta]]
     thread: list[ThreadMessage]
     notes: list[NoteView]
@@ -99,12 +99,14 @@ def open_case(session: Session, store: BlobStore, actor: Actor, case_id: str) ->
         .order_by(Blob.position)
     ).all()
     report_blob = next(b for b in blobs if b.kind == BlobKind.REPORT.value)
-    report = decode_report(decrypt_blob(store, report_blob, keys[KeyKind.CASE]))
+    report = read_payload(store, report_blob, keys[KeyKind.CASE], decode_report)
     files = [b for b in blobs if b.kind == BlobKind.ATTACHMENT.value]
     return ReviewerCase(
         case=case,
         report=report,
-        attachments=[(b.id, m) for b, m in zip(files, report.attachments, strict=False)],
+        attachments=[
+            (b.id, m) for b, m in listed_attachments(files, report.attachments if report else None)
+        ],
         thread=load_thread(session, store, case.id, keys[KeyKind.CASE]),
         notes=load_notes(session, store, case.id, keys[KeyKind.STAFF]),
         timeline=timeline(session, case.id),

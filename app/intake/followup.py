@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.attachments import describe_attachment
 from app.cases.blobs import stream_blob
+from app.cases.filenames import clean_filename
 from app.cases.followup import (
     ReporterAccess,
     UnknownReceiptError,
@@ -26,7 +27,7 @@ from app.cases.messages import MessageError, add_message_from_server, newest_mes
 from app.cases.payloads import AttachmentMeta
 from app.intake import blueprint
 from app.intake.uploads import file_parts
-from app.intake.views import clean_filename, receipt_settings
+from app.intake.views import receipt_settings
 from app.models import Blob, Case
 from app.models.vocabulary import BlobKind, Side
 from app.storage import StorageError

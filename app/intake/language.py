@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from flask import request
 
+from app.cases.filenames import clean_filename
 from app.intake import blueprint
-from app.intake.views import clean_filename, render_report_form
+from app.intake.views import render_report_form
 from app.web.i18n import choose_language
 
 

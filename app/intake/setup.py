@@ -25,14 +25,24 @@ from crypto import padme_max_padding
 _REQUEST_SLACK = 2 * 1024 * 1024
 
 
+def max_request_bytes(settings: Settings) -> int:
+    """The largest request body the intake reads; a reverse proxy in front of it must
+    allow at least this much (deploy/nginx: ``client_max_body_size``), or a large
+    report gets the proxy's own English error instead of ours."""
+    return ciphertext_limit(settings.max_report_bytes + _padding(settings)) + _REQUEST_SLACK
+
+
+def _padding(settings: Settings) -> int:
+    # Attachments sent by the browser are padded to their PADMÉ length: each may be up to
+    # padme_max_padding bytes longer than the file.
+    return settings.max_files * padme_max_padding(settings.max_file_bytes)
+
+
 def init_intake(app: Flask, settings: Settings) -> None:
     init_rate_limits(app, get_database(app), settings)
     # After the session is saved, every request: the SQLite files keep no time of it.
     init_database_files(app, get_database(app))
-    # Attachments sent by the browser are padded to their PADMÉ length: each may be up to
-    # padme_max_padding bytes longer than the file.
-    padding = settings.max_files * padme_max_padding(settings.max_file_bytes)
-    init_uploads(app, ciphertext_limit(settings.max_report_bytes + padding) + _REQUEST_SLACK)
+    init_uploads(app, max_request_bytes(settings))
     plain = dict(
         max_file_bytes=settings.max_file_bytes,
         max_total_bytes=settings.max_report_bytes,
@@ -57,7 +67,7 @@ def init_intake(app: Flask, settings: Settings) -> None:
         SinkKind.CIPHERTEXT,
         None,
         max_file_bytes=padded_ciphertext_limit(settings.max_file_bytes),
-        max_total_bytes=ciphertext_limit(settings.max_report_bytes + padding)
+        max_total_bytes=ciphertext_limit(settings.max_report_bytes + _padding(settings))
         + 3 * ciphertext_limit(0),
         max_files=settings.max_files + 3,
     )

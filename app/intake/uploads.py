@@ -30,11 +30,11 @@ from enum import StrEnum
 from typing import Any, BinaryIO, cast
 
 from flask import Flask, current_app, g, request
-from flask.wrappers import Request
-from werkzeug.exceptions import RequestEntityTooLarge, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, ServiceUnavailable
 
 from app.storage import BlobLimitError, PendingBlob, StorageError
 from app.web.context import blob_store
+from app.web.request_body import StrictFormRequest
 from crypto import AgeWriter, Recipient, padme_length
 
 # Encryption overhead allowance for ciphertext uploads: 16 bytes per 64 KiB chunk plus a
@@ -55,6 +55,14 @@ class UploadTooLarge(RequestEntityTooLarge):
 
 class TooManyFiles(RequestEntityTooLarge):
     description = "too_many_files"
+
+
+class FilePartWithoutName(BadRequest):
+    """A file part whose header could not be read, so the parser took it for a text
+    field (see :func:`file_parts`). The whole request is refused: storing the rest
+    would show a receipt for a report that silently lost a file."""
+
+    description = "file_part_without_name"
 
 
 class UploadStorageFailed(ServiceUnavailable):
@@ -191,7 +199,7 @@ def request_sinks() -> list[UploadSink]:
     return list(state.sinks) if state else []
 
 
-class IntakeRequest(Request):
+class IntakeRequest(StrictFormRequest):
     def _get_file_stream(
         self,
         total_content_length: int | None,
@@ -255,7 +263,17 @@ def init_uploads(app: Flask, max_request_bytes: int) -> None:
 
 def file_parts(name: str) -> list[tuple[UploadSink, str, str]]:
     """The named file parts of this request: (sink, filename, content type), skipping the
-    empty part a browser sends for a file input left blank."""
+    empty part a browser sends for a file input left blank.
+
+    A part named like a file input that arrived as a text field is a file whose
+    ``Content-Disposition`` Werkzeug could not read: a raw CR or LF inside
+    ``filename="…"`` (browsers send %0D%0A, hand-made clients may not) ends the header
+    line, the unclosed quote drops the filename parameter, and without one the part is
+    parsed as a text field. Browsers never send a text field under these names, so
+    :class:`FilePartWithoutName` refuses the request rather than drop the file.
+    """
+    if request.form.getlist(name):
+        raise FilePartWithoutName()
     parts: list[tuple[UploadSink, str, str]] = []
     for storage in request.files.getlist(name):
         sink = storage.stream

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.cases import questionnaire as questionnaire_mod
+from app.cases.filenames import clean_filename
 from app.cases.payloads import AttachmentMeta
 from app.cases.submission import (
     CaseChoices,
@@ -31,8 +32,6 @@ from app.web.context import blob_store, installation_secrets, settings
 from app.web.db import db_session
 from app.web.ratelimit import intake_limit
 from crypto import Recipient
-
-MAX_FILENAME_CHARS = 255
 
 
 def locale() -> str:
@@ -109,14 +108,6 @@ def landing() -> str:
 @blueprint.get("/report")
 def report_form() -> tuple[str, int]:
     return _render_form()
-
-
-def clean_filename(name: str) -> str:
-    """Keep the name the reporter's file had (inside the encryption only), without
-    path parts or control characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip()
-    return base[:MAX_FILENAME_CHARS] or "file"
 
 
 def attachment_meta(filename: str, content_type: str, size: int) -> AttachmentMeta:

@@ -53,6 +53,7 @@ from app.review.auth import (
 )
 from app.web.context import settings
 from app.web.db import db_session
+from app.web.redirects import local_redirect_target
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -91,10 +92,8 @@ def _account_globals() -> dict[str, Any]:
 
 
 def _safe_next(target: str | None) -> str | None:
-    # Only a path on this site: never an absolute or protocol-relative URL (open redirect).
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
+    # Only a path on this site, as the browser will read it (open redirect).
+    return local_redirect_target(target)
 
 
 def _home() -> ResponseReturnValue:

@@ -146,9 +146,14 @@ def case_attachment(case_id: str, blob_id: str) -> ResponseReturnValue:
         return render_template("review/case_no_key.html", case=case), 409
     except AccessDenied:
         abort(404)
-    with get_database().session() as db:
-        audit.record(db, actor=actor.label, action="attachment.downloaded", case_id=case.id)
-    return attachment_response(download.chunks, download.meta.name)
+
+    def record_download() -> None:
+        # Only for a download that is sent (see attachment_response): a file that
+        # cannot be opened or decrypted leaves no "downloaded" event.
+        with get_database().session() as db:
+            audit.record(db, actor=actor.label, action="attachment.downloaded", case_id=case.id)
+
+    return attachment_response(download.chunks, download.meta.name, on_sent=record_download)
 
 
 def _done(case: Case, message: str) -> ResponseReturnValue:

@@ -56,7 +56,8 @@ def free_port() -> int:
 
 
 class GunicornServer:
-    """``python -m gunicorn -c config/gunicorn.py … wsgi:intake_app`` with the test's env.
+    """``python -m gunicorn -c config/gunicorn.py … wsgi:intake_app`` with the test's env
+    (``app``: another WSGI app, e.g. ``wsgi:review_app``).
 
     Output goes to a log file (not a pipe that could fill up and block the server).
     """
@@ -69,6 +70,7 @@ class GunicornServer:
         workers: int = 2,
         threads: int = 4,
         extra_args: Iterable[str] = (),
+        app: str = "wsgi:intake_app",
     ) -> None:
         self.port = free_port()
         self.log_path = log_path
@@ -87,7 +89,7 @@ class GunicornServer:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 *extra_args,
-                "wsgi:intake_app",
+                app,
             ],
             cwd=ROOT,
             env={**os.environ, **env},
@@ -106,7 +108,7 @@ class GunicornServer:
                 raise RuntimeError(f"gunicorn exited:\n{self.log()}")
             try:
                 status, _h, _b = Browser(self.port, timeout=5).get("/")
-                if status == 200:
+                if status in (200, 302):  # the review app sends to /login
                     return
             except OSError:
                 pass
@@ -425,3 +427,16 @@ def for_test_client(parts: dict[str, Any]) -> dict[str, Any]:
         else:
             data[name] = value
     return data
+
+
+# -- staff on the review app -----------------------------------------------------------
+
+
+def staff_login(browser: Browser, username: str, password: str, totp_code: str) -> None:
+    """Both login steps of the review app, as a browser without JavaScript does them."""
+    hidden = browser.hidden_fields("/login")
+    first = browser.post_form("/login", {**hidden, "username": username, "password": password})
+    assert first.status == 302 and first.headers["Location"].endswith("/login/totp"), first.text
+    hidden = browser.hidden_fields("/login/totp")
+    second = browser.post_form("/login/totp", {**hidden, "totp": totp_code})
+    assert second.status == 302, second.text[:500]

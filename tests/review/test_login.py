@@ -182,6 +182,25 @@ def test_next_is_followed_only_on_this_site(client: CsrfClient, database: Databa
     )
 
 
+@pytest.mark.parametrize(
+    "target", ["/%09/evil.example", "/%0a/evil.example", "/%5Cevil.example", "/%2F%2Fevil.example"]
+)
+def test_next_that_a_browser_reads_as_another_host_is_dropped(
+    client: CsrfClient, database: Database, alice: Account, target: str
+) -> None:
+    page = client.get(f"/login?next={target}").get_data(as_text=True)
+    assert "evil.example" not in page
+    # Even posted straight to the login form, it never becomes the Location.
+    allow_next_code(database, alice)
+    first = client.submit(
+        "/login", {"username": alice.username, "password": alice.password, "next": target}
+    )
+    assert first.status_code == 302
+    done = client.submit("/login/totp", {"totp": code(alice.secret)})
+    assert done.status_code == 302
+    assert done.headers["Location"] == "/"
+
+
 def test_password_change_rewraps_the_key(
     client: CsrfClient, review_app: Flask, database: Database, alice: Account
 ) -> None:
