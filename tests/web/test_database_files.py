@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from sqlalchemy import text
+
 from app import clock
 from app.database import Database
 from app.web.database_files import settle, sqlite_files
@@ -21,7 +23,10 @@ def test_a_reporters_request_leaves_an_empty_log_and_day_labels(
     intake_client: CsrfClient, database: Database, settings: Settings
 ) -> None:
     main, wal, shm = sqlite_files(database)
-    # The installation's own setup wrote through the log just now (the control).
+    # A staff write goes through the log (the control): creating the app may already
+    # have settled the files, since it renders its error pages in advance.
+    with database.session() as db:
+        db.execute(text("UPDATE units SET name_en = name_en"))
     assert wal.stat().st_size > 0
     assert main.stat().st_mtime != label()
 
