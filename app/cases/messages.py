@@ -8,7 +8,7 @@ could be matched against network logs. Reviewers' messages keep the exact time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -55,6 +55,10 @@ class ThreadMessage:
     text: str
     attachments: list[ThreadAttachment]
     read: bool
+
+
+def _admit_all() -> None:
+    """The default ``admit`` hook: no flood control (reviewers, the CLI)."""
 
 
 def _reporter_time() -> datetime:
@@ -132,11 +136,15 @@ def add_message_from_server(
     text: str,
     attachments: Sequence[tuple[PendingBlob, AttachmentMeta]],
     notify: bool = False,
+    admit: Callable[[], None] = _admit_all,
 ) -> Message:
-    """Encrypt ``text`` (attachments were encrypted while they streamed in) and store."""
+    """Encrypt ``text`` (attachments were encrypted while they streamed in) and store.
+    ``admit`` runs once the text passed its checks, before anything is written: the
+    caller's flood control may refuse there (the uploads are then discarded)."""
     pending = [blob for blob, _ in attachments]
     try:
         clean = check_text(text, allow_empty=bool(attachments))
+        admit()
         body = store.create(limit=MAX_MESSAGE_CIPHERTEXT_BYTES)
     except BaseException:
         discard_all(pending)
@@ -166,12 +174,15 @@ def add_message_from_browser(
     attachments: Sequence[PendingBlob],
     max_file_bytes: int,
     notify: bool = False,
+    admit: Callable[[], None] = _admit_all,
 ) -> Message:
-    """Store a reporter message the browser encrypted to the case key."""
+    """Store a reporter message the browser encrypted to the case key. ``admit`` runs
+    once every upload passed its format check, before anything is written."""
     try:
         check_pending_upload("message", body, MAX_MESSAGE_CIPHERTEXT_BYTES)
         for blob in attachments:
             check_pending_upload("attachment", blob, max_file_bytes + max_file_bytes // 100)
+        admit()
     except BaseException:
         discard_all([body, *attachments])
         raise

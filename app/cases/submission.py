@@ -3,8 +3,10 @@
 Two ways in, one way to store:
 - **from the browser** (JavaScript): the browser made the keys and encrypted everything;
   it first asked for a *ticket* (:func:`issue_ticket`), which gives it the receipt and
-  the reporter's public key while the server keeps only the receipt's lookup key.
-  :func:`submit_from_browser` checks the uploads are well-formed age files and stores.
+  the reporter's public key, and carries the receipt's lookup key sealed
+  (:mod:`app.cases.tickets`: nothing is stored at issue time).
+  :func:`submit_from_browser` opens the ticket, checks the uploads are well-formed age
+  files and stores; the case's unique lookup key makes the ticket single use.
 - **from the server** (no JavaScript): :class:`ServerCaseKeys` is made before the
   request body is read, so attachments are encrypted while they stream in;
   :func:`submit_from_server` encrypts the answers and wraps the keys.
@@ -14,21 +16,26 @@ go; on any failure it rolls back and removes the blobs, so a submission commits 
 leaves nothing behind. (This is the one domain function that commits: it must, to know
 when the blob files may be kept.)
 
-The receipt is never stored. Its Argon2id derivation runs before the first database
-query, so the expensive part never holds SQLite's write lock.
+The receipt is never stored. Its Argon2id derivation runs before the first write, so
+the expensive part never holds SQLite's write lock.
+
+Both take an ``admit`` hook: it is called once every cheap check passed (choices,
+ticket, ciphertext format) and before any expensive work (Argon2id) or write. The web
+layer spends its flood budget there (``app.web.ratelimit``); if the hook raises, the
+uploads are discarded and nothing is stored.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -42,8 +49,17 @@ from app.cases.keys import (
 )
 from app.cases.payloads import AttachmentMeta, encode_report
 from app.cases.references import allocate_reference
+from app.cases.tickets import (
+    TICKET_TTL,
+    ExpiredTicketError,
+    InvalidTicketError,
+    TicketContents,
+    TicketKey,
+    open_ticket,
+    seal_ticket,
+)
 from app.installation import list_units
-from app.models import Blob, Case, CaseExclusion, CaseKey, SubmissionTicket, Unit, utcnow
+from app.models import Blob, Case, CaseExclusion, CaseKey, Unit
 from app.models.vocabulary import BlobKind, Category, KeyKind, Sector, Side, UnitKind
 from app.notifications import outbox
 from app.storage import BlobStore, PendingBlob
@@ -57,7 +73,6 @@ from crypto import (
     new_receipt,
 )
 
-TICKET_TTL = timedelta(minutes=30)
 MAX_KEY_WRAP_BYTES = 64 * 1024
 MAX_REPORT_CIPHERTEXT_BYTES = 4 * 1024 * 1024
 
@@ -144,8 +159,8 @@ class UploadedAttachment:
     meta: AttachmentMeta
 
 
-def _ticket_hash(ticket: str) -> bytes:
-    return hashlib.sha256(b"liemchinh/ticket\x00" + ticket.encode()).digest()
+def _admit_all() -> None:
+    """The default ``admit`` hook: no flood control (the CLI, tests of the domain)."""
 
 
 def _midnight(day: date) -> datetime:
@@ -293,8 +308,21 @@ def _store_case(
         session.rollback()
         discard_all(pending for pending, _, _ in blobs)
         raise
-    commit_with_blobs(session, [pending for pending, _, _ in blobs])
+    try:
+        commit_with_blobs(session, [pending for pending, _, _ in blobs])
+    except IntegrityError:
+        # Two submissions with one ticket raced past receipt_in_use: the unique lookup
+        # key let one through. The other is a used ticket, not a server error.
+        if receipt_in_use(session, lookup_key):
+            raise TicketError("the ticket was already used", field="ticket") from None
+        raise
     return StoredCase(case.id, case.reference)
+
+
+def receipt_in_use(session: Session, lookup_key: bytes) -> bool:
+    """Whether a case already has this receipt (one indexed lookup)."""
+    found = session.scalar(select(Case.id).where(Case.receipt_lookup_key == lookup_key))
+    return found is not None
 
 
 def _today() -> date:
@@ -313,6 +341,7 @@ def submit_from_server(
     deadlines: Deadlines,
     today: date | None = None,
     notify: bool = False,
+    admit: Callable[[], None] = _admit_all,
 ) -> tuple[str, StoredCase]:
     """Store a no-JavaScript submission. Returns (receipt, stored case)."""
     pending: list[tuple[PendingBlob, BlobKind, int]] = [
@@ -320,12 +349,14 @@ def submit_from_server(
     ]
     report_blob: PendingBlob | None = None
     try:
+        intake, excluded = _check_choices(session, choices)
+        session.rollback()  # hold no lock while the hook and Argon2id run
+        admit()
         receipt = new_receipt()
         receipt_keys = derive_receipt_keys(receipt, receipts.salt, receipts.params)
         report_blob = store.create(limit=MAX_REPORT_CIPHERTEXT_BYTES)
         with AgeWriter(report_blob, [keys.case_recipient]) as writer:  # type: ignore[arg-type]
             writer.write(encode_report(answers, [a.meta for a in attachments]))
-        intake, excluded = _check_choices(session, choices)
         recipients = submission_recipients(session, excluded, intake)
         reporter = receipt_keys.identity.recipient
         case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
@@ -357,24 +388,21 @@ def submit_from_server(
 
 
 def issue_ticket(
-    session: Session, receipts: ReceiptSettings, *, ttl: timedelta = TICKET_TTL
+    key: TicketKey,
+    receipts: ReceiptSettings,
+    *,
+    ttl: timedelta = TICKET_TTL,
+    now: float | None = None,
 ) -> IssuedTicket:
-    """A ticket for a browser submission: receipt and reporter key, stored only as the
-    receipt's lookup key and public key. The caller commits."""
+    """A ticket for a browser submission: a new receipt, its reporter key, and the
+    sealed ticket (:mod:`app.cases.tickets`). One Argon2id run; writes nothing."""
     receipt = new_receipt()
     keys = derive_receipt_keys(receipt, receipts.salt, receipts.params)
-    ticket = secrets.token_urlsafe(32)
-    expires = utcnow() + ttl
-    session.add(
-        SubmissionTicket(
-            token_hash=_ticket_hash(ticket),
-            receipt_lookup_key=keys.lookup_key,
-            reporter_recipient=str(keys.identity.recipient),
-            expires_at=expires,
-        )
+    reporter = keys.identity.recipient
+    ticket, expires = seal_ticket(
+        key, lookup_key=keys.lookup_key, reporter_recipient=reporter, ttl=ttl, now=now
     )
-    session.flush()
-    return IssuedTicket(ticket, receipt, str(keys.identity.recipient), expires)
+    return IssuedTicket(ticket, receipt, str(reporter), expires)
 
 
 def _check_age_upload(name: str, data: BinaryIO, limit: int) -> None:
@@ -391,9 +419,24 @@ def _parse_recipient(name: str, text: str) -> Recipient:
         raise InvalidCiphertextError(f"{name} is not an age X25519 recipient", field=name) from None
 
 
+def _open_unused_ticket(
+    session: Session, key: TicketKey, ticket: str, now: float | None
+) -> TicketContents:
+    try:
+        contents = open_ticket(key, ticket, now=now)
+    except ExpiredTicketError:
+        raise TicketError("the ticket has expired", field="ticket") from None
+    except InvalidTicketError:
+        raise TicketError("unknown ticket", field="ticket") from None
+    if receipt_in_use(session, contents.lookup_key):
+        raise TicketError("the ticket was already used", field="ticket")
+    return contents
+
+
 def submit_from_browser(
     session: Session,
     *,
+    ticket_key: TicketKey,
     ticket: str,
     choices: CaseChoices,
     case_recipient: str,
@@ -406,14 +449,18 @@ def submit_from_browser(
     deadlines: Deadlines,
     today: date | None = None,
     notify: bool = False,
+    admit: Callable[[], None] = _admit_all,
+    now: float | None = None,
 ) -> StoredCase:
-    """Store a submission the browser encrypted. Every upload must be a well-formed age
-    file with only X25519 stanzas; the ticket is used up in the same transaction."""
+    """Store a submission the browser encrypted. The ticket must be genuine, unexpired
+    and unused; every upload a well-formed age file with only X25519 stanzas. A used
+    ticket is refused (:class:`TicketError`), before ``admit`` or after a race."""
     blobs: list[tuple[PendingBlob, BlobKind, int]] = [
         (report, BlobKind.REPORT, 0),
         *((blob, BlobKind.ATTACHMENT, i + 1) for i, blob in enumerate(attachments)),
     ]
     try:
+        contents = _open_unused_ticket(session, ticket_key, ticket, now)
         case_rcpt = _parse_recipient("case_recipient", case_recipient)
         staff_rcpt = _parse_recipient("staff_recipient", staff_recipient)
         _check_age_upload("case_key_wrap", io.BytesIO(case_key_wrap), MAX_KEY_WRAP_BYTES)
@@ -424,25 +471,9 @@ def submit_from_browser(
             with blob.reopen() as handle:
                 _check_age_upload("attachment", handle, max_file_bytes + max_file_bytes // 100)
         intake, excluded = _check_choices(session, choices)
-        now = utcnow()
-        row = session.scalar(
-            select(SubmissionTicket).where(SubmissionTicket.token_hash == _ticket_hash(ticket))
-        )
-        if row is None:
-            raise TicketError("unknown ticket", field="ticket")
-        used = session.execute(
-            update(SubmissionTicket)
-            .where(
-                SubmissionTicket.token_hash == row.token_hash,
-                SubmissionTicket.used_at.is_(None),
-                SubmissionTicket.expires_at > now,
-            )
-            .values(used_at=now)
-        )
-        if used.rowcount != 1:  # type: ignore[attr-defined]
-            raise TicketError("the ticket was already used or has expired", field="ticket")
+        admit()
         recipients = submission_recipients(session, excluded, intake)
-        reporter = Recipient.parse(row.reporter_recipient)
+        reporter = contents.reporter_recipient
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in blobs)
@@ -450,7 +481,7 @@ def submit_from_browser(
     return _store_case(
         session,
         intake=intake,
-        lookup_key=row.receipt_lookup_key,
+        lookup_key=contents.lookup_key,
         reporter_recipient=reporter,
         case_recipient=case_rcpt,
         staff_recipient=staff_rcpt,

@@ -13,7 +13,6 @@ from app.intake.uploads import (
     register_upload_policy,
 )
 from app.intake.views import server_case_recipient
-from app.web.db import get_database
 from app.web.ratelimit import init_rate_limits
 from app.web.text import linkify
 from config import Settings
@@ -23,7 +22,7 @@ _REQUEST_SLACK = 2 * 1024 * 1024
 
 
 def init_intake(app: Flask, settings: Settings) -> None:
-    init_rate_limits(app, get_database(app), settings)
+    init_rate_limits(app, settings)
     init_uploads(app, ciphertext_limit(settings.max_report_bytes) + _REQUEST_SLACK)
     plain = dict(
         max_file_bytes=settings.max_file_bytes,
