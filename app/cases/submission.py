@@ -19,17 +19,18 @@ when the blob files may be kept.)
 The receipt is never stored. Its Argon2id derivation runs before the first write, so
 the expensive part never holds SQLite's write lock.
 
-Both take an ``admit`` hook: it is called once every cheap check passed (choices,
-ticket, ciphertext format) and before any expensive work (Argon2id) or write. The web
-layer spends its flood budget there (``app.web.ratelimit``); if the hook raises, the
-uploads are discarded and nothing is stored.
+:func:`submit_from_server` takes an ``admit`` hook: it is called once the cheap checks
+passed and before any expensive work (Argon2id) or write. The web layer spends its flood
+budget there (``app.web.ratelimit``); if the hook raises, the uploads are discarded and
+nothing is stored. A browser submission needs none: it spends a ticket, which paid.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import BinaryIO
@@ -226,6 +227,19 @@ def submission_recipients(
     return [*readers, recovery_recipient(session)]
 
 
+@contextmanager
+def _receipt_conflict_is_a_used_ticket(session: Session, lookup_key: bytes) -> Iterator[None]:
+    """Two submissions with one ticket can both pass :func:`receipt_in_use`; the unique
+    lookup key lets one through (at a flush or at the commit), and the other fails here
+    with :class:`TicketError` (``_store_case`` rolled back and discarded its blobs)."""
+    try:
+        yield
+    except IntegrityError:
+        if receipt_in_use(session, lookup_key):
+            raise TicketError("the ticket was already used", field="ticket") from None
+        raise
+
+
 def _store_case(
     session: Session,
     *,
@@ -308,14 +322,7 @@ def _store_case(
         session.rollback()
         discard_all(pending for pending, _, _ in blobs)
         raise
-    try:
-        commit_with_blobs(session, [pending for pending, _, _ in blobs])
-    except IntegrityError:
-        # Two submissions with one ticket raced past receipt_in_use: the unique lookup
-        # key let one through. The other is a used ticket, not a server error.
-        if receipt_in_use(session, lookup_key):
-            raise TicketError("the ticket was already used", field="ticket") from None
-        raise
+    commit_with_blobs(session, [pending for pending, _, _ in blobs])
     return StoredCase(case.id, case.reference)
 
 
@@ -449,7 +456,6 @@ def submit_from_browser(
     deadlines: Deadlines,
     today: date | None = None,
     notify: bool = False,
-    admit: Callable[[], None] = _admit_all,
     now: float | None = None,
 ) -> StoredCase:
     """Store a submission the browser encrypted. The ticket must be genuine, unexpired
@@ -471,27 +477,27 @@ def submit_from_browser(
             with blob.reopen() as handle:
                 _check_age_upload("attachment", handle, max_file_bytes + max_file_bytes // 100)
         intake, excluded = _check_choices(session, choices)
-        admit()
         recipients = submission_recipients(session, excluded, intake)
         reporter = contents.reporter_recipient
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in blobs)
         raise
-    return _store_case(
-        session,
-        intake=intake,
-        lookup_key=contents.lookup_key,
-        reporter_recipient=reporter,
-        case_recipient=case_rcpt,
-        staff_recipient=staff_rcpt,
-        choices=choices,
-        excluded=excluded,
-        case_wrap=case_key_wrap,
-        staff_wrap=staff_key_wrap,
-        wrap_recipients=recipients,
-        blobs=blobs,
-        deadlines=deadlines,
-        today=today or _today(),
-        notify=notify,
-    )
+    with _receipt_conflict_is_a_used_ticket(session, contents.lookup_key):
+        return _store_case(
+            session,
+            intake=intake,
+            lookup_key=contents.lookup_key,
+            reporter_recipient=reporter,
+            case_recipient=case_rcpt,
+            staff_recipient=staff_rcpt,
+            choices=choices,
+            excluded=excluded,
+            case_wrap=case_key_wrap,
+            staff_wrap=staff_key_wrap,
+            wrap_recipients=recipients,
+            blobs=blobs,
+            deadlines=deadlines,
+            today=today or _today(),
+            notify=notify,
+        )

@@ -28,7 +28,7 @@ from app.cases.submission import (
     submit_from_browser,
 )
 from app.intake import blueprint
-from app.intake.flood import admit, admit_with_pow, new_challenge, spend_pow, ticket_key, verify_pow
+from app.intake.flood import admit_with_pow, new_challenge, spend_pow, ticket_key, verify_pow
 from app.intake.followup import (
     message_error_text,
     receipt_error_text,
@@ -194,6 +194,8 @@ def _read_small(sink: UploadSink | None) -> bytes | None:
 
 @blueprint.post("/api/v1/reports")
 def api_reports() -> tuple[Response, int]:
+    """Store a report the browser encrypted. Spends no budget of its own: its ticket,
+    single use, paid a proof of work and one unit of the JavaScript budget."""
     form = request.form
     report = _single_part("report")
     attachments = [sink for sink, _n, _t in file_parts("attachment")]
@@ -242,7 +244,6 @@ def api_reports() -> tuple[Response, int]:
             max_file_bytes=settings().max_file_bytes,
             deadlines=settings().deadlines,
             notify=settings().smtp is not None,
-            admit=admit(Budget.JAVASCRIPT),
         )
     except SubmissionError as exc:
         return api_error(exc.code, submission_error_message(exc), 400)

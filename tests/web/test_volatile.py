@@ -43,8 +43,8 @@ def test_created_private(tmp_path: Path) -> None:
 
 def test_an_existing_folder_of_ours_is_closed(tmp_path: Path) -> None:
     path = tmp_path / "loose"
-    path.mkdir(mode=0o777)
-    os.chmod(path, 0o777)
+    path.mkdir()
+    os.chmod(path, 0o755)  # noqa: S103 (the loose folder under test)
     prepare_volatile_folder(path)
     assert (path.stat().st_mode & 0o777) == 0o700
 
