@@ -268,3 +268,34 @@ def test_a_message_needs_its_own_proof_of_work(
         assert db.scalar(select(func.count()).select_from(Blob)) == 3  # report + 2
         # ticket, opening, message: the refused and replayed attempts spent nothing new
         assert db.scalar(select(func.count()).select_from(SpentPowChallenge)) == 3
+
+
+def test_the_openapi_document_describes_the_tokens(browser: BrowserSession) -> None:
+    """The patterns published for challenges and tickets match what the server issues."""
+    import re
+
+    document = browser.client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    info = browser.get_info()
+    challenge = browser.client.get("/api/v1/challenge").get_json()
+    ticket = browser.ticket(info)
+    for value, name in (
+        (info["pow"]["challenge"], "Challenge"),
+        (challenge["challenge"], "Challenge"),
+        (ticket["ticket"], "Ticket"),
+    ):
+        schema = schemas[name]
+        assert re.fullmatch(schema["pattern"].strip("^$"), value), name
+        assert schema["minLength"] <= len(value) <= schema["maxLength"]
+    nonce = solve(challenge["challenge"], challenge["difficulty"])
+    assert re.fullmatch(schemas["Nonce"]["pattern"].strip("^$"), nonce)
+    opened = document["paths"]["/followup/open"]["post"]
+    assert opened["requestBody"]["content"]["application/json"]["schema"]["required"] == [
+        "receipt",
+        "pow_challenge",
+        "pow_nonce",
+    ]
+    for path in ("/tickets", "/followup/open", "/followup/messages"):
+        assert document["paths"][path]["post"]["responses"]["429"] == {
+            "$ref": "#/components/responses/Busy"
+        }
