@@ -43,7 +43,7 @@ from app.storage import StorageError
 from app.web.context import settings
 from app.web.db import db_session
 from app.web.ratelimit import Budget, spend_budget
-from crypto import ReceiptError
+from crypto import ReceiptError, parse_receipt
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 MAX_KEY_WRAP_BYTES = 64 * 1024
@@ -152,13 +152,14 @@ def api_followup_open() -> tuple[Response, int]:
     payload = _json_object()
     if payload is None:
         return api_error("invalid_request", _("The request is not valid JSON."), 400)
-    receipt, challenge, nonce = (payload.get(k) for k in ("receipt", "pow_challenge", "pow_nonce"))
-    if not all(isinstance(v, str) for v in (receipt, challenge, nonce)):
+    receipt = payload.get("receipt")
+    challenge, nonce = payload.get("pow_challenge"), payload.get("pow_nonce")
+    if not isinstance(receipt, str) or not isinstance(challenge, str) or not isinstance(nonce, str):
         return api_error(
             "invalid_request", _("receipt, pow_challenge and pow_nonce are required."), 400
         )
-    assert isinstance(receipt, str)
     try:
+        parse_receipt(receipt)  # a typo is told first: it needs no proof of work to find
         solved = verify_pow(challenge, nonce)
         access = open_case_with_receipt(
             db_session(), receipt_settings(), receipt, admit=admit_with_pow(solved)

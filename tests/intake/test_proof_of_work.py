@@ -210,6 +210,8 @@ def test_open_refusals_cost_no_derivation(
     refused = _open(browser, typo, browser.solved_challenge())
     assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_receipt"
     assert "chữ số kiểm tra" in refused.get_json()["message"]  # the Vietnamese check-digit text
+    unpaid_typo = _open(browser, typo, {"pow_challenge": "x" * 56, "pow_nonce": "1"})
+    assert unpaid_typo.get_json()["error"] == "invalid_receipt"  # told first, whatever the PoW
     missing = _open(browser, receipt, None)
     assert missing.status_code == 400 and missing.get_json()["error"] == "invalid_request"
     garbage = _open(browser, receipt, {"pow_challenge": "x" * 56, "pow_nonce": "1"})
