@@ -97,6 +97,9 @@ class Settings:
     onion_url: str | None
     secrets_file: Path
     blob_path: Path
+    # Memory-backed folder for state that must not outlive a reboot nor reach a backup
+    # (the rate-limit counters); see _volatile_path.
+    volatile_path: Path
     receipt_kdf: KdfSettings = field(default_factory=KdfSettings)
     password_kdf: KdfSettings = field(default_factory=KdfSettings)
     deadlines: Deadlines = field(default_factory=Deadlines)
@@ -107,9 +110,6 @@ class Settings:
     ratelimit_storage_uri: str | None = None
     intake_rate_limit: str = "60 per minute"  # the default of every intake budget
     intake_budgets: IntakeBudgets = field(default_factory=IntakeBudgets)
-    # Memory-backed folder for state that must not outlive a reboot nor reach a backup
-    # (the rate-limit counters); see _volatile_path.
-    volatile_path: Path = Path("/dev/shm/liemchinh")
     reporter_idle_minutes: int = 20
     reviewer_idle_minutes: int = 30
     reviewer_absolute_hours: int = 8
@@ -242,7 +242,9 @@ def _volatile_path(env: Mapping[str, str], instance: Path) -> Path:
     tag = hashlib.sha256(str(instance).encode()).hexdigest()[:16]
     name = f"liemchinh-{os.getuid()}-{tag}"
     runtime = env.get("XDG_RUNTIME_DIR", "").strip()
-    for base in (Path("/dev/shm"), Path(runtime) if runtime else None):
+    # A predictable name in a shared folder: app.web.volatile refuses it unless it is a
+    # real directory owned by this user, and closes it to mode 0700.
+    for base in (Path("/dev/shm"), Path(runtime) if runtime else None):  # noqa: S108
         if base is not None and base.is_dir():
             return base / name
     return Path(tempfile.gettempdir()) / name
