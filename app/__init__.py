@@ -26,7 +26,11 @@ from app.web.context import SECRETS_KEY, SETTINGS_KEY, init_blob_store
 from app.web.db import init_database
 from app.web.headers import install_security_headers
 from app.web.i18n import init_i18n
-from app.web.sessions import EncryptedSessionInterface, SessionPolicy
+from app.web.sessions import (
+    EncryptedSessionInterface,
+    SessionPolicy,
+    refuse_writes_without_the_session_store,
+)
 from config import InstallationSecrets, MissingSecretsError, Settings, load_secrets, load_settings
 
 
@@ -91,6 +95,7 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
             secure=secure,
         ),
     )
+    refuse_writes_without_the_session_store(app)
     CSRFProtect(app)
     init_i18n(app)
     install_security_headers(
