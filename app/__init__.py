@@ -29,7 +29,11 @@ from app.web.headers import install_security_headers
 from app.web.i18n import init_i18n
 from app.web.request_body import StrictFormRequest
 from app.web.server_errors import install_server_error_guard
-from app.web.sessions import EncryptedSessionInterface, SessionPolicy
+from app.web.sessions import (
+    EncryptedSessionInterface,
+    SessionPolicy,
+    refuse_writes_without_the_session_store,
+)
 from config import InstallationSecrets, MissingSecretsError, Settings, load_secrets, load_settings
 
 
@@ -96,6 +100,7 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
             secure=secure,
         ),
     )
+    refuse_writes_without_the_session_store(app)
     CSRFProtect(app)
     init_i18n(app)
     install_security_headers(

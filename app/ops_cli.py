@@ -96,9 +96,8 @@ def register_ops_commands(app: Flask) -> None:
         if left:
             click.echo(f"{left} blob file(s) could not be deleted; the next sweep removes them")
         click.echo(
-            f"swept: {counts.tickets} ticket(s), {counts.challenges} challenge(s), "
-            f"{counts.sessions} session(s), {counts.rate_limit_counters} rate-limit "
-            f"counter(s), {counts.orphan_files} orphaned file(s), "
+            f"swept: {counts.challenges} spent challenge(s), "
+            f"{counts.sessions} session(s), {counts.orphan_files} orphaned file(s), "
             f"{counts.stale_partials} stale upload(s)"
         )
         if failures:

@@ -7,7 +7,9 @@ what to fix. Defaults are for a single-machine install: SQLite and the blob stor
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +73,23 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class IntakeBudgets:
+    """Global request budgets of the intake (``app.web.ratelimit``), one per way in, so
+    that a flood through one cannot close another. Each is a rate like "60 per minute"
+    for the whole service, never per address.
+
+    - ``javascript``: what a browser with JavaScript sends, each unit paid for with a
+      proof of work: submission tickets, encrypted reports, opening a case, messages;
+    - ``forms``: the no-JavaScript report and message forms;
+    - ``receipts``: receipt checks of the no-JavaScript follow-up form.
+    """
+
+    javascript: str = "60 per minute"
+    forms: str = "60 per minute"
+    receipts: str = "60 per minute"
+
+
+@dataclass(frozen=True)
 class Settings:
     instance_path: Path
     database_url: str
@@ -79,6 +98,9 @@ class Settings:
     onion_url: str | None
     secrets_file: Path
     blob_path: Path
+    # Memory-backed folder for state that must not outlive a reboot nor reach a backup
+    # (the rate-limit counters); see _volatile_path.
+    volatile_path: Path
     receipt_kdf: KdfSettings = field(default_factory=KdfSettings)
     password_kdf: KdfSettings = field(default_factory=KdfSettings)
     deadlines: Deadlines = field(default_factory=Deadlines)
@@ -87,7 +109,8 @@ class Settings:
     max_files: int = 10
     pow_difficulty: int = 20
     ratelimit_storage_uri: str | None = None
-    intake_rate_limit: str = "60 per minute"
+    intake_rate_limit: str = "60 per minute"  # the default of every intake budget
+    intake_budgets: IntakeBudgets = field(default_factory=IntakeBudgets)
     reporter_idle_minutes: int = 20
     reviewer_idle_minutes: int = 30
     reviewer_absolute_hours: int = 8
@@ -223,6 +246,34 @@ def _kdf(env: Mapping[str, str], name: str) -> KdfSettings:
     )
 
 
+def _volatile_path(env: Mapping[str, str], instance: Path) -> Path:
+    """``LIEMCHINH_VOLATILE_PATH``, or a folder of this installation (one per instance
+    folder and user) in /dev/shm, a tmpfs on Linux: gone at reboot, never on a disk,
+    outside the instance folder that backups copy. Without /dev/shm: the user's runtime
+    folder (``XDG_RUNTIME_DIR``, also a tmpfs), else the temp folder; the app warns at
+    start when the folder is not memory-backed (``app.web.volatile``)."""
+    raw = env.get(PREFIX + "VOLATILE_PATH", "").strip()
+    if raw:
+        return Path(raw).expanduser().resolve()
+    tag = hashlib.sha256(str(instance).encode()).hexdigest()[:16]
+    name = f"liemchinh-{os.getuid()}-{tag}"
+    runtime = env.get("XDG_RUNTIME_DIR", "").strip()
+    # A predictable name in a shared folder: app.web.volatile refuses it unless it is a
+    # real directory owned by this user, and closes it to mode 0700.
+    for base in (Path("/dev/shm"), Path(runtime) if runtime else None):  # noqa: S108
+        if base is not None and base.is_dir():
+            return base / name
+    return Path(tempfile.gettempdir()) / name
+
+
+def _budgets(env: Mapping[str, str], default: str) -> IntakeBudgets:
+    return IntakeBudgets(
+        javascript=_text(env, "RATE_LIMIT_JAVASCRIPT", default),
+        forms=_text(env, "RATE_LIMIT_FORMS", default),
+        receipts=_text(env, "RATE_LIMIT_RECEIPTS", default),
+    )
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting. Raises :class:`ConfigError` naming the variable."""
     env = os.environ if environ is None else environ
@@ -236,6 +287,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     max_report = _int(env, "MAX_REPORT_BYTES", 200 * 1024 * 1024, minimum=1024, maximum=2**42)
     if max_report < max_file:
         raise ConfigError(f"{PREFIX}MAX_REPORT_BYTES must be at least {PREFIX}MAX_FILE_BYTES")
+    intake_rate_limit = _text(env, "INTAKE_RATE_LIMIT", "60 per minute")
     return Settings(
         instance_path=instance,
         database_url=_database_url(env, instance),
@@ -258,7 +310,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_files=_int(env, "MAX_FILES", 10, minimum=0, maximum=100),
         pow_difficulty=_int(env, "POW_DIFFICULTY", 20, minimum=0, maximum=32),
         ratelimit_storage_uri=env.get(PREFIX + "RATELIMIT_STORAGE_URI", "").strip() or None,
-        intake_rate_limit=_text(env, "INTAKE_RATE_LIMIT", "60 per minute"),
+        intake_rate_limit=intake_rate_limit,
+        intake_budgets=_budgets(env, intake_rate_limit),
+        volatile_path=_volatile_path(env, instance),
         reporter_idle_minutes=_int(env, "REPORTER_IDLE_MINUTES", 20, minimum=1, maximum=240),
         reviewer_idle_minutes=_int(env, "REVIEWER_IDLE_MINUTES", 30, minimum=1, maximum=480),
         reviewer_absolute_hours=_int(env, "REVIEWER_ABSOLUTE_HOURS", 8, minimum=1, maximum=24),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,21 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+def volatile_path(tmp_path: Path) -> Iterator[Path]:
+    """This test's volatile folder (rate-limit counters): on /dev/shm like a real
+    installation's where there is one, removed afterwards so tests leave no trace."""
+    shm = Path("/dev/shm")
+    path = shm / f"liemchinh-test-{secrets.token_hex(8)}" if shm.is_dir() else tmp_path / "volatile"
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, volatile_path: Path) -> dict[str, str]:
     return {
         "LIEMCHINH_INSTANCE_PATH": str(tmp_path / "instance"),
         "LIEMCHINH_DATABASE_URL": database_url,
+        "LIEMCHINH_VOLATILE_PATH": str(volatile_path),
         **CHEAP_KDF_ENV,
     }
 

@@ -3,6 +3,7 @@ as submitted and the thread. Nothing here ever names a reviewer or a unit."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -70,13 +71,25 @@ class ReporterCase:
     thread: list[ThreadMessage]
 
 
+def _admit_all() -> None:
+    """The default ``admit`` hook: no flood control."""
+
+
 def open_case_with_receipt(
-    session: Session, receipts: ReceiptSettings, receipt_text: str
+    session: Session,
+    receipts: ReceiptSettings,
+    receipt_text: str,
+    *,
+    admit: Callable[[], None] = _admit_all,
 ) -> ReporterAccess:
     """Receipt → case. Format and check-digit errors (``crypto.ReceiptError``) are raised
     before any Argon2id work; a well-formed receipt of no case raises
-    :class:`UnknownReceiptError` after exactly one derivation, like a real one."""
+    :class:`UnknownReceiptError` after exactly one derivation, like a real one.
+
+    ``admit`` runs between the cheap checks and the derivation: the caller's flood
+    control may refuse there (a typo never spends a budget)."""
     digits = parse_receipt(receipt_text)
+    admit()
     keys = derive_receipt_keys(digits, receipts.salt, receipts.params)
     row = session.execute(
         select(Case.id, CaseKey.wrap)

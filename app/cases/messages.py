@@ -13,7 +13,7 @@ from the ``after`` pointer inside the encrypted message (app.cases.thread).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -75,6 +75,10 @@ class ThreadMessage:
     # The message does not decrypt with the case key or is not in our format (a
     # browser can upload any well-formed age file): shown as unreadable, text empty.
     unreadable: bool = False
+
+
+def _admit_all() -> None:
+    """The default ``admit`` hook: no flood control (reviewers, the CLI)."""
 
 
 def check_text(text: str, *, allow_empty: bool) -> str:
@@ -163,16 +167,20 @@ def add_message_from_server(
     attachments: Sequence[tuple[PendingBlob, AttachmentMeta]],
     notify: bool = False,
     after: int | None = None,
+    admit: Callable[[], None] = _admit_all,
 ) -> Message:
     """Encrypt ``text`` (attachments were encrypted while they streamed in) and store.
 
     ``after`` is the newest message the writer had on screen (the reporter's follow-up
     page sends it); it goes inside the encrypted message, and only if it is a message
-    of this case."""
+    of this case. ``admit`` runs once the text passed its checks, before anything is
+    written: the caller's flood control may refuse there (the uploads are then
+    discarded)."""
     pending = [blob for blob, _ in attachments]
     try:
         clean = check_text(text, allow_empty=bool(attachments))
         follows = _message_of_case(session, case.id, after)
+        admit()
         body = store.create(limit=MAX_MESSAGE_CIPHERTEXT_BYTES)
     except BaseException:
         discard_all(pending)
@@ -211,12 +219,15 @@ def add_message_from_browser(
     attachments: Sequence[PendingBlob],
     max_file_bytes: int,
     notify: bool = False,
+    admit: Callable[[], None] = _admit_all,
 ) -> Message:
-    """Store a reporter message the browser encrypted to the case key."""
+    """Store a reporter message the browser encrypted to the case key. ``admit`` runs
+    once every upload passed its format check, before anything is written."""
     try:
         check_pending_upload("message", body, MAX_MESSAGE_CIPHERTEXT_BYTES)
         for blob in attachments:
             check_pending_upload("attachment", blob, attachment_ciphertext_limit(max_file_bytes))
+        admit()
     except BaseException:
         discard_all([body, *attachments])
         raise

@@ -1,10 +1,40 @@
 """Proof of work: flood control for the intake that identifies nobody.
 
 Rate limiting by IP address is out (the intake keeps no addresses, and Tor users share
-exit addresses anyway), so each submission, or receipt check, must first spend some
-CPU: the server issues a random single-use challenge, the browser finds a nonce such
-that ``SHA-256("{challenge}:{nonce}")`` starts with ``difficulty`` zero bits, and the
-server checks it with one hash before doing anything expensive.
+exit addresses anyway), so whatever the JavaScript path asks of the server (a ticket,
+one Argon2id run; opening a case, one Argon2id run; a message) must first cost the
+client some CPU: the server issues a challenge, the browser finds a nonce such that
+``SHA-256("{challenge}:{nonce}")`` starts with ``difficulty`` zero bits, and the server
+checks it with one hash before doing anything expensive.
+
+Challenges are stateless
+------------------------
+A challenge is issued without writing anything: it is a token the server can check,
+
+    base64url( version 0x01 || random (16) || expires (8, Unix seconds, big-endian)
+               || difficulty (1) || tag (16) )                         56 characters
+
+with ``tag = HMAC-SHA256(challenge key, label || the 26 bytes before it)[:16]`` and the
+challenge key derived from the intake's secret key (:meth:`ChallengeKey.derive`). So a
+flood of challenge requests costs an HMAC each and leaves no trace; an expiry, a time of
+day, exists only in the client's hands.
+
+Redeeming is in two steps, both before any expensive work:
+
+1. :func:`verify_solution` (no database): the tag, the expiry, a difficulty at least the
+   installation's current one, and the solution. A forged, expired, too easy or unsolved
+   challenge is refused here for the price of an HMAC and a hash.
+2. :func:`spend_challenge`: one ``INSERT … ON CONFLICT DO NOTHING`` of a hash of the
+   challenge into ``spent_pow_challenges``, committed at once. The primary key makes the
+   use single across every process: of two concurrent redemptions, one inserts and the
+   other finds the row (PostgreSQL's unique index waits for the first to commit; SQLite
+   serialises writers). The row holds the hash and the calendar day only, for the
+   sweep; nothing in it dates the redemption more finely.
+
+Only then does the caller spend a budget and run Argon2id, so a replayed solution or a
+forged challenge never costs the server more than a hash and (for a replay) one indexed
+lookup. The purge job sweeps rows older than yesterday (:func:`delete_spent_challenges`):
+by then every challenge they name has expired, so sweeping cannot reopen a replay.
 
 Calibrating the difficulty N
 ----------------------------
@@ -14,32 +44,45 @@ Expected client work is 2^N SHA-256 evaluations (each nonce succeeds with probab
 That exceeds what the request then costs the server, one Argon2id receipt derivation
 (~0.1-0.3 s at 64 MiB, t=3), so a flood costs its sender more than it costs us; each
 extra bit doubles the client's work. Without JavaScript the browser cannot solve a
-challenge; that path is covered by the global rate limit (:mod:`app.web.ratelimit`)
-instead. Tests lower N through ``LIEMCHINH_POW_DIFFICULTY``.
-
-Single use is enforced in SQL: one conditional UPDATE marks the challenge used, and
-only the transaction whose UPDATE changed a row may proceed, so two concurrent
-redemptions of one challenge cannot both succeed. Callers commit; a rolled-back
-submission also gives its challenge back (the UPDATE is undone with it).
+challenge; that path has its own budgets instead (:mod:`app.web.ratelimit`). Tests lower
+N through ``LIEMCHINH_POW_DIFFICULTY``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 import re
 import secrets
+import struct
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from typing import cast
 
-from sqlalchemy import CursorResult, delete, select, update
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import CursorResult, delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models import PowChallenge, utcnow
+from app import clock
+from app.models import SpentPowChallenge
 
 DEFAULT_TTL = timedelta(minutes=10)
-MAX_DIFFICULTY = 256
+# The sweep keeps yesterday's spent rows; a challenge must expire before it goes.
+MAX_TTL = timedelta(hours=12)
+MAX_DIFFICULTY = 255
 _NONCE = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_KEY_LABEL = b"liemchinh/pow-challenge/v1"
+_SPENT_LABEL = b"liemchinh/spent-pow-challenge/v1\x00"
+_VERSION = 1
+_BODY = struct.Struct(">B16sQB")  # version, random, expires, difficulty
+_TAG_BYTES = 16
+TOKEN_BYTES = _BODY.size + _TAG_BYTES  # 42 bytes, 56 base64url characters
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{56}")
 
 
 class PowError(Exception):
@@ -47,11 +90,15 @@ class PowError(Exception):
 
 
 class UnknownChallengeError(PowError):
-    """No such challenge (never issued, or already swept away)."""
+    """Not a challenge this installation issued (malformed, or its tag does not match)."""
 
 
 class ChallengeExpiredError(PowError):
     """The challenge's time to live has passed."""
+
+
+class ChallengeTooEasyError(PowError):
+    """Issued at a lower difficulty than the installation now requires."""
 
 
 class ChallengeUsedError(PowError):
@@ -62,24 +109,58 @@ class InvalidSolutionError(PowError):
     """The nonce is malformed or does not reach the challenge's difficulty."""
 
 
+@dataclass(frozen=True, repr=False)
+class ChallengeKey:
+    """The key that authenticates challenges (never used for anything else)."""
+
+    key: bytes
+
+    def __repr__(self) -> str:
+        return "ChallengeKey(<redacted>)"
+
+    @classmethod
+    def derive(cls, intake_secret_key: bytes) -> ChallengeKey:
+        # HKDF with its own label: independent of every other use of the secret key.
+        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_LABEL)
+        return cls(hkdf.derive(intake_secret_key))
+
+
 @dataclass(frozen=True)
-class PowChallengeInfo:
+class IssuedChallenge:
     challenge: str
     difficulty: int
-    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SolvedChallenge:
+    """A challenge that passed :func:`verify_solution`; not yet spent."""
+
+    spent_key: bytes  # what spent_pow_challenges holds: a hash of the token
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _tag(key: ChallengeKey, body: bytes) -> bytes:
+    return hmac.new(key.key, _KEY_LABEL + b"\x00" + body, hashlib.sha256).digest()[:_TAG_BYTES]
 
 
 def issue_challenge(
-    session: Session, difficulty: int, ttl: timedelta = DEFAULT_TTL
-) -> PowChallengeInfo:
-    """Store a new random challenge (the caller commits) and describe it for the client."""
+    key: ChallengeKey,
+    difficulty: int,
+    *,
+    ttl: timedelta = DEFAULT_TTL,
+    now: float | None = None,
+) -> IssuedChallenge:
+    """A fresh challenge for the client. Writes nothing anywhere."""
     if not 0 <= difficulty <= MAX_DIFFICULTY:
         raise ValueError(f"difficulty must be between 0 and {MAX_DIFFICULTY}")
-    challenge = secrets.token_hex(16)
-    expires_at = utcnow() + ttl
-    session.add(PowChallenge(challenge=challenge, difficulty=difficulty, expires_at=expires_at))
-    session.flush()
-    return PowChallengeInfo(challenge=challenge, difficulty=difficulty, expires_at=expires_at)
+    if ttl > MAX_TTL:
+        raise ValueError(f"a challenge lives at most {MAX_TTL}")
+    expires = int((time.time() if now is None else now) + ttl.total_seconds())
+    body = _BODY.pack(_VERSION, secrets.token_bytes(16), max(expires, 0), difficulty)
+    return IssuedChallenge(_b64encode(body + _tag(key, body)), difficulty)
 
 
 def leading_zero_bits(digest: bytes) -> int:
@@ -110,56 +191,98 @@ def solve(challenge: str, difficulty: int) -> str:
     return str(counter)
 
 
-def redeem_challenge(
-    session: Session, challenge: str, nonce: str, now: datetime | None = None
-) -> None:
-    """Spend a solved challenge in the caller's transaction, or raise a :class:`PowError`.
+def _decode(key: ChallengeKey, challenge: object) -> tuple[int, int, bytes]:
+    """(expires, difficulty, token bytes) of a genuine challenge, else raise."""
+    if not isinstance(challenge, str) or not TOKEN_PATTERN.fullmatch(challenge):
+        raise UnknownChallengeError("not a proof-of-work challenge")
+    try:
+        raw = base64.urlsafe_b64decode(challenge)
+    except (binascii.Error, ValueError):
+        raise UnknownChallengeError("not a proof-of-work challenge") from None
+    body, tag = raw[: _BODY.size], raw[_BODY.size :]
+    if not hmac.compare_digest(tag, _tag(key, body)):
+        raise UnknownChallengeError("proof-of-work challenge not issued here")
+    version, _random, expires, difficulty = _BODY.unpack(body)
+    if version != _VERSION:
+        raise UnknownChallengeError("unknown proof-of-work challenge version")
+    return expires, difficulty, raw
 
-    The solution is checked before anything is written, so a wrong nonce leaves the
-    challenge usable (a client with a bug can retry without a new challenge).
-    """
-    now = now or utcnow()
-    row = session.execute(
-        select(PowChallenge.difficulty, PowChallenge.expires_at, PowChallenge.used_at).where(
-            PowChallenge.challenge == challenge
-        )
-    ).one_or_none()
-    if row is None:
-        raise UnknownChallengeError("unknown proof-of-work challenge")
-    difficulty, expires_at, used_at = row
-    if used_at is not None:
-        raise ChallengeUsedError("proof-of-work challenge already used")
-    if expires_at <= now:
+
+def verify_solution(
+    key: ChallengeKey,
+    challenge: object,
+    nonce: object,
+    *,
+    min_difficulty: int,
+    now: float | None = None,
+) -> SolvedChallenge:
+    """Check a challenge and its solution without touching the database, or raise a
+    :class:`PowError`. Costs an HMAC and a hash."""
+    expires, difficulty, raw = _decode(key, challenge)
+    if expires <= (time.time() if now is None else now):
         raise ChallengeExpiredError("proof-of-work challenge expired")
-    if not check_solution(challenge, nonce, difficulty):
+    if difficulty < min_difficulty:
+        raise ChallengeTooEasyError("proof-of-work challenge below the required difficulty")
+    if not isinstance(nonce, str) or not check_solution(cast(str, challenge), nonce, difficulty):
         raise InvalidSolutionError("proof-of-work solution does not solve the challenge")
-    # The check above is advisory; this conditional UPDATE is what makes use single:
-    # of two concurrent redemptions, the second finds used_at set (PostgreSQL re-checks
-    # the WHERE after the first commits; SQLite serialises writers) and changes nothing.
-    result = cast(
-        CursorResult[tuple[()]],
-        session.execute(
-            update(PowChallenge)
-            .where(
-                PowChallenge.challenge == challenge,
-                PowChallenge.used_at.is_(None),
-                PowChallenge.expires_at > now,
-            )
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        ),
+    return SolvedChallenge(hashlib.sha256(_SPENT_LABEL + raw).digest())
+
+
+def _spent_day() -> date:
+    # The reporter's calendar day only (app.clock); the sweep reads the same clock.
+    return clock.reporter_day()
+
+
+def spend_challenge(session: Session, solved: SolvedChallenge, *, day: date | None = None) -> None:
+    """Mark a verified challenge used and COMMIT, or raise :class:`ChallengeUsedError`.
+
+    Commits on purpose: the spend must be durable before the caller does anything
+    expensive, and a later failure of the request must not give the challenge back.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(SpentPowChallenge)
+        .values(challenge_hash=solved.spent_key, day=day or _spent_day())
+        .on_conflict_do_nothing(index_elements=[SpentPowChallenge.challenge_hash])
+        .returning(SpentPowChallenge.challenge_hash)  # a row back: this call inserted it
     )
-    if result.rowcount != 1:
+    try:
+        inserted = session.execute(statement).first() is not None
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    if not inserted:
         raise ChallengeUsedError("proof-of-work challenge already used")
 
 
-def delete_expired_challenges(session: Session, now: datetime | None = None) -> int:
-    """Sweep challenges past their expiry, used or not (run from the purge job)."""
+def redeem_challenge(
+    session: Session,
+    key: ChallengeKey,
+    challenge: object,
+    nonce: object,
+    *,
+    min_difficulty: int,
+    now: float | None = None,
+) -> None:
+    """:func:`verify_solution`, then :func:`spend_challenge` (which commits)."""
+    solved = verify_solution(key, challenge, nonce, min_difficulty=min_difficulty, now=now)
+    spend_challenge(session, solved)
+
+
+def delete_spent_challenges(session: Session, today: date | None = None) -> int:
+    """Sweep spent rows older than yesterday (run from the purge job; the caller commits).
+
+    Every challenge lives less than :data:`MAX_TTL`, so a row two days old names an
+    expired challenge, which :func:`verify_solution` refuses anyway.
+    """
+    cutoff = (today or _spent_day()) - timedelta(days=1)
     result = cast(
         CursorResult[tuple[()]],
         session.execute(
-            delete(PowChallenge)
-            .where(PowChallenge.expires_at <= (now or utcnow()))
+            delete(SpentPowChallenge)
+            .where(SpentPowChallenge.day < cutoff)
             .execution_options(synchronize_session=False)
         ),
     )

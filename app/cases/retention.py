@@ -29,14 +29,12 @@ from sqlalchemy.orm import Session
 from app import audit, clock
 from app.cases import references
 from app.cases.access import Actor, require_admin
-from app.cases.pow import delete_expired_challenges
+from app.cases.pow import delete_spent_challenges
 from app.models import (
     Blob,
     Case,
     HeldNotification,
     Notification,
-    RateLimitCounter,
-    SubmissionTicket,
     WebSession,
     utcnow,
 )
@@ -92,10 +90,8 @@ class PurgeResult:
 
 @dataclass(frozen=True)
 class SweepCounts:
-    tickets: int
-    challenges: int
+    challenges: int  # spent proof-of-work challenges older than yesterday
     sessions: int
-    rate_limit_counters: int
     orphan_files: int
     stale_partials: int
 
@@ -251,33 +247,19 @@ def _rowcount(result: object) -> int:
 
 
 def sweep(session: Session, store: BlobStore, now: datetime | None = None) -> SweepCounts:
-    """Remove expired submission tickets, proof-of-work challenges, web sessions and
-    rate-limit counters (committed), then orphaned blob files older than
+    """Remove spent proof-of-work challenges older than yesterday and expired web
+    sessions (committed), then orphaned blob files older than
     :data:`ORPHAN_GRACE` and upload leftovers under ``tmp/`` older than
     :data:`PARTIAL_GRACE`. Returns how many of each went."""
     when = now or utcnow()
     try:
-        tickets = _rowcount(
-            session.execute(
-                delete(SubmissionTicket)
-                .where(SubmissionTicket.expires_at <= when)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        challenges = delete_expired_challenges(session, when)
+        challenges = delete_spent_challenges(session, clock.local_day(when))
         sessions = _rowcount(
             session.execute(
                 delete(WebSession)
                 .where(
                     (WebSession.idle_expires_at <= when) | (WebSession.absolute_expires_at <= when)
                 )
-                .execution_options(synchronize_session=False)
-            )
-        )
-        counters = _rowcount(
-            session.execute(
-                delete(RateLimitCounter)
-                .where(RateLimitCounter.expires_at <= when)
                 .execution_options(synchronize_session=False)
             )
         )
@@ -302,7 +284,7 @@ def sweep(session: Session, store: BlobStore, now: datetime | None = None) -> Sw
             continue
         except OSError as exc:
             log.warning("stale upload %s could not be deleted: %s", path.name, exc)
-    return SweepCounts(tickets, challenges, sessions, counters, orphans, partials)
+    return SweepCounts(challenges, sessions, orphans, partials)
 
 
 def _old_store_keys(store: BlobStore, cutoff: datetime) -> Iterator[str]:

@@ -3,8 +3,10 @@
 Two ways in, one way to store:
 - **from the browser** (JavaScript): the browser made the keys and encrypted everything;
   it first asked for a *ticket* (:func:`issue_ticket`), which gives it the receipt and
-  the reporter's public key while the server keeps only the receipt's lookup key.
-  :func:`submit_from_browser` checks the uploads are well-formed age files and stores.
+  the reporter's public key, and carries the receipt's lookup key sealed
+  (:mod:`app.cases.tickets`: nothing is stored at issue time).
+  :func:`submit_from_browser` opens the ticket, checks the uploads are well-formed age
+  files and stores; the case's unique lookup key makes the ticket single use.
 - **from the server** (no JavaScript): :class:`ServerCaseKeys` is made before the
   request body is read, so attachments are encrypted while they stream in;
   :func:`submit_from_server` encrypts the answers and wraps the keys.
@@ -14,8 +16,13 @@ go; on any failure it rolls back and removes the blobs, so a submission commits 
 leaves nothing behind. (This is the one domain function that commits: it must, to know
 when the blob files may be kept.)
 
-The receipt is never stored. Its Argon2id derivation runs before the first database
-query, so the expensive part never holds SQLite's write lock.
+The receipt is never stored. Its Argon2id derivation runs before the first write, so
+the expensive part never holds SQLite's write lock.
+
+:func:`submit_from_server` takes an ``admit`` hook: it is called once the cheap checks
+passed and before any expensive work (Argon2id) or write. The web layer spends its flood
+budget there (``app.web.ratelimit``); if the hook raises, the uploads are discarded and
+nothing is stored. A browser submission needs none: it spends a ticket, which paid.
 """
 
 from __future__ import annotations
@@ -25,12 +32,14 @@ import hmac
 import io
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import audit, clock
@@ -50,8 +59,17 @@ from app.cases.keys import (
 )
 from app.cases.payloads import AttachmentMeta, encode_report
 from app.cases.references import allocate_reference
+from app.cases.tickets import (
+    TICKET_TTL,
+    ExpiredTicketError,
+    InvalidTicketError,
+    TicketContents,
+    TicketKey,
+    open_ticket,
+    seal_ticket,
+)
 from app.installation import list_units
-from app.models import Blob, Case, CaseExclusion, CaseKey, SubmissionTicket, Unit, utcnow
+from app.models import Blob, Case, CaseExclusion, CaseKey, Unit
 from app.models.vocabulary import BlobKind, Category, KeyKind, Sector, Side, UnitKind
 from app.notifications import outbox
 from app.storage import BlobStore, PendingBlob
@@ -65,7 +83,6 @@ from crypto import (
     new_receipt,
 )
 
-TICKET_TTL = timedelta(minutes=30)
 MAX_KEY_WRAP_BYTES = 64 * 1024
 MAX_REPORT_CIPHERTEXT_BYTES = 4 * 1024 * 1024
 
@@ -160,8 +177,8 @@ class UploadedAttachment:
     meta: AttachmentMeta
 
 
-def _ticket_hash(ticket: str) -> bytes:
-    return hashlib.sha256(b"liemchinh/ticket\x00" + ticket.encode()).digest()
+def _admit_all() -> None:
+    """The default ``admit`` hook: no flood control (the CLI, tests of the domain)."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +261,19 @@ def recipients_version(session: Session) -> str:
     }
     canonical = json.dumps(readers, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(b"liemchinh/recipients\x00" + canonical).hexdigest()
+
+
+@contextmanager
+def _receipt_conflict_is_a_used_ticket(session: Session, lookup_key: bytes) -> Iterator[None]:
+    """Two submissions with one ticket can both pass :func:`receipt_in_use`; the unique
+    lookup key lets one through (at a flush or at the commit), and the other fails here
+    with :class:`TicketError` (``_store_case`` rolled back and discarded its blobs)."""
+    try:
+        yield
+    except IntegrityError:
+        if receipt_in_use(session, lookup_key):
+            raise TicketError("the ticket was already used", field="ticket") from None
+        raise
 
 
 def _store_case(
@@ -333,6 +363,12 @@ def _store_case(
     return StoredCase(case.id, case.reference)
 
 
+def receipt_in_use(session: Session, lookup_key: bytes) -> bool:
+    """Whether a case already has this receipt (one indexed lookup)."""
+    found = session.scalar(select(Case.id).where(Case.receipt_lookup_key == lookup_key))
+    return found is not None
+
+
 def _today() -> date:
     # The installation's local day, not UTC's (app.clock says why).
     return clock.reporter_day()
@@ -350,6 +386,7 @@ def submit_from_server(
     deadlines: Deadlines,
     today: date | None = None,
     notify: bool = False,
+    admit: Callable[[], None] = _admit_all,
 ) -> tuple[str, StoredCase]:
     """Store a no-JavaScript submission. Returns (receipt, stored case)."""
     pending: list[tuple[PendingBlob, BlobKind, int]] = [
@@ -357,12 +394,14 @@ def submit_from_server(
     ]
     report_blob: PendingBlob | None = None
     try:
+        intake, excluded = _check_choices(session, choices)
+        session.rollback()  # hold no lock while the hook and Argon2id run
+        admit()
         receipt = new_receipt()
         receipt_keys = derive_receipt_keys(receipt, receipts.salt, receipts.params)
         report_blob = store.create(limit=MAX_REPORT_CIPHERTEXT_BYTES)
         with AgeWriter(report_blob, [keys.case_recipient]) as writer:  # type: ignore[arg-type]
             writer.write(encode_report(answers, [a.meta for a in attachments]))
-        intake, excluded = _check_choices(session, choices)
         recipients = submission_recipients(session, excluded, intake)
         reporter = receipt_keys.identity.recipient
         case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
@@ -394,24 +433,21 @@ def submit_from_server(
 
 
 def issue_ticket(
-    session: Session, receipts: ReceiptSettings, *, ttl: timedelta = TICKET_TTL
+    key: TicketKey,
+    receipts: ReceiptSettings,
+    *,
+    ttl: timedelta = TICKET_TTL,
+    now: float | None = None,
 ) -> IssuedTicket:
-    """A ticket for a browser submission: receipt and reporter key, stored only as the
-    receipt's lookup key and public key. The caller commits."""
+    """A ticket for a browser submission: a new receipt, its reporter key, and the
+    sealed ticket (:mod:`app.cases.tickets`). One Argon2id run; writes nothing."""
     receipt = new_receipt()
     keys = derive_receipt_keys(receipt, receipts.salt, receipts.params)
-    ticket = secrets.token_urlsafe(32)
-    expires = utcnow() + ttl
-    session.add(
-        SubmissionTicket(
-            token_hash=_ticket_hash(ticket),
-            receipt_lookup_key=keys.lookup_key,
-            reporter_recipient=str(keys.identity.recipient),
-            expires_at=expires,
-        )
+    reporter = keys.identity.recipient
+    ticket, expires = seal_ticket(
+        key, lookup_key=keys.lookup_key, reporter_recipient=reporter, ttl=ttl, now=now
     )
-    session.flush()
-    return IssuedTicket(ticket, receipt, str(keys.identity.recipient), expires)
+    return IssuedTicket(ticket, receipt, str(reporter), expires)
 
 
 def _check_age_upload(name: str, data: BinaryIO, limit: int) -> None:
@@ -433,9 +469,24 @@ def _parse_recipient(name: str, text: str) -> Recipient:
         raise InvalidCiphertextError(f"{name} is not an age X25519 recipient", field=name) from None
 
 
+def _open_unused_ticket(
+    session: Session, key: TicketKey, ticket: str, now: float | None
+) -> TicketContents:
+    try:
+        contents = open_ticket(key, ticket, now=now)
+    except ExpiredTicketError:
+        raise TicketError("the ticket has expired", field="ticket") from None
+    except InvalidTicketError:
+        raise TicketError("unknown ticket", field="ticket") from None
+    if receipt_in_use(session, contents.lookup_key):
+        raise TicketError("the ticket was already used", field="ticket")
+    return contents
+
+
 def submit_from_browser(
     session: Session,
     *,
+    ticket_key: TicketKey,
     ticket: str,
     choices: CaseChoices,
     case_recipient: str,
@@ -449,16 +500,19 @@ def submit_from_browser(
     recipients_version: str,
     today: date | None = None,
     notify: bool = False,
+    now: float | None = None,
 ) -> StoredCase:
-    """Store a submission the browser encrypted. Every upload must be a well-formed age
-    file with only X25519 stanzas; the wraps must have been made for the readers the
-    server expects now (:func:`recipients_version`); the ticket is used up in the same
-    transaction."""
+    """Store a submission the browser encrypted. The ticket must be genuine, unexpired
+    and unused; every upload a well-formed age file with only X25519 stanzas; the wraps
+    must have been made for the readers the server expects now
+    (:func:`recipients_version`). A used ticket is refused (:class:`TicketError`),
+    before ``admit`` or after a race."""
     blobs: list[tuple[PendingBlob, BlobKind, int]] = [
         (report, BlobKind.REPORT, 0),
         *((blob, BlobKind.ATTACHMENT, i + 1) for i, blob in enumerate(attachments)),
     ]
     try:
+        contents = _open_unused_ticket(session, ticket_key, ticket, now)
         case_rcpt = _parse_recipient("case_recipient", case_recipient)
         staff_rcpt = _parse_recipient("staff_recipient", staff_recipient)
         _check_age_upload("case_key_wrap", io.BytesIO(case_key_wrap), MAX_KEY_WRAP_BYTES)
@@ -473,43 +527,27 @@ def submit_from_browser(
             raise RecipientsChangedError(
                 "the readers changed since the browser fetched them", field="recipients_version"
             )
-        now = utcnow()
-        row = session.scalar(
-            select(SubmissionTicket).where(SubmissionTicket.token_hash == _ticket_hash(ticket))
-        )
-        if row is None:
-            raise TicketError("unknown ticket", field="ticket")
-        used = session.execute(
-            update(SubmissionTicket)
-            .where(
-                SubmissionTicket.token_hash == row.token_hash,
-                SubmissionTicket.used_at.is_(None),
-                SubmissionTicket.expires_at > now,
-            )
-            .values(used_at=now)
-        )
-        if used.rowcount != 1:  # type: ignore[attr-defined]
-            raise TicketError("the ticket was already used or has expired", field="ticket")
         recipients = submission_recipients(session, excluded, intake)
-        reporter = Recipient.parse(row.reporter_recipient)
+        reporter = contents.reporter_recipient
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in blobs)
         raise
-    return _store_case(
-        session,
-        intake=intake,
-        lookup_key=row.receipt_lookup_key,
-        reporter_recipient=reporter,
-        case_recipient=case_rcpt,
-        staff_recipient=staff_rcpt,
-        choices=choices,
-        excluded=excluded,
-        case_wrap=case_key_wrap,
-        staff_wrap=staff_key_wrap,
-        wrap_recipients=recipients,
-        blobs=blobs,
-        deadlines=deadlines,
-        today=today or _today(),
-        notify=notify,
-    )
+    with _receipt_conflict_is_a_used_ticket(session, contents.lookup_key):
+        return _store_case(
+            session,
+            intake=intake,
+            lookup_key=contents.lookup_key,
+            reporter_recipient=reporter,
+            case_recipient=case_rcpt,
+            staff_recipient=staff_rcpt,
+            choices=choices,
+            excluded=excluded,
+            case_wrap=case_key_wrap,
+            staff_wrap=staff_key_wrap,
+            wrap_recipients=recipients,
+            blobs=blobs,
+            deadlines=deadlines,
+            today=today or _today(),
+            notify=notify,
+        )

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from app.cases import pow as proof_of_work
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.blobs import InvalidUploadError
+from app.cases.followup import UnknownReceiptError, open_case_with_receipt
 from app.cases.keys import recovery_recipient, unit_reader_recipients
 from app.cases.messages import MessageError, add_message_from_browser
 from app.cases.submission import (
@@ -29,14 +30,22 @@ from app.cases.submission import (
     submit_from_browser,
 )
 from app.intake import blueprint
-from app.intake.followup import message_error_text, reporter_access
+from app.intake.flood import admit_with_pow, new_challenge, spend_pow, ticket_key, verify_pow
+from app.intake.followup import (
+    message_error_text,
+    receipt_error_text,
+    remember_opened_case,
+    reporter_access,
+    unknown_receipt_text,
+)
 from app.intake.uploads import UploadSink, UploadStorageFailed, file_parts
 from app.intake.views import locale, receipt_settings, submission_error_message
 from app.models import Case
 from app.storage import StorageError
 from app.web.context import settings
-from app.web.db import db_session, get_database
-from app.web.ratelimit import intake_limit
+from app.web.db import db_session
+from app.web.ratelimit import Budget, spend_budget
+from crypto import ReceiptError, parse_receipt
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 MAX_KEY_WRAP_BYTES = 64 * 1024
@@ -51,65 +60,81 @@ def api_openapi() -> Response:
     return Response(OPENAPI_FILE.read_bytes(), mimetype="application/json")
 
 
+def _pow_error(exc: proof_of_work.PowError) -> tuple[Response, int]:
+    if isinstance(exc, proof_of_work.ChallengeExpiredError | proof_of_work.ChallengeUsedError):
+        message = _("The anti-robot check expired or was already used. Please try again.")
+    else:
+        message = _("The anti-robot check failed. Please try again.")
+    return api_error("invalid_pow", message, 400)
+
+
+def _challenge_body() -> dict[str, Any]:
+    challenge = new_challenge()
+    return {"challenge": challenge.challenge, "difficulty": challenge.difficulty}
+
+
 @blueprint.get("/api/v1/submission")
-@intake_limit("intake")
 def api_submission() -> Response:
-    """Everything the browser needs to encrypt a report, and a fresh PoW challenge."""
+    """Everything the browser needs to encrypt a report, and a fresh PoW challenge.
+
+    Writes nothing (the challenge is a sealed token) and spends no budget: it costs a
+    few indexed reads, like showing the report form.
+    """
     s = settings()
-    # A GET that writes (the challenge): use a write session of its own.
-    with get_database().session() as db:
-        challenge = proof_of_work.issue_challenge(db, s.pow_difficulty)
-        units = excludable_units(db)
-        body: dict[str, Any] = {
-            "recipients": [str(r) for r in submission_recipients(db, [])],
-            "recovery_recipient": str(recovery_recipient(db)),
-            # Sent back with the report: refused (409) if the readers changed meanwhile.
-            "recipients_version": recipients_version(db),
-            "units": [
-                {
-                    "slug": unit.slug,
-                    "name": unit.name(locale()),
-                    "recipients": [str(r) for r in unit_reader_recipients(db, unit.id)],
-                }
-                for unit in units
-            ],
-            "questionnaire": questionnaire_mod.load_questionnaire().to_public_dict(),
-            "limits": {
-                "max_file_bytes": s.max_file_bytes,
-                "max_report_bytes": s.max_report_bytes,
-                "max_files": s.max_files,
-            },
-            "pow": {"challenge": challenge.challenge, "difficulty": challenge.difficulty},
-        }
+    db = db_session()
+    units = excludable_units(db)
+    body: dict[str, Any] = {
+        "recipients": [str(r) for r in submission_recipients(db, [])],
+        "recovery_recipient": str(recovery_recipient(db)),
+        # Sent back with the report: refused (409) if the readers changed meanwhile.
+        "recipients_version": recipients_version(db),
+        "units": [
+            {
+                "slug": unit.slug,
+                "name": unit.name(locale()),
+                "recipients": [str(r) for r in unit_reader_recipients(db, unit.id)],
+            }
+            for unit in units
+        ],
+        "questionnaire": questionnaire_mod.load_questionnaire().to_public_dict(),
+        "limits": {
+            "max_file_bytes": s.max_file_bytes,
+            "max_report_bytes": s.max_report_bytes,
+            "max_files": s.max_files,
+        },
+        "pow": _challenge_body(),
+    }
     return jsonify(body)
 
 
-@blueprint.post("/api/v1/tickets")
-@intake_limit("intake")
-def api_tickets() -> tuple[Response, int]:
+@blueprint.get("/api/v1/challenge")
+def api_challenge() -> Response:
+    """A fresh proof-of-work challenge (for the follow-up page). Writes nothing."""
+    return jsonify(_challenge_body())
+
+
+def _json_object() -> dict[str, Any] | None:
     payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
+    return payload if isinstance(payload, dict) else None
+
+
+@blueprint.post("/api/v1/tickets")
+def api_tickets() -> tuple[Response, int]:
+    payload = _json_object()
+    if payload is None:
         return api_error("invalid_request", _("The request is not valid JSON."), 400)
     challenge = payload.get("pow_challenge")
     nonce = payload.get("pow_nonce")
     if not isinstance(challenge, str) or not isinstance(nonce, str):
         return api_error("invalid_request", _("pow_challenge and pow_nonce are required."), 400)
-    # Check the work (cheap) before doing ours (one Argon2id run): a flood without
-    # solved challenges costs the server a hash each, nothing more.
-    if not proof_of_work.check_solution(challenge, nonce, settings().pow_difficulty):
-        return api_error("invalid_pow", _("The anti-robot check failed. Please try again."), 400)
-    db = db_session()
-    ticket = issue_ticket(db, receipt_settings())
+    # Check the work (cheap), spend the challenge (committed), then the budget, and only
+    # then do ours (one Argon2id run): a replayed or forged challenge costs a hash.
     try:
-        proof_of_work.redeem_challenge(db, challenge, nonce)
-    except proof_of_work.PowError:
-        db.rollback()
-        return api_error(
-            "invalid_pow",
-            _("The anti-robot check expired or was already used. Please try again."),
-            400,
-        )
-    db.commit()
+        spend_pow(verify_pow(challenge, nonce))
+    except proof_of_work.PowError as exc:
+        return _pow_error(exc)
+    spend_budget(Budget.JAVASCRIPT)
+    ticket = issue_ticket(ticket_key(), receipt_settings())
     return (
         jsonify(
             {
@@ -121,6 +146,36 @@ def api_tickets() -> tuple[Response, int]:
         ),
         201,
     )
+
+
+@blueprint.post("/api/v1/followup/open")
+def api_followup_open() -> tuple[Response, int]:
+    """Open a case with its receipt, paying a proof of work: the follow-up form's way
+    in when JavaScript runs, on the JavaScript budget (the plain form spends the
+    receipt-check budget instead)."""
+    payload = _json_object()
+    if payload is None:
+        return api_error("invalid_request", _("The request is not valid JSON."), 400)
+    receipt = payload.get("receipt")
+    challenge, nonce = payload.get("pow_challenge"), payload.get("pow_nonce")
+    if not isinstance(receipt, str) or not isinstance(challenge, str) or not isinstance(nonce, str):
+        return api_error(
+            "invalid_request", _("receipt, pow_challenge and pow_nonce are required."), 400
+        )
+    try:
+        parse_receipt(receipt)  # a typo is told first: it needs no proof of work to find
+        solved = verify_pow(challenge, nonce)
+        access = open_case_with_receipt(
+            db_session(), receipt_settings(), receipt, admit=admit_with_pow(solved)
+        )
+    except ReceiptError as exc:
+        return api_error("invalid_receipt", receipt_error_text(exc), 400)
+    except proof_of_work.PowError as exc:
+        return _pow_error(exc)
+    except UnknownReceiptError:
+        return api_error("unknown_receipt", unknown_receipt_text(), 400)
+    remember_opened_case(access)
+    return jsonify({"status": "opened"}), 200
 
 
 def _single_part(name: str) -> UploadSink | None:
@@ -143,8 +198,9 @@ def _read_small(sink: UploadSink | None) -> bytes | None:
 
 
 @blueprint.post("/api/v1/reports")
-@intake_limit("intake")
 def api_reports() -> tuple[Response, int]:
+    """Store a report the browser encrypted. Spends no budget of its own: its ticket,
+    single use, paid a proof of work and one unit of the JavaScript budget."""
     form = request.form
     report = _single_part("report")
     attachments = [sink for sink, _n, _t in file_parts("attachment")]
@@ -182,6 +238,7 @@ def api_reports() -> tuple[Response, int]:
     try:
         submit_from_browser(
             db_session(),
+            ticket_key=ticket_key(),
             ticket=form.get("ticket", ""),
             choices=choices,
             case_recipient=form.get("case_recipient", ""),
@@ -204,24 +261,30 @@ def api_reports() -> tuple[Response, int]:
     return jsonify({"status": "stored"}), 201
 
 
+def _discard(sinks: list[UploadSink]) -> None:
+    for sink in sinks:
+        sink.blob.discard()
+
+
 @blueprint.post("/api/v1/followup/messages")
-@intake_limit("intake")
 def api_followup_messages() -> tuple[Response, int]:
     access = reporter_access()
     body = _single_part("message")
     attachments = [sink for sink, _n, _t in file_parts("attachment")]
+    uploads = [*attachments, *([body] if body else [])]
     case = db_session().get(Case, access.case_id) if access else None
-    if access is None or case is None or body is None:
-        for sink in [*attachments, *([body] if body else [])]:
-            sink.blob.discard()
-        if access is None or case is None:
-            return api_error(
-                "no_session", _("Please open your report with its receipt code again."), 403
-            )
+    if access is None or case is None:
+        _discard(uploads)
+        return api_error(
+            "no_session", _("Please open your report with its receipt code again."), 403
+        )
+    if body is None:
+        _discard(uploads)
         return api_error(
             "missing_fields", _("Missing or invalid fields: %(fields)s", fields="message"), 400
         )
     try:
+        solved = verify_pow(request.form.get("pow_challenge"), request.form.get("pow_nonce"))
         add_message_from_browser(
             db_session(),
             case=case,
@@ -229,7 +292,11 @@ def api_followup_messages() -> tuple[Response, int]:
             attachments=[sink.blob for sink in attachments],
             max_file_bytes=settings().max_file_bytes,
             notify=settings().smtp is not None,
+            admit=admit_with_pow(solved),
         )
+    except proof_of_work.PowError as exc:
+        _discard(uploads)
+        return _pow_error(exc)
     except InvalidUploadError:
         return api_error(
             "invalid_ciphertext", _("The encrypted message was damaged on the way."), 400

@@ -26,6 +26,7 @@ from app.cases.followup import (
 from app.cases.messages import MessageError, add_message_from_server, newest_message_id
 from app.cases.payloads import AttachmentMeta
 from app.intake import blueprint
+from app.intake.flood import admit
 from app.intake.uploads import file_parts
 from app.intake.views import receipt_settings
 from app.models import Blob, Case
@@ -34,7 +35,7 @@ from app.storage import StorageError
 from app.web.context import blob_store, settings
 from app.web.db import db_session
 from app.web.downloads import attachment_response
-from app.web.ratelimit import intake_limit
+from app.web.ratelimit import Budget
 from crypto import (
     Identity,
     ReceiptChecksumError,
@@ -56,7 +57,7 @@ def reporter_case_recipient() -> Recipient | None:
     return access.case_identity.recipient if access else None
 
 
-def _receipt_error(exc: ReceiptError) -> str:
+def receipt_error_text(exc: ReceiptError) -> str:
     if isinstance(exc, ReceiptChecksumError):
         return str(
             _(
@@ -69,7 +70,16 @@ def _receipt_error(exc: ReceiptError) -> str:
     return str(_("A receipt code contains only digits (spaces and dashes are fine)."))
 
 
-UNKNOWN_RECEIPT = "unknown_receipt"
+def unknown_receipt_text() -> str:
+    # One message for every wrong receipt.
+    return str(_("No report matches this receipt code. Please check it and try again."))
+
+
+def remember_opened_case(access: ReporterAccess) -> None:
+    """The receipt opened the case: a new session holds the case and its key."""
+    session.rotate()  # type: ignore[attr-defined]
+    session["case_id"] = access.case_id
+    session["case_key"] = str(access.case_identity)
 
 
 @blueprint.get("/followup")
@@ -80,21 +90,22 @@ def followup() -> Any:
 
 
 @blueprint.post("/followup")
-@intake_limit("receipt")
 def followup_open() -> Any:
     typed = request.form.get("receipt", "")
     try:
-        access = open_case_with_receipt(db_session(), receipt_settings(), typed)
+        access = open_case_with_receipt(
+            db_session(), receipt_settings(), typed, admit=admit(Budget.RECEIPTS)
+        )
     except ReceiptError as exc:
-        # A typo is told as such: no Argon2id work was done, nothing was looked up.
-        return render_template("intake/followup.html", error=_receipt_error(exc), typed=typed), 400
+        # A typo is told as such: no Argon2id work was done, nothing was looked up, no
+        # budget was spent.
+        error = receipt_error_text(exc)
+        return render_template("intake/followup.html", error=error, typed=typed), 400
     except UnknownReceiptError:
-        # One message for every wrong receipt; the typed code is not shown back.
-        message = _("No report matches this receipt code. Please check it and try again.")
-        return render_template("intake/followup.html", error=message, typed=""), 400
-    session.rotate()  # type: ignore[attr-defined]
-    session["case_id"] = access.case_id
-    session["case_key"] = str(access.case_identity)
+        # The typed code is not shown back.
+        error = unknown_receipt_text()
+        return render_template("intake/followup.html", error=error, typed=""), 400
+    remember_opened_case(access)
     return redirect(url_for("intake.followup_case"), code=303)
 
 
@@ -125,7 +136,6 @@ def followup_case() -> Any:
 
 
 @blueprint.post("/followup/message")
-@intake_limit("intake")
 def followup_message() -> Any:
     access = reporter_access()
     uploads = file_parts("attachments")
@@ -155,6 +165,7 @@ def followup_message() -> Any:
             ],
             notify=settings().smtp is not None,
             after=_message_id(request.form.get("after", "")),
+            admit=admit(Budget.FORMS),
         )
     except MessageError as exc:
         return _case_page(message_error_text(exc.code), status=400)

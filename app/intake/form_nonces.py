@@ -44,20 +44,32 @@ def new_form_nonce() -> str:
     return base64.urlsafe_b64encode(random + _tag(random)).decode().rstrip("=")
 
 
-def spend_form_nonce(nonce: str) -> bool:
-    """True the first time a genuine nonce of this session comes back, else False."""
+def _unspent_marker(nonce: str) -> str | None:
+    """The nonce's marker if it is a genuine nonce of this session not yet spent."""
     try:
         raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
     except (binascii.Error, ValueError):
-        return False
+        return None
     if len(raw) != _RANDOM_BYTES + _TAG_BYTES:
-        return False
+        return None
     random, tag = raw[:_RANDOM_BYTES], raw[_RANDOM_BYTES:]
     if not hmac.compare_digest(tag, _tag(random)):
-        return False
+        return None
     marker = random.hex()
-    spent = list(session.get(_SPENT, []))
-    if marker in spent:
+    return None if marker in session.get(_SPENT, []) else marker
+
+
+def form_nonce_unspent(nonce: str) -> bool:
+    """Whether ``nonce`` would be accepted; spends nothing. A view checks it before the
+    request spends a rate-limit budget and spends it (:func:`spend_form_nonce`) only
+    once the submission is admitted, so a form refused as "busy" can be sent again."""
+    return _unspent_marker(nonce) is not None
+
+
+def spend_form_nonce(nonce: str) -> bool:
+    """True the first time a genuine nonce of this session comes back, else False."""
+    marker = _unspent_marker(nonce)
+    if marker is None:
         return False
-    session[_SPENT] = [*spent, marker][-MAX_SPENT:]
+    session[_SPENT] = [*session.get(_SPENT, []), marker][-MAX_SPENT:]
     return True

@@ -39,7 +39,7 @@ def _padding(settings: Settings) -> int:
 
 
 def init_intake(app: Flask, settings: Settings) -> None:
-    init_rate_limits(app, get_database(app), settings)
+    init_rate_limits(app, settings)
     # After the session is saved, every request: the SQLite files keep no time of it.
     init_database_files(app, get_database(app))
     init_uploads(app, max_request_bytes(settings))

@@ -24,13 +24,14 @@ from app.cases.submission import (
     submit_from_server,
 )
 from app.intake import blueprint
-from app.intake.form_nonces import new_form_nonce, spend_form_nonce
+from app.intake.flood import admit
+from app.intake.form_nonces import form_nonce_unspent, new_form_nonce, spend_form_nonce
 from app.intake.uploads import file_parts
 from app.models.vocabulary import Category
 from app.storage import StorageError
 from app.web.context import blob_store, installation_secrets, settings
 from app.web.db import db_session
-from app.web.ratelimit import intake_limit
+from app.web.ratelimit import Budget
 from crypto import Recipient
 
 
@@ -117,13 +118,13 @@ def attachment_meta(filename: str, content_type: str, size: int) -> AttachmentMe
 
 
 @blueprint.post("/report")
-@intake_limit("intake")
 def report_submit() -> tuple[str, int]:
     from flask import request
 
     form = request.form
     uploads = file_parts("attachments")
-    if not spend_form_nonce(form.get("form_nonce", "")):
+    nonce = form.get("form_nonce", "")
+    if not form_nonce_unspent(nonce):
         for sink, _name, _type in uploads:
             sink.blob.discard()
         message = _(
@@ -154,6 +155,12 @@ def report_submit() -> tuple[str, int]:
         )
         for sink, name, content_type in uploads
     ]
+    spend_forms_budget = admit(Budget.FORMS)
+
+    def admit_and_spend_nonce() -> None:
+        spend_forms_budget()
+        spend_form_nonce(nonce)  # only now: a form refused as busy can be sent again
+
     try:
         receipt, _stored = submit_from_server(
             db_session(),
@@ -165,6 +172,7 @@ def report_submit() -> tuple[str, int]:
             attachments=attachments,
             deadlines=settings().deadlines,
             notify=settings().smtp is not None,
+            admit=admit_and_spend_nonce,
         )
     except SubmissionError as exc:
         return _render_form(form, form_error=submission_error_message(exc), status=400)

@@ -15,10 +15,9 @@ from app.models.cases import (
     PendingGrant,
     Recusal,
 )
-from app.models.intake import PowChallenge, SubmissionTicket
+from app.models.intake import SpentPowChallenge
 from app.models.notifications import HeldNotification, Notification
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
-from app.models.ratelimit import RateLimitCounter
 from app.models.web import WebSession
 
 __all__ = [
@@ -39,12 +38,10 @@ __all__ = [
     "Note",
     "Notification",
     "PendingGrant",
-    "PowChallenge",
-    "RateLimitCounter",
     "RecoveryKey",
     "Recusal",
     "Reviewer",
-    "SubmissionTicket",
+    "SpentPowChallenge",
     "UTCDateTime",
     "Unit",
     "WebSession",

@@ -1,37 +1,25 @@
-"""Short-lived intake state: submission tickets and proof-of-work challenges."""
+"""Short-lived intake state: the single-use set of spent proof-of-work challenges.
+
+Challenges and submission tickets are stateless tokens (``app.cases.pow``,
+``app.cases.tickets``): issuing one writes nothing. Only a redeemed challenge leaves a
+row, so it cannot be redeemed twice, and that row holds a hash and a calendar day: no
+time of day of a reporter's action.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import Date, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime
+from app.models.base import Base
 
 
-class SubmissionTicket(Base):
-    """Issued to a browser before it submits: the receipt is shown only after storing.
+class SpentPowChallenge(Base):
+    """A redeemed proof-of-work challenge, by hash; swept two days later."""
 
-    Holds the receipt's lookup key and the reporter's public key, never the receipt.
-    The ticket itself is stored hashed; it is single-use and expires.
-    """
+    __tablename__ = "spent_pow_challenges"
 
-    __tablename__ = "submission_tickets"
-
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    receipt_lookup_key: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
-    reporter_recipient: Mapped[str] = mapped_column(String(100))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class PowChallenge(Base):
-    """A single-use proof-of-work challenge: flood control that identifies nobody."""
-
-    __tablename__ = "pow_challenges"
-
-    challenge: Mapped[str] = mapped_column(String(64), primary_key=True)
-    difficulty: Mapped[int] = mapped_column(Integer)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    challenge_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)

@@ -33,12 +33,13 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
+from werkzeug.exceptions import InternalServerError
 
 from app import clock
 from app.database import Database
@@ -49,6 +50,7 @@ _log = logging.getLogger("liemchinh.sessions")
 TOKEN_BYTES = 32
 # Refresh the idle deadline at most once a minute, not on every request.
 _REFRESH_GRACE = timedelta(seconds=60)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _serializer = TaggedJSONSerializer()
 # The encrypted payload: {_ENVELOPE: 2, "data": {...}, "idle": epoch, "absolute": epoch}.
 # A payload without the marker is the older form: the session's data alone.
@@ -78,6 +80,8 @@ class EncryptedSession(CallbackDict[str, Any], SessionMixin):
         self.destroy_requested = False
         self.absolute_deadline: datetime | None = None
         self.row_created: datetime | None = None
+        # The store could not be read: this request runs without its real session.
+        self.store_unavailable = False
 
     def rotate(self) -> None:
         """Give the session a new token (and row) on save: call at every privilege change,
@@ -191,7 +195,9 @@ class EncryptedSessionInterface(SessionInterface):
             # error pages still render in the browser's language) rather than fail
             # before any handler runs. Logged without anything about the client.
             _log.warning("session store unavailable; request served without a session")
-            return EncryptedSession()
+            session = EncryptedSession()
+            session.store_unavailable = True
+            return session
 
     def _load(self, token: bytes) -> EncryptedSession:
         now = utcnow()
@@ -275,3 +281,19 @@ class EncryptedSessionInterface(SessionInterface):
             cookie = base64.urlsafe_b64encode(token).rstrip(b"=").decode()
             response.set_cookie(name, cookie, **cookie_args)
         response.vary.add("Cookie")
+
+
+def refuse_writes_without_the_session_store(app: Flask) -> None:
+    """A form posted while the session store is unreachable fails as a server error.
+
+    Without its session the request would fail the CSRF check and tell the user their
+    page was open too long, which is not what happened: they would reload, retype and
+    fail again. The hook runs first among the before_request hooks (before CSRF
+    protection reads the form); pages that only read are still served.
+    """
+
+    def refuse() -> None:
+        if request.method not in _SAFE_METHODS and getattr(session, "store_unavailable", False):
+            raise InternalServerError()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse)

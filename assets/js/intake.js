@@ -5,8 +5,13 @@
 // submit of #report-form and #message-form, encrypts everything in the
 // browser (see core.js) and sends only ciphertext, public keys and the few
 // fields that are in clear by design (ticket, category, sector, excluded
-// units). Nothing here logs, stores or sends plaintext; progress and errors
-// are shown in #js-status with the texts the server rendered into data-msg-*.
+// units). It also takes over #open-case-form (follow-up), to open the case
+// through the JSON API. Every request that makes the server work (a ticket,
+// opening a case, a message) first pays a proof of work on a challenge the
+// server issued; the server keeps its no-JavaScript budgets for the plain
+// forms, so a flood of those cannot stop this path. Nothing here logs, stores
+// or sends plaintext; progress and errors are shown in #js-status with the
+// texts the server rendered into data-msg-*.
 
 import { postReport, prepareMessage, prepareReport, solvePow } from "./core.js";
 import { initLanguageSwitch } from "./language.js";
@@ -233,7 +238,40 @@ async function submitReport(form) {
   showReceipt(ticket.receipt);
 }
 
-// ---------------------------------------------------------------- follow-up form
+// ---------------------------------------------------------------- follow-up
+
+/** A fresh challenge from the server, solved: {pow_challenge, pow_nonce}. */
+async function solvedChallenge(form) {
+  const res = await expect(form, await api(form, "/challenge", { method: "GET" }), [200]);
+  const pow = await res.json();
+  if (!pow || typeof pow.challenge !== "string") throw new ShownError(msg(form, "msgFailed"));
+  say(msg(form, "msgPow"));
+  const nonce = await solvePow(pow.challenge, Number(pow.difficulty));
+  return { pow_challenge: pow.challenge, pow_nonce: nonce };
+}
+
+async function openCase(form) {
+  const field = form.elements.namedItem("receipt");
+  const receipt = field && typeof field.value === "string" ? field.value : "";
+  if (!receipt.trim()) {
+    if (field && typeof field.focus === "function") field.focus();
+    throw new ShownError(msg(form, "msgRequired"));
+  }
+  const pow = await solvedChallenge(form);
+  say(msg(form, "msgWorking"));
+  await expect(
+    form,
+    await api(form, "/followup/open", {
+      method: "POST",
+      headers: { "Content-Type": JSON_TYPE },
+      body: JSON.stringify({ receipt, ...pow }),
+    }),
+    [200],
+  );
+  // The receipt leaves the page before it navigates.
+  if (field) field.value = "";
+  location.assign(form.dataset.next);
+}
 
 async function submitMessage(form) {
   const bodyField = form.elements.namedItem("body");
@@ -243,6 +281,7 @@ async function submitMessage(form) {
     if (bodyField && typeof bodyField.focus === "function") bodyField.focus();
     throw new ShownError(msg(form, "msgRequired"));
   }
+  const pow = await solvedChallenge(form);
   say(msg(form, "msgEncrypting"));
   const body = await prepareMessage({
     caseRecipient: form.dataset.caseRecipient,
@@ -250,6 +289,8 @@ async function submitMessage(form) {
     files,
     after: form.dataset.after || null,
   });
+  body.append("pow_challenge", pow.pow_challenge);
+  body.append("pow_nonce", pow.pow_nonce);
   say(msg(form, "msgSending"));
   await expect(form, await api(form, "/followup/messages", { method: "POST", body }), [201]);
   location.reload();
@@ -280,6 +321,7 @@ function enhance(form, handler) {
 function init() {
   enhance(document.getElementById("report-form"), submitReport);
   enhance(document.getElementById("message-form"), submitMessage);
+  enhance(document.getElementById("open-case-form"), openCase);
   initReceipt();
   // A language switch replaces the page's body (language.js): wire the new one.
   initLanguageSwitch(init);

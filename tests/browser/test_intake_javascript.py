@@ -125,9 +125,12 @@ def test_report_is_encrypted_in_the_browser_and_reads_back(
     assert found_in(server_bodies, canaries.all()) == set()
     urls = [u.encode() for u in session.traffic.urls]
     assert found_in(urls, canaries.all()) == set()
-    # The receipt went to the server once, in the follow-up form (urlencoded), never before.
-    typed = receipt.replace(" ", "+").encode()
-    assert [r.path for r in live_intake.recorder.bodies() if typed in r.body] == ["/followup"]
+    # The receipt went to the server once, when the follow-up page's script opened the
+    # case (JSON, with its proof of work), never before and never in a URL.
+    assert [r.path for r in live_intake.recorder.bodies() if receipt.encode() in r.body] == [
+        "/api/v1/followup/open"
+    ]
+    assert not [u for u in session.traffic.urls if receipt.replace(" ", "") in u.replace(" ", "")]
 
     # Nothing was loaded from another origin.
     assert session.traffic.urls

@@ -1,29 +1,39 @@
-"""Proof of work: solutions checked, challenges single-use even under concurrency."""
+"""Proof of work: stateless challenges, solutions checked without the database, and
+single use enforced by the spent set, even under concurrency."""
 
+import base64
 import hashlib
+import secrets
 import threading
-from datetime import timedelta
+import time
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app.cases.pow import (
     ChallengeExpiredError,
+    ChallengeKey,
+    ChallengeTooEasyError,
     ChallengeUsedError,
     InvalidSolutionError,
     PowError,
     UnknownChallengeError,
     check_solution,
-    delete_expired_challenges,
+    delete_spent_challenges,
     issue_challenge,
     leading_zero_bits,
     redeem_challenge,
     solve,
+    spend_challenge,
+    verify_solution,
 )
 from app.database import Database
-from app.models import PowChallenge, utcnow
+from app.models import SpentPowChallenge
 
 DIFFICULTY = 8
+KEY = ChallengeKey.derive(b"k" * 32)
+OTHER_KEY = ChallengeKey.derive(b"o" * 32)
 
 
 def _wrong_nonce(challenge: str, difficulty: int) -> str:
@@ -64,102 +74,164 @@ def test_nonce_alphabet_accepted() -> None:
     assert check_solution("abc", "aZ0_-" + "9" * 59, 0)
 
 
-# -- with the database ---------------------------------------------------------------------
+# -- stateless challenges ------------------------------------------------------------------
+
+
+def _solved(difficulty: int = DIFFICULTY, key: ChallengeKey = KEY, **kw: object) -> tuple[str, str]:
+    info = issue_challenge(key, difficulty, **kw)  # type: ignore[arg-type]
+    return info.challenge, solve(info.challenge, info.difficulty)
+
+
+def test_challenge_format() -> None:
+    info = issue_challenge(KEY, DIFFICULTY)
+    assert info.difficulty == DIFFICULTY
+    assert len(info.challenge) == 56 and set(info.challenge) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    )
+    raw = base64.urlsafe_b64decode(info.challenge)
+    assert raw[0] == 1 and raw[25] == DIFFICULTY  # version, difficulty
+    expires = int.from_bytes(raw[17:25], "big")
+    assert 590 < expires - time.time() <= 600
+    assert issue_challenge(KEY, DIFFICULTY).challenge != info.challenge
+
+
+def test_key_derivation_is_labelled() -> None:
+    secret = secrets.token_bytes(32)
+    key = ChallengeKey.derive(secret).key
+    assert len(key) == 32 and key != secret
+    assert ChallengeKey.derive(secret).key == key  # deterministic: every process agrees
+    assert "<redacted>" in repr(ChallengeKey.derive(secret))
+    from app.cases.tickets import TicketKey
+
+    assert TicketKey.derive(secret).key != key  # one key per purpose
+
+
+def test_verify_accepts_a_solution_and_names_its_hash() -> None:
+    challenge, nonce = _solved()
+    solved = verify_solution(KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+    assert len(solved.spent_key) == 32
+    assert challenge.encode() not in solved.spent_key
+
+
+def test_forged_and_foreign_challenges_refused() -> None:
+    challenge, nonce = _solved(key=OTHER_KEY)  # another installation's
+    with pytest.raises(UnknownChallengeError):
+        verify_solution(KEY, challenge, nonce, min_difficulty=0)
+    raw = bytearray(base64.urlsafe_b64decode(issue_challenge(KEY, 0).challenge))
+    raw[25] = 30  # raise the difficulty? lower it? any change breaks the tag
+    tampered = base64.urlsafe_b64encode(bytes(raw)).decode()
+    with pytest.raises(UnknownChallengeError):
+        verify_solution(KEY, tampered, solve(tampered, 0), min_difficulty=0)
+    for junk in ["", "0" * 32, "A" * 56, "A" * 55 + "=", None, 12]:
+        with pytest.raises(UnknownChallengeError):
+            verify_solution(KEY, junk, "1", min_difficulty=0)
+    assert issubclass(UnknownChallengeError, PowError)
+
+
+def test_expired_refused() -> None:
+    challenge, nonce = _solved(ttl=timedelta(seconds=30))
+    verify_solution(KEY, challenge, nonce, min_difficulty=0, now=time.time() + 25)
+    with pytest.raises(ChallengeExpiredError):
+        verify_solution(KEY, challenge, nonce, min_difficulty=0, now=time.time() + 31)
+
+
+def test_issue_refuses_long_lives_and_bad_difficulties() -> None:
+    with pytest.raises(ValueError, match="at most"):
+        issue_challenge(KEY, 4, ttl=timedelta(days=1))
+    with pytest.raises(ValueError, match="difficulty"):
+        issue_challenge(KEY, 256)
+
+
+def test_a_challenge_easier_than_required_is_refused() -> None:
+    challenge, nonce = _solved(difficulty=2)
+    with pytest.raises(ChallengeTooEasyError):
+        verify_solution(KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+
+
+def test_wrong_or_malformed_nonce_refused() -> None:
+    challenge = issue_challenge(KEY, DIFFICULTY).challenge
+    with pytest.raises(InvalidSolutionError):
+        verify_solution(KEY, challenge, _wrong_nonce(challenge, DIFFICULTY), min_difficulty=0)
+    easy = issue_challenge(KEY, 0).challenge  # any well-formed nonce would do
+    for nonce in ["", "x" * 65, "1 2", "１２３", None]:
+        with pytest.raises(InvalidSolutionError):
+            verify_solution(KEY, easy, nonce, min_difficulty=0)
+
+
+# -- the spent set -------------------------------------------------------------------------
 
 pg = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 
-@pg
-def test_issue_solve_redeem(database: Database) -> None:
-    with database.session() as db:
-        info = issue_challenge(db, DIFFICULTY)
-    assert len(info.challenge) == 32 and int(info.challenge, 16) >= 0
-    assert info.difficulty == DIFFICULTY
-    assert timedelta(minutes=9) < info.expires_at - utcnow() <= timedelta(minutes=10)
-    nonce = solve(info.challenge, info.difficulty)
-    with database.session() as db:
-        redeem_challenge(db, info.challenge, nonce)
+def _spent_rows(database: Database) -> list[tuple[bytes, date]]:
     with database.read_session() as db:
-        row = db.get(PowChallenge, info.challenge)
-        assert row is not None and row.used_at is not None and row.difficulty == DIFFICULTY
+        return [(r.challenge_hash, r.day) for r in db.scalars(select(SpentPowChallenge))]
+
+
+@pg
+def test_redeem_writes_a_hash_and_a_day_only(database: Database) -> None:
+    challenge, nonce = _solved()
+    with database.session() as db:
+        redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+    [(digest, day)] = _spent_rows(database)
+    assert len(digest) == 32 and type(day) is date
+    columns = {
+        c["name"]: str(c["type"])
+        for c in inspect(database.engine).get_columns("spent_pow_challenges")
+    }
+    assert columns.keys() == {"challenge_hash", "day"}
+    assert "TIME" not in columns["day"].upper()
 
 
 @pg
 def test_reuse_refused(database: Database) -> None:
+    challenge, nonce = _solved()
     with database.session() as db:
-        info = issue_challenge(db, DIFFICULTY)
-    nonce = solve(info.challenge, DIFFICULTY)
-    with database.session() as db:
-        redeem_challenge(db, info.challenge, nonce)
+        redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
     with pytest.raises(ChallengeUsedError), database.session() as db:
-        redeem_challenge(db, info.challenge, nonce)
+        redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+    # Another solution of the same challenge is the same challenge.
+    other = solve(challenge + "", DIFFICULTY)
+    with pytest.raises(ChallengeUsedError), database.session() as db:
+        redeem_challenge(db, KEY, challenge, other, min_difficulty=DIFFICULTY)
+    assert len(_spent_rows(database)) == 1
 
 
 @pg
-def test_rolled_back_redemption_gives_the_challenge_back(database: Database) -> None:
-    with database.session() as db:
-        info = issue_challenge(db, DIFFICULTY)
-    nonce = solve(info.challenge, DIFFICULTY)
+def test_the_spend_is_committed_at_once(database: Database) -> None:
+    """A request that fails after redeeming (an error, a refused budget) does not give
+    its challenge back: the spend was committed before any expensive work."""
+    challenge, nonce = _solved()
     db = database.sessionmaker()
-    redeem_challenge(db, info.challenge, nonce)
-    db.rollback()  # the submission failed: nothing was stored, the work is not lost
+    redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+    db.rollback()
     db.close()
-    with database.session() as db:
-        redeem_challenge(db, info.challenge, nonce)
+    with pytest.raises(ChallengeUsedError), database.session() as db:
+        redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
 
 
 @pg
-def test_expired_refused(database: Database) -> None:
-    with database.session() as db:
-        info = issue_challenge(db, DIFFICULTY, ttl=timedelta(seconds=30))
-    nonce = solve(info.challenge, DIFFICULTY)
-    with pytest.raises(ChallengeExpiredError), database.session() as db:
-        redeem_challenge(db, info.challenge, nonce, now=utcnow() + timedelta(seconds=31))
-    with pytest.raises(ChallengeExpiredError), database.session() as db:
-        redeem_challenge(db, info.challenge, nonce, now=info.expires_at)
-
-
-@pg
-def test_wrong_nonce_refused_and_challenge_stays_usable(database: Database) -> None:
-    with database.session() as db:
-        info = issue_challenge(db, DIFFICULTY)
+def test_wrong_nonce_writes_nothing_and_the_challenge_stays_usable(database: Database) -> None:
+    challenge, nonce = _solved()
     with pytest.raises(InvalidSolutionError), database.session() as db:
-        redeem_challenge(db, info.challenge, _wrong_nonce(info.challenge, DIFFICULTY))
-    with database.read_session() as db:
-        row = db.get(PowChallenge, info.challenge)
-        assert row is not None and row.used_at is None
+        redeem_challenge(
+            db, KEY, challenge, _wrong_nonce(challenge, DIFFICULTY), min_difficulty=DIFFICULTY
+        )
+    assert _spent_rows(database) == []
     with database.session() as db:
-        redeem_challenge(db, info.challenge, solve(info.challenge, DIFFICULTY))
-
-
-@pg
-@pytest.mark.parametrize("nonce", ["", "x" * 65, "1 2", "１２３"])
-def test_malformed_nonce_refused(database: Database, nonce: str) -> None:
-    with database.session() as db:
-        info = issue_challenge(db, 0)  # any well-formed nonce would do
-    with pytest.raises(InvalidSolutionError), database.session() as db:
-        redeem_challenge(db, info.challenge, nonce)
-
-
-@pg
-def test_unknown_refused(database: Database) -> None:
-    with pytest.raises(UnknownChallengeError), database.session() as db:
-        redeem_challenge(db, "0" * 32, "1")
-    assert issubclass(UnknownChallengeError, PowError)
+        redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
 
 
 @pg
 def test_concurrent_redemption_only_one_wins(database: Database) -> None:
     for _ in range(5):
-        with database.session() as db:
-            info = issue_challenge(db, DIFFICULTY)
-        nonce = solve(info.challenge, DIFFICULTY)
+        challenge, nonce = _solved()
         barrier = threading.Barrier(2)
         outcomes: list[str] = []
         lock = threading.Lock()
 
         def redeem(
-            challenge: str = info.challenge,
+            challenge: str = challenge,
             nonce: str = nonce,
             barrier: threading.Barrier = barrier,
             outcomes: list[str] = outcomes,
@@ -168,8 +240,7 @@ def test_concurrent_redemption_only_one_wins(database: Database) -> None:
             db = database.sessionmaker()
             try:
                 barrier.wait()
-                with db.begin():
-                    redeem_challenge(db, challenge, nonce)
+                redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
                 outcome = "ok"
             except ChallengeUsedError:
                 outcome = "used"
@@ -189,25 +260,23 @@ def test_concurrent_redemption_only_one_wins(database: Database) -> None:
 
 
 @pg
-def test_concurrent_redemption_race_at_the_update(database: Database) -> None:
-    """The second redemption starts while the first is uncommitted: exactly one wins.
+def test_concurrent_redemption_race_at_the_insert(database: Database) -> None:
+    """The second spend starts while the first is uncommitted: exactly one wins.
 
-    On PostgreSQL the second passes the SELECT (the first's update is not visible yet)
-    and is stopped by the conditional UPDATE's rowcount; on SQLite it waits for the
-    writer lock and then finds the challenge used.
+    On PostgreSQL the second INSERT waits on the unique index for the first transaction
+    and then does nothing; on SQLite it waits for the writer lock and finds the row.
     """
-    with database.session() as db:
-        info = issue_challenge(db, DIFFICULTY)
-    nonce = solve(info.challenge, DIFFICULTY)
+    challenge, nonce = _solved()
+    solved = verify_solution(KEY, challenge, nonce, min_difficulty=DIFFICULTY)
     first = database.sessionmaker()
-    redeem_challenge(first, info.challenge, nonce)  # row updated, not committed
+    first.add(SpentPowChallenge(challenge_hash=solved.spent_key, day=date.today()))
+    first.flush()  # inserted, not committed
     outcome: list[str] = []
 
     def second() -> None:
         db = database.sessionmaker()
         try:
-            with db.begin():
-                redeem_challenge(db, info.challenge, nonce)
+            spend_challenge(db, solved)
             outcome.append("ok")
         except ChallengeUsedError:
             outcome.append("used")
@@ -216,7 +285,8 @@ def test_concurrent_redemption_race_at_the_update(database: Database) -> None:
 
     thread = threading.Thread(target=second)
     thread.start()
-    thread.join(timeout=0.5)  # blocked on the first one's lock (row lock or SQLite writer)
+    thread.join(timeout=0.5)  # blocked on the first one (unique index or SQLite writer)
+    assert outcome == []
     first.commit()
     first.close()
     thread.join()
@@ -224,13 +294,15 @@ def test_concurrent_redemption_race_at_the_update(database: Database) -> None:
 
 
 @pg
-def test_delete_expired_challenges(database: Database) -> None:
+def test_sweep_keeps_yesterday_and_today(database: Database) -> None:
+    today = date(2026, 3, 10)
     with database.session() as db:
-        old = issue_challenge(db, DIFFICULTY, ttl=timedelta(seconds=1))
-        fresh = issue_challenge(db, DIFFICULTY)
+        for back in range(4):
+            digest = hashlib.sha256(str(back).encode()).digest()
+            db.add(SpentPowChallenge(challenge_hash=digest, day=today - timedelta(days=back)))
     with database.session() as db:
-        assert delete_expired_challenges(db, now=utcnow() + timedelta(minutes=1)) == 1
+        assert delete_spent_challenges(db, today) == 2
+    days = sorted(day for _, day in _spent_rows(database))
+    assert days == [today - timedelta(days=1), today]
     with database.read_session() as db:
-        assert db.get(PowChallenge, old.challenge) is None
-        assert db.get(PowChallenge, fresh.challenge) is not None
-        assert db.scalar(select(func.count()).select_from(PowChallenge)) == 1
+        assert db.scalar(select(func.count()).select_from(SpentPowChallenge)) == 2

@@ -28,10 +28,8 @@ from app.models import (
     Note,
     Notification,
     PendingGrant,
-    PowChallenge,
-    RateLimitCounter,
     Recusal,
-    SubmissionTicket,
+    SpentPowChallenge,
     WebSession,
     utcnow,
 )
@@ -226,17 +224,9 @@ def test_sweep_removes_expired_state_and_old_leftovers_only(
     now = utcnow()
     past, future = now - timedelta(minutes=1), now + timedelta(minutes=30)
     with database.session() as db:
-        for expires in (past, future):
-            db.add(
-                SubmissionTicket(
-                    token_hash=secrets.token_bytes(32),
-                    receipt_lookup_key=secrets.token_bytes(32),
-                    reporter_recipient="age1x",
-                    expires_at=expires,
-                )
-            )
-            db.add(PowChallenge(challenge=secrets.token_hex(16), difficulty=4, expires_at=expires))
-            db.add(RateLimitCounter(key=secrets.token_hex(8), count=1, expires_at=expires))
+        for back in (0, 1, 2):  # spent challenges of today, yesterday, two days ago
+            day = now.date() - timedelta(days=back)
+            db.add(SpentPowChallenge(challenge_hash=secrets.token_bytes(32), day=day))
         db.add_all(
             [
                 WebSession(
@@ -286,10 +276,8 @@ def test_sweep_removes_expired_state_and_old_leftovers_only(
     with database.sessionmaker() as db:
         counts = retention.sweep(db, store)
     assert counts == retention.SweepCounts(
-        tickets=1,
         challenges=1,
         sessions=2,
-        rate_limit_counters=1,
         orphan_files=1,
         stale_partials=1,
     )
@@ -300,6 +288,6 @@ def test_sweep_removes_expired_state_and_old_leftovers_only(
     assert not stale.tmp_path.exists()
     assert fresh.tmp_path.exists()
     with database.read_session() as db:
-        for model in (SubmissionTicket, PowChallenge, RateLimitCounter, WebSession):
-            assert db.scalar(select(func.count()).select_from(model)) == 1
+        assert db.scalar(select(func.count()).select_from(SpentPowChallenge)) == 2
+        assert db.scalar(select(func.count()).select_from(WebSession)) == 1
     fresh.discard()

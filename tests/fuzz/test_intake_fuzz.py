@@ -95,6 +95,7 @@ def inst(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
         "LIEMCHINH_INSTANCE_PATH": str(root),
         "LIEMCHINH_DATABASE_URL": f"sqlite:///{root / 'liemchinh.sqlite3'}",
         "LIEMCHINH_INTAKE_RATE_LIMIT": HIGH_RATE_LIMIT,
+        "LIEMCHINH_VOLATILE_PATH": str(root.parent / "volatile"),  # not a shared /dev/shm
         "LIEMCHINH_MAX_FILE_BYTES": str(MAX_FILE),
         "LIEMCHINH_MAX_REPORT_BYTES": str(MAX_REPORT),
         **CHEAP_KDF_ENV,

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
+from app.cases import tickets
 from app.cases.payloads import AttachmentMeta, encode_message, encode_report
 from app.cases.pow import solve
 from app.database import Database
-from app.models import Blob, Case, SubmissionTicket, utcnow
+from app.models import Blob, Case, SpentPowChallenge
 from config import Settings
 from crypto import Identity, Recipient, decrypt_bytes, encrypt_bytes
 from tests.conftest import CsrfClient
@@ -44,6 +44,16 @@ class BrowserSession:
         assert response.status_code == 201, response.get_json()
         ticket: dict[str, Any] = response.get_json()
         return ticket
+
+    def solved_challenge(self) -> dict[str, str]:
+        """GET /api/v1/challenge and solve it, as the follow-up page's script does."""
+        response = self.client.get("/api/v1/challenge")
+        assert response.status_code == 200
+        pow_ = response.get_json()
+        return {
+            "pow_challenge": pow_["challenge"],
+            "pow_nonce": solve(pow_["challenge"], pow_["difficulty"]),
+        }
 
     def post_report(self, data: dict[str, Any]) -> Any:
         return self.client.post(
@@ -131,7 +141,7 @@ def test_submission_info_lists_who_can_read(
     assert info["recovery_recipient"] == str(recovery_identity.recipient)
     assert [u["slug"] for u in info["units"]] == ["inspection", "investigation", "oversight"]
     assert info["questionnaire"]["questions"][0]["id"] == "category"
-    assert info["pow"]["difficulty"] == 4 and len(info["pow"]["challenge"]) == 32
+    assert info["pow"]["difficulty"] == 4 and len(info["pow"]["challenge"]) == 56
 
 
 def test_browser_report_is_stored_and_the_receipt_opens_it(
@@ -167,15 +177,20 @@ def test_ticket_is_single_use(
 
 
 def test_expired_ticket_is_refused(
-    browser: BrowserSession, reviewer: ReviewerKeys, database: Database
+    browser: BrowserSession,
+    reviewer: ReviewerKeys,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     info = browser.get_info()
     ticket = browser.ticket(info)
-    with database.session() as db:
-        db.execute(update(SubmissionTicket).values(expires_at=utcnow() - timedelta(seconds=1)))
+    later = tickets.time.time() + tickets.TICKET_TTL.total_seconds() + 1
+    monkeypatch.setattr(tickets.time, "time", lambda: later)
     response = browser.post_report(encrypted_report(info, ticket))
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_ticket"
     assert _cases(database) == 0
+    monkeypatch.undo()  # positive control: the same ticket in time is accepted
+    assert browser.post_report(encrypted_report(info, ticket)).status_code == 201
 
 
 @pytest.mark.parametrize("part", ["report", "case_key_wrap", "staff_key_wrap", "attachment"])
@@ -241,9 +256,9 @@ def test_tickets_need_a_solved_single_use_challenge(
     second = browser.client.post(
         "/api/v1/tickets", json={"pow_challenge": challenge, "pow_nonce": nonce}, headers=headers
     )
-    assert second.status_code == 400
+    assert second.status_code == 400 and second.get_json()["error"] == "invalid_pow"
     with database.read_session() as db:
-        assert db.scalar(select(func.count()).select_from(SubmissionTicket)) == 1
+        assert db.scalar(select(func.count()).select_from(SpentPowChallenge)) == 1
 
 
 def test_api_posts_need_the_csrf_token(browser: BrowserSession) -> None:
@@ -269,7 +284,7 @@ def test_browser_message_reaches_the_thread(
     message = encrypt_bytes(encode_message("Tôi có thêm bằng chứng", []), [case_recipient])
     response = browser.client.post(
         "/api/v1/followup/messages",
-        data={"message": (io.BytesIO(message), "message.age")},
+        data={"message": (io.BytesIO(message), "message.age"), **browser.solved_challenge()},
         content_type="multipart/form-data",
         headers={"X-CSRFToken": browser.token},
     )
@@ -289,7 +304,14 @@ def test_message_api_needs_an_open_case(browser: BrowserSession) -> None:
 
 def test_openapi_document_is_served(intake_client: CsrfClient) -> None:
     document = intake_client.get("/api/v1/openapi.json").get_json()
-    assert set(document["paths"]) == {"/submission", "/tickets", "/reports", "/followup/messages"}
+    assert set(document["paths"]) == {
+        "/submission",
+        "/challenge",
+        "/tickets",
+        "/reports",
+        "/followup/open",
+        "/followup/messages",
+    }
 
 
 def test_case_key_wrap_opens_for_reporter_reviewer_and_recovery(

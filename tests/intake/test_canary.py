@@ -279,6 +279,7 @@ def test_javascript_path_stores_and_logs_no_plaintext(
         {
             "message": (io.BytesIO(encrypt_bytes(message, [case_recipient])), "message.age"),
             "attachment": (io.BytesIO(encrypt_bytes(reply, [case_recipient])), "a.age"),
+            **browser.solved_challenge(),
         }
     )
     sent = intake_client.post(

@@ -230,8 +230,9 @@ def test_the_busy_page_is_clean_too(env: dict[str, str], database: Database) -> 
         load_settings({**env, "LIEMCHINH_INTAKE_RATE_LIMIT": "1 per hour"}), database
     )
     client = _client(app)
-    open_case(client, "1234 5678 9012 3456 7890")
-    busy = open_case(client, "1234 5678 9012 3456 7890")
+    unknown = new_receipt()  # well formed: a typo would be refused before any budget
+    open_case(client, unknown)
+    busy = open_case(client, unknown)
     assert busy.status_code == 429
     assert audit(busy.get_data(as_text=True)).problems == []
 

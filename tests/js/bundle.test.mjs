@@ -156,7 +156,16 @@ function installDom(elements) {
   };
   globalThis.HTMLSelectElement = HTMLSelectElement;
   globalThis.RadioNodeList = RadioNodeList;
-  globalThis.location = { reloaded: 0, reload() { this.reloaded++; } };
+  globalThis.location = {
+    reloaded: 0,
+    assigned: [],
+    reload() {
+      this.reloaded++;
+    },
+    assign(url) {
+      this.assigned.push(url);
+    },
+  };
   runInThisContext(BUNDLE, { filename: "intake.js" });
 }
 
@@ -326,6 +335,7 @@ test("message form: encrypted to the case key, then reload", async () => {
   const status = { id: "js-status", textContent: "" };
   let body = null;
   const calls = mockFetch({
+    "GET /api/v1/challenge": () => json(200, { challenge: "msg-challenge", difficulty: 8 }),
     "POST /api/v1/followup/messages": (call) => {
       body = call.init.body;
       return json(201, {});
@@ -333,10 +343,15 @@ test("message form: encrypted to the case key, then reload", async () => {
   });
   installDom([form, status]);
   await form.submit();
-  assert.equal(calls.length, 1);
-  assert.equal(calls[0].headers["X-CSRFToken"], "csrf-xyz");
-  assert.equal(calls[0].init.credentials, "same-origin");
-  assert.deepEqual([...new Set(body.keys())], ["message", "attachment"]);
+  assert.deepEqual(calls.map((c) => `${c.method} ${c.url}`), [
+    "GET /api/v1/challenge",
+    "POST /api/v1/followup/messages",
+  ]);
+  assert.equal(calls[1].headers["X-CSRFToken"], "csrf-xyz");
+  assert.equal(calls[1].init.credentials, "same-origin");
+  assert.deepEqual([...new Set(body.keys())], ["message", "attachment", "pow_challenge", "pow_nonce"]);
+  assert.equal(body.get("pow_challenge"), "msg-challenge");
+  assert.ok(powOk("msg-challenge", body.get("pow_nonce"), 8), "a message pays its own proof of work");
   for (const s of ["MSG-GLUE-SECRET", "MSG-FILE", "x.txt"]) assert.deepEqual(await findInFormData(body, s), []);
   const plain = await decrypt(caseKey.identity, new Uint8Array(await body.get("message").arrayBuffer()), "text");
   assert.equal(JSON.parse(plain.trimEnd()).text, "Bổ sung: MSG-GLUE-SECRET");
@@ -353,4 +368,60 @@ test("message form: encrypted to the case key, then reload", async () => {
   await empty.submit();
   assert.equal(calls2.length, 0);
   assert.equal(st2.textContent, MSGS.msgRequired);
+});
+
+test("receipt form: proof of work, JSON open, then the case page", async () => {
+  const receipt = "1111 2222 3333 4444 5555";
+  const controls = [input("text", "receipt", receipt), input("hidden", "csrf_token", "csrf-rcp")];
+  const form = makeForm("open-case-form", { api: "/api/v1", next: "/followup/case", ...MSGS }, controls);
+  const status = { id: "js-status", textContent: "" };
+  let sent = null;
+  const calls = mockFetch({
+    "GET /api/v1/challenge": () => json(200, { challenge: "open-challenge", difficulty: 8 }),
+    "POST /api/v1/followup/open": (call) => {
+      sent = JSON.parse(call.init.body);
+      return json(200, { status: "opened" });
+    },
+  });
+  installDom([form, status]);
+  assert.equal(await form.submit(), true, "the plain form post is replaced");
+  assert.deepEqual(calls.map((c) => `${c.method} ${c.url}`), [
+    "GET /api/v1/challenge",
+    "POST /api/v1/followup/open",
+  ]);
+  assert.equal(calls[1].headers["X-CSRFToken"], "csrf-rcp");
+  assert.equal(calls[1].headers["Content-Type"], "application/json");
+  assert.equal(calls[1].init.redirect, "error");
+  assert.deepEqual(Object.keys(sent).sort(), ["pow_challenge", "pow_nonce", "receipt"]);
+  assert.equal(sent.receipt, receipt);
+  assert.ok(powOk("open-challenge", sent.pow_nonce, 8));
+  assert.deepEqual(globalThis.location.assigned, ["/followup/case"]);
+  assert.equal(controls[0].value, "", "the receipt is cleared from the page");
+  for (const c of calls) assert.ok(!c.url.includes("1111"), "the receipt is never in a URL");
+
+  // A refused receipt: the server's words are shown, the page stays, nothing navigates.
+  const form2 = makeForm("open-case-form", { api: "/api/v1", next: "/followup/case", ...MSGS }, [
+    input("text", "receipt", "1111 2222 3333 4444 5556"),
+  ]);
+  const status2 = { id: "js-status", textContent: "" };
+  mockFetch({
+    "GET /api/v1/challenge": () => json(200, { challenge: "c2", difficulty: 4 }),
+    "POST /api/v1/followup/open": () => json(400, { error: "invalid_receipt", message: "Mã có lỗi gõ." }),
+  });
+  installDom([form2, status2]);
+  await form2.submit();
+  assert.equal(status2.textContent, `${MSGS.msgFailed} Mã có lỗi gõ.`);
+  assert.deepEqual(globalThis.location.assigned, []);
+  assert.equal(form2.buttons[0].disabled, false);
+
+  // Nothing typed: nothing sent.
+  const form3 = makeForm("open-case-form", { api: "/api/v1", next: "/followup/case", ...MSGS }, [
+    input("text", "receipt", "  "),
+  ]);
+  const status3 = { id: "js-status", textContent: "" };
+  const calls3 = mockFetch({});
+  installDom([form3, status3]);
+  await form3.submit();
+  assert.equal(calls3.length, 0);
+  assert.equal(status3.textContent, MSGS.msgRequired);
 });

@@ -119,10 +119,13 @@ def smtp_env(port: int) -> dict[str, str]:
 
 
 @pytest.fixture
-def env(tmp_path: Path, database_url: str, smtp_server: SmtpServer) -> dict[str, str]:
+def env(
+    tmp_path: Path, database_url: str, volatile_path: Path, smtp_server: SmtpServer
+) -> dict[str, str]:
     return {
         "LIEMCHINH_INSTANCE_PATH": str(tmp_path / "instance"),
         "LIEMCHINH_DATABASE_URL": database_url,
+        "LIEMCHINH_VOLATILE_PATH": str(volatile_path),
         "LIEMCHINH_REVIEW_URL": "https://review.example.org",
         **CHEAP_KDF_ENV,
         **smtp_env(smtp_server.port),

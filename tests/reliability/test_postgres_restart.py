@@ -176,6 +176,13 @@ def _try_submit(port: int) -> tuple[int, str | None, list[Reply]]:
     replies.append(page)
     if page.status != 200:
         return 0, None, replies
+    if not browser.cookies:
+        # The form rendered but its new session could not be saved (the store went
+        # down in between): its CSRF token belongs to no session, so posting it can
+        # only be refused. Before the rate-limit counters left the database, the
+        # limiter's own database error turned such a post into a 500 whenever it fell
+        # in an outage; now the CSRF check answers it (400, nothing stored).
+        return 0, None, replies
     hidden = hidden_fields_in(page.text)
     reply = browser.post_multipart(
         "/report",

@@ -259,6 +259,8 @@ def build_installation(root: Path) -> Installation:
         {
             "LIEMCHINH_INSTANCE_PATH": str(root / "instance"),
             "LIEMCHINH_DATABASE_URL": f"sqlite:///{root / 'instance' / 'liemchinh.sqlite3'}",
+            # Rate-limit counters under the world's own folder, not a shared /dev/shm.
+            "LIEMCHINH_VOLATILE_PATH": str(root / "volatile"),
             **CHEAP_KDF_ENV,
         }
     )

@@ -186,3 +186,27 @@ def test_a_reviewers_session_keeps_exact_times(review_app: Flask, database: Data
     [row] = _rows(database)
     assert before <= row.created_at <= utcnow()
     assert row.idle_expires_at - row.created_at == timedelta(minutes=30)
+
+
+def test_a_form_posted_while_the_store_is_down_is_a_server_error(
+    intake_client: CsrfClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the CSRF page ("open too long, reload"): the session could not be read, and
+    the reporter is told the truth, in Vietnamese. Pages that only read still render."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.web.sessions import EncryptedSessionInterface
+
+    fields = intake_client.hidden_fields("/followup")  # the session exists now
+    assert intake_client.post("/followup", data={**fields, "receipt": "1"}).status_code == 400
+
+    def down(*_args: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(EncryptedSessionInterface, "_load", down)
+    refused = intake_client.post("/followup", data={**fields, "receipt": "1"})
+    assert refused.status_code == 500
+    page = refused.get_data(as_text=True)
+    assert "Hệ thống gặp lỗi" in page
+    assert "quá lâu" not in page  # not the CSRF message
+    assert intake_client.get("/followup").status_code == 200
