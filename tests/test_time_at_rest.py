@@ -52,7 +52,12 @@ from crypto import Recipient, encrypt_bytes
 from tests.conftest import CsrfClient
 from tests.factories import ReviewerKeys, make_reviewer
 from tests.intake.conftest import open_case, receipt_from, send_report
-from tests.reliability.harness import api_report_parts, api_ticket, for_test_client
+from tests.reliability.harness import (
+    api_report_parts,
+    api_ticket,
+    for_test_client,
+    solved_challenge,
+)
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
@@ -325,7 +330,7 @@ def test_a_reporters_day_leaves_only_the_day(
     posted = day.reporter_step(
         lambda: reporter.post(
             "/api/v1/followup/messages",
-            data={"message": (io.BytesIO(body), "message.age")},
+            data={"message": (io.BytesIO(body), "message.age"), **solved_challenge(reporter)},
             content_type="multipart/form-data",
             headers={"X-CSRFToken": api_token},
         )

@@ -362,6 +362,18 @@ def case_count(database: Database) -> int:
 # -- the JavaScript path, emulated (what assets/js/core.js sends) ----------------------
 
 
+def solved_challenge(client: Any) -> dict[str, str]:
+    """GET /api/v1/challenge and solve it: the fields a JavaScript request that makes the
+    server work (opening a case, a message) carries."""
+    from app.cases.pow import solve
+
+    pow_ = client.get("/api/v1/challenge").get_json()
+    return {
+        "pow_challenge": pow_["challenge"],
+        "pow_nonce": solve(pow_["challenge"], pow_["difficulty"]),
+    }
+
+
 def api_ticket(client: Any, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """GET /api/v1/submission, solve its proof of work, POST /api/v1/tickets."""
     from app.cases.pow import solve

@@ -109,6 +109,7 @@ class JsReporter:
                 "/api/v1/reports",
                 {
                     "ticket": ticket["ticket"],
+                    "recipients_version": info["recipients_version"],
                     "category": "corruption",
                     "sector": "land_construction",
                     "case_recipient": str(case_identity.recipient),
@@ -258,6 +259,7 @@ def _used_ticket_report(port: int) -> tuple[bytes, str]:
     answers = {"category": "other", "summary": "Thử", "details": "Thử"}
     fields = {
         "ticket": ticket["ticket"],
+        "recipients_version": info["recipients_version"],
         "category": "other",
         "case_recipient": str(case_identity.recipient),
         "staff_recipient": str(Identity.generate().recipient),

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from app.cases.retention import sweep
+from app.cases.retention import PARTIAL_GRACE, sweep
 from app.database import Database
 from app.models import Case, utcnow
 from app.storage import BlobStore
@@ -241,7 +241,7 @@ def _check_after(
     if chaos:
         # Files kept for commits in doubt that did not land: the sweep removes them.
         with database.sessionmaker() as db:  # sweep commits as it goes
-            sweep(db, BlobStore(settings.blob_path), now=utcnow() + timedelta(hours=7))
+            sweep(db, BlobStore(settings.blob_path), now=utcnow() + PARTIAL_GRACE + timedelta(days=1))
         finals, _ = files_in_store(settings)
     assert finals - rows == set(), "blob files without a row"
     problems = []

@@ -17,7 +17,12 @@ from app.models import Blob
 from app.models.vocabulary import BlobKind
 from crypto import Identity, Recipient, encrypt_bytes
 from tests.conftest import CsrfClient
-from tests.reliability.harness import api_report_parts, api_ticket, for_test_client
+from tests.reliability.harness import (
+    api_report_parts,
+    api_ticket,
+    for_test_client,
+    solved_challenge,
+)
 from tests.review.conftest import StaffFactory
 
 GOOD_MESSAGE = "Tôi gửi thêm biên bản họp của Ủy ban phường."
@@ -50,7 +55,10 @@ def _broken_case(intake_client: CsrfClient) -> str:
     stranger = Identity.generate().recipient
     bad = intake_client.post(
         "/api/v1/followup/messages",
-        data={"message": (io.BytesIO(encrypt_bytes(b"secret", [stranger])), "message.age")},
+        data={
+            "message": (io.BytesIO(encrypt_bytes(b"secret", [stranger])), "message.age"),
+            **solved_challenge(intake_client),
+        },
         content_type="multipart/form-data",
         headers={"X-CSRFToken": token},
     )
