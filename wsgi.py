@@ -4,7 +4,7 @@ Run them as two processes on two ports (``make run`` does). Both read the same
 ``LIEMCHINH_*`` settings; see config/settings.py.
 """
 
-from app import create_intake_app, create_review_app
+from app.factory import create_intake_app, create_review_app
 
 intake_app = create_intake_app()
 review_app = create_review_app()

@@ -45,11 +45,11 @@ from _common import (
 )
 from sqlalchemy import event
 
-from app import create_review_app
 from app.accounts import reviewers, totp
 from app.accounts.totp import TotpKey
 from app.cases.access import load_actor
 from app.cases.inbox import InboxFilters, inbox_page
+from app.factory import create_review_app
 from config import load_secrets
 
 TARGET_MS = 50.0

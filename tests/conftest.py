@@ -22,8 +22,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from app import create_intake_app, create_review_app, installation, schema
+from app import installation, schema
 from app.database import Database
+from app.factory import create_intake_app, create_review_app
 from config import Settings, load_settings
 from config.secrets import ensure_secrets
 from crypto import Identity

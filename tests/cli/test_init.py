@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app import create_review_app, schema
+from app import schema
 from app.database import Database
+from app.factory import create_review_app
 from app.models import AuditEvent, RecoveryKey, Unit
 from config import Settings
 from crypto import Identity

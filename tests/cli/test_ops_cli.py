@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 
-from app import create_review_app
 from app.cases import workflow
 from app.cases.access import load_actor
 from app.database import Database
+from app.factory import create_review_app
 from app.models import Blob, Case
 from app.ops_cli import register_ops_commands
 from app.storage import BlobStore

@@ -31,9 +31,10 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app import create_intake_app, installation, schema
+from app import installation, schema
 from app.cases.questionnaire import load_questionnaire
 from app.database import Database
+from app.factory import create_intake_app
 from app.models import Case
 from config import Settings, load_settings
 from config.secrets import ensure_secrets

@@ -160,7 +160,7 @@ def browser_report(
 def test_browser_padded_file_at_the_size_limit_is_accepted_and_old_unpadded_files_download_whole(
     env: dict[str, str], database: Database, intake_reviewer: ReviewerKeys
 ) -> None:
-    from app import create_intake_app
+    from app.factory import create_intake_app
 
     limit = SAME_BUCKET[0]
     app: Flask = create_intake_app(

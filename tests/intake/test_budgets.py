@@ -314,7 +314,7 @@ def test_budgets_are_sized_separately(env: dict[str, str], database: Database) -
             "LIEMCHINH_RATE_LIMIT_RECEIPTS": "1 per hour",
         }
     )
-    from app import create_intake_app
+    from app.factory import create_intake_app
 
     app = create_intake_app(settings, database)
     app.testing = True

@@ -110,7 +110,7 @@ def test_switching_keeps_the_answers_and_stores_nothing(
 def test_switching_spends_neither_the_form_nonce_nor_the_budget(
     env: dict[str, str], database: Database, intake_reviewer: ReviewerKeys
 ) -> None:
-    from app import create_intake_app
+    from app.factory import create_intake_app
 
     app: Flask = create_intake_app(
         load_settings({**env, "LIEMCHINH_INTAKE_RATE_LIMIT": "2 per minute"}), database

@@ -19,9 +19,9 @@ from flask import Flask
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate as validate_spec
 
-from app import create_intake_app
 from app.cases.pow import solve
 from app.database import Database
+from app.factory import create_intake_app
 from app.intake.api import OPENAPI_FILE
 from crypto import Identity, KeyFormatError, Recipient
 from tests.conftest import CsrfClient

@@ -224,7 +224,7 @@ def test_no_page_loads_anything_from_another_origin_or_runs_inline_code(
 
 
 def test_the_busy_page_is_clean_too(env: dict[str, str], database: Database) -> None:
-    from app import create_intake_app
+    from app.factory import create_intake_app
 
     app = create_intake_app(
         load_settings({**env, "LIEMCHINH_INTAKE_RATE_LIMIT": "1 per hour"}), database

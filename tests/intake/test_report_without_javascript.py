@@ -105,7 +105,7 @@ def test_excluded_units_are_recorded(
 def test_attachment_over_the_limit_is_refused_and_nothing_stored(
     env: dict[str, str], database: Database, settings: Settings
 ) -> None:
-    from app import create_intake_app
+    from app.factory import create_intake_app
     from config import load_settings
 
     small = load_settings({**env, "LIEMCHINH_MAX_FILE_BYTES": "2048"})
@@ -124,7 +124,7 @@ def test_attachment_over_the_limit_is_refused_and_nothing_stored(
 def test_blob_store_not_writable_gives_a_clear_error(
     env: dict[str, str], database: Database, tmp_path: Path, with_attachment: bool
 ) -> None:
-    from app import create_intake_app
+    from app.factory import create_intake_app
     from config import load_settings
 
     # A blob store "directory" that is a file: every write fails, as on a broken mount

@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_review_app
 from app.database import Database
+from app.factory import create_review_app
 from app.models import AuditEvent, Case, Notification, Reviewer
 from app.notifications import addresses, mailer, outbox
 from config import Settings, load_settings
@@ -224,7 +224,7 @@ def test_intake_report_holds_its_notice_in_the_same_transaction(
 def test_intake_with_notifications_off_writes_no_outbox(
     database: Database, quiet_settings: Settings
 ) -> None:
-    from app import create_intake_app
+    from app.factory import create_intake_app
     from tests.conftest import CsrfClient
     from tests.intake.conftest import send_report
 

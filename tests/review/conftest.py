@@ -22,8 +22,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import audit, create_intake_app, create_review_app, installation, schema
+from app import audit, installation, schema
 from app.database import Database
+from app.factory import create_intake_app, create_review_app
 from app.models import AuditEvent, Blob, Case, CaseKey, Message, Note, PendingGrant, Recusal
 from app.models.vocabulary import BlobKind
 from config import Settings, load_settings

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from flask import Flask, Response
 
-from app import create_intake_app, create_review_app
+from app.factory import create_intake_app, create_review_app
 
 SECRET_MARKER = "blob-ab12-secret-marker"
 

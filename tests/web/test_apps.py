@@ -3,7 +3,7 @@
 import pytest
 from flask import Flask
 
-from app import create_intake_app
+from app.factory import create_intake_app
 from config import MissingSecretsError, Settings
 
 

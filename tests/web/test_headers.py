@@ -26,7 +26,7 @@ def test_security_baseline_on_every_page(
 
 
 def test_onion_location_when_configured(env: dict[str, str], database: object) -> None:
-    from app import create_intake_app
+    from app.factory import create_intake_app
     from config import load_settings
 
     settings = load_settings({**env, "LIEMCHINH_ONION_URL": "http://abcdefgh.onion"})

@@ -16,8 +16,8 @@ from flask import Flask, request
 from flask_babel import force_locale, gettext
 from sqlalchemy import inspect
 
-from app import create_intake_app
 from app.database import Database
+from app.factory import create_intake_app
 from app.web.ratelimit import (
     COUNTERS_FILE,
     Budget,

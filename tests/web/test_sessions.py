@@ -100,7 +100,7 @@ def test_tampered_cookie_gives_an_empty_session(session_app: Flask) -> None:
 def test_https_install_uses_host_prefixed_secure_cookie(
     env: dict[str, str], database: Database
 ) -> None:
-    from app import create_review_app
+    from app.factory import create_review_app
     from config import load_settings
 
     settings = load_settings({**env, "LIEMCHINH_REVIEW_URL": "https://review.example"})
