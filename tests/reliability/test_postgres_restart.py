@@ -241,7 +241,9 @@ def _check_after(
     if chaos:
         # Files kept for commits in doubt that did not land: the sweep removes them.
         with database.sessionmaker() as db:  # sweep commits as it goes
-            sweep(db, BlobStore(settings.blob_path), now=utcnow() + PARTIAL_GRACE + timedelta(days=1))
+            sweep(
+                db, BlobStore(settings.blob_path), now=utcnow() + PARTIAL_GRACE + timedelta(days=1)
+            )
         finals, _ = files_in_store(settings)
     assert finals - rows == set(), "blob files without a row"
     problems = []
