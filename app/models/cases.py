@@ -30,6 +30,7 @@ from app.models.vocabulary import (
     Resolution,
     Sector,
     Side,
+    Track,
 )
 
 # A 64-bit id column; on SQLite declared INTEGER so that it is the table's rowid (a
@@ -60,6 +61,7 @@ class Case(Base):
         one_of("status", CaseStatus, "status"),
         one_of("resolution", Resolution, "resolution"),
         one_of("priority", Priority, "priority"),
+        one_of("track", Track, "track"),
         # The inbox: cases held by my units, by status, newest first. Measured at 100,000
         # cases (bench/inbox_latency.py): the wide index lets SQLite count and page a
         # unit's cases from the index alone, without visiting the table (348 ms -> 0.2 ms
@@ -113,6 +115,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purge_after: Mapped[date | None] = mapped_column(Date, index=True)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In clear like category and sector: it decides which clocks and notices apply, and
+    # it is the reporter's own choice of process, not who they are.
+    track: Mapped[str] = mapped_column(vocab(Track), default=Track.ANONYMOUS.value)
 
     keys: Mapped[list[CaseKey]] = relationship(
         back_populates="case", cascade="all, delete-orphan", passive_deletes=True

@@ -65,6 +65,19 @@ class Resolution(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
 
 
+class Track(StrEnum):
+    """The reporter's choice (Luật Tố cáo 2018, docs/legal.md §1-§4).
+
+    ``anonymous``: information with denunciation content but no name (art. 25): used for
+    inspection within the authority's competence; no statutory clock, the city's own
+    service targets apply. ``named``: a denunciation with the denouncer's identity, kept
+    secret (art. 47(1), art. 56): the statutory process, its clocks and notices apply.
+    """
+
+    ANONYMOUS = "anonymous"
+    NAMED = "named"
+
+
 class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"
