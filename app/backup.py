@@ -236,16 +236,6 @@ def _server_info(database: Database) -> tuple[int, str]:
     return version // 10000, str(current)
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while block := handle.read(_COPY_BUFFER):
-            digest.update(block)
-            size += len(block)
-    return digest.hexdigest(), size
-
-
 class _HashingReader:
     """Reads through to ``src`` and hashes what passed."""
 

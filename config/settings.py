@@ -121,10 +121,6 @@ class Settings:
     # dated to, and the day legal deadlines count from. An IANA zone name.
     timezone: str = "Asia/Ho_Chi_Minh"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     def secure_cookies(self, face: str) -> bool:
         """``Secure`` cookies (with the ``__Host-`` prefix) when the face is served over https."""
         url = self.intake_url if face == "intake" else self.review_url
