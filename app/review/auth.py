@@ -86,6 +86,22 @@ def _end_transaction() -> None:
         db.rollback()
 
 
+def ends_transaction(view: Callable[P, R]) -> Callable[P, R]:
+    """End the view's database transaction before it returns (what it did not commit is
+    rolled back): the session cookie is saved before the request's database session is
+    torn down, and on SQLite an open write transaction would make that save wait for
+    the lock it holds itself. Used by the account views, which write the session."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return view(*args, **kwargs)
+        finally:
+            _end_transaction()
+
+    return wrapper
+
+
 def _to_login() -> ResponseReturnValue:
     _end_transaction()
     target = request.full_path.rstrip("?") if request.method == "GET" else None
