@@ -112,6 +112,21 @@ class IntakeBudgets:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """Gunicorn's processes and threads per face (config/gunicorn.py), read before any
+    app exists. Threads are bounded by the database pool: SQLAlchemy's default of 15
+    connections per process (5 kept, 10 more on demand), which a busier thread would
+    wait for and, after 30 s, fail on."""
+
+    workers: int = 2
+    threads: int = 4
+
+
+MAX_WORKERS = 64
+MAX_THREADS = 15
+
+
+@dataclass(frozen=True)
 class Settings:
     # Derived from the instance folder unless set (load_settings).
     database_url: str
@@ -420,4 +435,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "AUTO_ACKNOWLEDGE", field_default(Settings, "auto_acknowledge")
         ),
         timezone=_timezone(env),
+    )
+
+
+def load_server_settings(environ: Mapping[str, str] | None = None) -> ServerSettings:
+    """``LIEMCHINH_WORKERS`` and ``LIEMCHINH_THREADS``. Raises :class:`ConfigError`
+    naming the variable."""
+    env = os.environ if environ is None else environ
+    return ServerSettings(
+        workers=_number(env, "WORKERS", ServerSettings, "workers", minimum=1, maximum=MAX_WORKERS),
+        threads=_number(env, "THREADS", ServerSettings, "threads", minimum=1, maximum=MAX_THREADS),
     )
