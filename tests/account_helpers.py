@@ -27,7 +27,7 @@ class Account:
 
 
 def totp_key_for(settings: Settings) -> TotpKey:
-    return TotpKey.derive(load_secrets(settings.secrets_file).review_secret_key)
+    return TotpKey.of(load_secrets(settings.secrets_file))
 
 
 def make_account(

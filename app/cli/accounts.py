@@ -40,7 +40,7 @@ def _totp_key() -> TotpKey:
     secrets: InstallationSecrets | None = current_app.config.get(SECRETS_KEY)
     if secrets is None:
         fail("the installation has no secrets yet: run `flask --app wsgi:review_app init`")
-    return TotpKey.derive(secrets.review_secret_key)
+    return TotpKey.of(secrets)
 
 
 @click.command("setup-link")

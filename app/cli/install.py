@@ -14,7 +14,7 @@ from app.installation import InstallationError
 from app.operators import operator_actor
 from app.web.context import settings
 from app.web.db import get_database
-from config.secrets import add_backup_key, ensure_secrets
+from config.secrets import add_backup_key, add_totp_key, ensure_secrets
 from crypto import Identity
 
 db_group = AppGroup("db", help="Database schema migrations (Alembic).")
@@ -44,6 +44,13 @@ def init_command(recovery_recipient: str | None) -> None:
         click.echo(
             "secrets: it holds the backup authentication key. Keep a copy of this file "
             "offline beside the recovery key: restoring a backup needs it (--secrets)."
+        )
+    if add_totp_key(current.secrets_file):
+        # A file from before: it gets the key its release derived from the review
+        # secret key, so enrolled authenticators keep working (config.secrets).
+        click.echo(
+            "secrets: added the TOTP key (the one in use until now): the review secret key "
+            "can now be rotated without breaking enrolled authenticators."
         )
     database = get_database()
     schema.upgrade(database.engine)

@@ -34,7 +34,7 @@ _MISSING = object()
 
 
 def totp_key() -> TotpKey:
-    return TotpKey.derive(installation_secrets().review_secret_key)
+    return TotpKey.of(installation_secrets())
 
 
 def password_kdf() -> KdfSettings:
