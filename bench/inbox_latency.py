@@ -124,7 +124,7 @@ def main() -> int:
     print(f"machine: {machine_description()}")
     today = datetime.now(UTC).date()
     with installation_in_tempdir() as inst:
-        key = TotpKey.derive(load_secrets(inst.settings.secrets_file).review_secret_key)
+        key = TotpKey.of(load_secrets(inst.settings.secrets_file))
         with inst.database.session() as db:
             reviewer, secret = reviewers.create_reviewer(
                 db,

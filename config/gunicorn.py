@@ -6,15 +6,23 @@ stays at ERROR: gunicorn logs "Invalid request from ip=…" at WARNING, and the 
 tests/intake/test_no_client_identity_logged.py catches any address that slips through.
 """
 
-import os
+import sys
+
+from config.settings import ConfigError, load_server_settings
+
+try:
+    _server = load_server_settings()
+except ConfigError as exc:
+    # Stop before gunicorn starts, naming the variable (gunicorn would print a traceback).
+    sys.exit(f"error: {exc}")
 
 accesslog = None
 disable_redirect_access_to_syslog = True
 loglevel = "error"
 errorlog = "-"
-workers = int(os.environ.get("LIEMCHINH_WORKERS", "2"))
+workers = _server.workers
 worker_class = "gthread"
-threads = int(os.environ.get("LIEMCHINH_THREADS", "4"))
+threads = _server.threads
 # Large uploads on slow (Tor) connections take a while; encrypted streaming keeps memory flat.
 timeout = 300
 graceful_timeout = 30

@@ -3,6 +3,10 @@
 Every error names the variable at fault, so an operator reading a failed start knows
 what to fix. Defaults are for a single-machine install: SQLite and the blob store under
 ``./instance``, both apps on loopback.
+
+Each default is written once, as the default of its dataclass field; the parser reads
+it from there (:func:`field_default`), and tests/config/test_readme_settings.py checks
+the README's table against it. The Argon2id bounds are crypto's (crypto.argon2_cost).
 """
 
 from __future__ import annotations
@@ -11,12 +15,29 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crypto.argon2_cost import (
+    DEFAULT_MEMORY_KIB,
+    DEFAULT_PARALLELISM,
+    DEFAULT_TIME_COST,
+    MAX_MEMORY_KIB,
+    MAX_PARALLELISM,
+    MAX_TIME_COST,
+    MIN_MEMORY_KIB_PER_LANE,
+    MIN_PARALLELISM,
+    MIN_TIME_COST,
+    Argon2CostError,
+    check_argon2_cost,
+)
+
 PREFIX = "LIEMCHINH_"
+# The default size of every intake budget (IntakeBudgets), LIEMCHINH_INTAKE_RATE_LIMIT.
+DEFAULT_INTAKE_RATE = "60 per minute"
 
 
 class ConfigError(ValueError):
@@ -25,15 +46,16 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class KdfSettings:
-    """Argon2id cost. RFC 9106's second recommended option (64 MiB, t=3, p=4) by default.
+    """Argon2id cost. RFC 9106's second recommended option (64 MiB, t=3, p=4) by default,
+    within crypto's bounds (crypto.argon2_cost).
 
     Lowered only by tests (through the environment), never in a deployment: the receipt
     derivation is what an attacker holding the database must repeat per guess.
     """
 
-    memory_kib: int = 65536
-    time_cost: int = 3
-    parallelism: int = 4
+    memory_kib: int = DEFAULT_MEMORY_KIB
+    time_cost: int = DEFAULT_TIME_COST
+    parallelism: int = DEFAULT_PARALLELISM
 
 
 @dataclass(frozen=True)
@@ -84,23 +106,39 @@ class IntakeBudgets:
     - ``receipts``: receipt checks of the no-JavaScript follow-up form.
     """
 
-    javascript: str = "60 per minute"
-    forms: str = "60 per minute"
-    receipts: str = "60 per minute"
+    javascript: str = DEFAULT_INTAKE_RATE
+    forms: str = DEFAULT_INTAKE_RATE
+    receipts: str = DEFAULT_INTAKE_RATE
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Gunicorn's processes and threads per face (config/gunicorn.py), read before any
+    app exists. Threads are bounded by the database pool: SQLAlchemy's default of 15
+    connections per process (5 kept, 10 more on demand), which a busier thread would
+    wait for and, after 30 s, fail on."""
+
+    workers: int = 2
+    threads: int = 4
+
+
+MAX_WORKERS = 64
+MAX_THREADS = 15
 
 
 @dataclass(frozen=True)
 class Settings:
-    instance_path: Path
+    # Derived from the instance folder unless set (load_settings).
     database_url: str
-    intake_url: str
-    review_url: str
-    onion_url: str | None
     secrets_file: Path
     blob_path: Path
     # Memory-backed folder for state that must not outlive a reboot nor reach a backup
     # (the rate-limit counters); see _volatile_path.
     volatile_path: Path
+    instance_path: Path = Path("./instance")
+    intake_url: str = "http://127.0.0.1:8080"
+    review_url: str = "http://127.0.0.1:8081"
+    onion_url: str | None = None
     receipt_kdf: KdfSettings = field(default_factory=KdfSettings)
     password_kdf: KdfSettings = field(default_factory=KdfSettings)
     deadlines: Deadlines = field(default_factory=Deadlines)
@@ -109,7 +147,7 @@ class Settings:
     max_files: int = 10
     pow_difficulty: int = 20
     ratelimit_storage_uri: str | None = None
-    intake_rate_limit: str = "60 per minute"  # the default of every intake budget
+    intake_rate_limit: str = DEFAULT_INTAKE_RATE  # the default of every intake budget
     intake_budgets: IntakeBudgets = field(default_factory=IntakeBudgets)
     reporter_idle_minutes: int = 20
     reviewer_idle_minutes: int = 30
@@ -121,14 +159,22 @@ class Settings:
     # dated to, and the day legal deadlines count from. An IANA zone name.
     timezone: str = "Asia/Ho_Chi_Minh"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
     def secure_cookies(self, face: str) -> bool:
         """``Secure`` cookies (with the ``__Host-`` prefix) when the face is served over https."""
         url = self.intake_url if face == "intake" else self.review_url
         return urlsplit(url).scheme == "https"
+
+
+def field_default(settings_class: type[Any], name: str) -> Any:
+    """The default of field ``name`` of one of the settings dataclasses above."""
+    for item in fields(settings_class):
+        if item.name == name:
+            if item.default is not MISSING:
+                return item.default
+            if item.default_factory is not MISSING:
+                return item.default_factory()
+            break
+    raise LookupError(f"{settings_class.__name__}.{name} has no default")
 
 
 def _text(env: Mapping[str, str], name: str, default: str) -> str:
@@ -195,7 +241,7 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
     password = env.get(PREFIX + "SMTP_PASSWORD", "") or None
     if (username is None) != (password is None):
         raise ConfigError(f"{PREFIX}SMTP_USERNAME and {PREFIX}SMTP_PASSWORD must be set together")
-    starttls = _bool(env, "SMTP_STARTTLS", True)
+    starttls = _bool(env, "SMTP_STARTTLS", field_default(SmtpSettings, "starttls"))
     if password is not None and not starttls and host.lower() not in _LOOPBACK:
         # The password would cross the network in clear.
         raise ConfigError(
@@ -204,7 +250,7 @@ def _smtp(env: Mapping[str, str]) -> SmtpSettings | None:
         )
     return SmtpSettings(
         host=host,
-        port=_int(env, "SMTP_PORT", 587, minimum=1, maximum=65535),
+        port=_int(env, "SMTP_PORT", field_default(SmtpSettings, "port"), minimum=1, maximum=65535),
         username=username,
         password=password,
         starttls=starttls,
@@ -227,7 +273,7 @@ def _database_url(env: Mapping[str, str], instance: Path) -> str:
 
 
 def _timezone(env: Mapping[str, str]) -> str:
-    name = _text(env, "TIMEZONE", "Asia/Ho_Chi_Minh")
+    name = _text(env, "TIMEZONE", field_default(Settings, "timezone"))
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -239,11 +285,31 @@ def _timezone(env: Mapping[str, str]) -> str:
 
 
 def _kdf(env: Mapping[str, str], name: str) -> KdfSettings:
-    return KdfSettings(
-        memory_kib=_int(env, f"{name}_MEMORY_KIB", 65536, minimum=8, maximum=4 * 1024 * 1024),
-        time_cost=_int(env, f"{name}_TIME_COST", 3, minimum=1, maximum=100),
-        parallelism=_int(env, f"{name}_PARALLELISM", 4, minimum=1, maximum=64),
+    """An Argon2id cost within crypto's bounds: every value accepted here is one the
+    key wrap, the password verifier and the receipt derivation run with."""
+    default = KdfSettings()
+    memory_kib = _int(
+        env,
+        f"{name}_MEMORY_KIB",
+        default.memory_kib,
+        minimum=MIN_MEMORY_KIB_PER_LANE,
+        maximum=MAX_MEMORY_KIB,
     )
+    time_cost = _int(
+        env, f"{name}_TIME_COST", default.time_cost, minimum=MIN_TIME_COST, maximum=MAX_TIME_COST
+    )
+    parallelism = _int(
+        env,
+        f"{name}_PARALLELISM",
+        default.parallelism,
+        minimum=MIN_PARALLELISM,
+        maximum=MAX_PARALLELISM,
+    )
+    try:
+        check_argon2_cost(memory_kib, time_cost, parallelism)
+    except Argon2CostError as exc:  # memory below 8 KiB per lane
+        raise ConfigError(f"{PREFIX}{name}_{exc.parameter.upper()}: {exc}") from None
+    return KdfSettings(memory_kib=memory_kib, time_cost=time_cost, parallelism=parallelism)
 
 
 def _volatile_path(env: Mapping[str, str], instance: Path) -> Path:
@@ -274,26 +340,47 @@ def _budgets(env: Mapping[str, str], default: str) -> IntakeBudgets:
     )
 
 
+def _number(
+    env: Mapping[str, str],
+    name: str,
+    owner: type[Any],
+    field_name: str,
+    *,
+    minimum: int,
+    maximum: int,
+) -> int:
+    """``LIEMCHINH_<name>``, defaulting to the field ``field_name`` of ``owner``."""
+    default: int = field_default(owner, field_name)
+    return _int(env, name, default, minimum=minimum, maximum=maximum)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting. Raises :class:`ConfigError` naming the variable."""
     env = os.environ if environ is None else environ
-    instance = Path(_text(env, "INSTANCE_PATH", "./instance")).expanduser().resolve()
-    intake_url = _url(env, "INTAKE_URL", "http://127.0.0.1:8080")
-    review_url = _url(env, "REVIEW_URL", "http://127.0.0.1:8081")
+    instance_default = str(field_default(Settings, "instance_path"))
+    instance = Path(_text(env, "INSTANCE_PATH", instance_default)).expanduser().resolve()
+    intake_url = _url(env, "INTAKE_URL", field_default(Settings, "intake_url"))
+    review_url = _url(env, "REVIEW_URL", field_default(Settings, "review_url"))
     assert intake_url is not None and review_url is not None
     secrets_raw = env.get(PREFIX + "SECRETS_FILE", "").strip()
     blobs_raw = env.get(PREFIX + "BLOB_PATH", "").strip()
-    max_file = _int(env, "MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1024, maximum=2**40)
-    max_report = _int(env, "MAX_REPORT_BYTES", 200 * 1024 * 1024, minimum=1024, maximum=2**42)
+    max_file = _number(
+        env, "MAX_FILE_BYTES", Settings, "max_file_bytes", minimum=1024, maximum=2**40
+    )
+    max_report = _number(
+        env, "MAX_REPORT_BYTES", Settings, "max_report_bytes", minimum=1024, maximum=2**42
+    )
     if max_report < max_file:
         raise ConfigError(f"{PREFIX}MAX_REPORT_BYTES must be at least {PREFIX}MAX_FILE_BYTES")
-    intake_rate_limit = _text(env, "INTAKE_RATE_LIMIT", "60 per minute")
+    intake_rate_limit = _text(
+        env, "INTAKE_RATE_LIMIT", field_default(Settings, "intake_rate_limit")
+    )
     return Settings(
         instance_path=instance,
         database_url=_database_url(env, instance),
         intake_url=intake_url,
         review_url=review_url,
-        onion_url=_url(env, "ONION_URL", None),
+        onion_url=_url(env, "ONION_URL", field_default(Settings, "onion_url")),
         secrets_file=Path(secrets_raw).expanduser().resolve()
         if secrets_raw
         else instance / "secrets.json",
@@ -301,23 +388,61 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         receipt_kdf=_kdf(env, "RECEIPT_ARGON2"),
         password_kdf=_kdf(env, "PASSWORD_ARGON2"),
         deadlines=Deadlines(
-            acknowledge_days=_int(env, "DEADLINE_ACKNOWLEDGE_DAYS", 7, minimum=1, maximum=365),
-            decision_days=_int(env, "DEADLINE_DECISION_DAYS", 30, minimum=1, maximum=730),
-            feedback_days=_int(env, "DEADLINE_FEEDBACK_DAYS", 90, minimum=1, maximum=730),
+            acknowledge_days=_number(
+                env,
+                "DEADLINE_ACKNOWLEDGE_DAYS",
+                Deadlines,
+                "acknowledge_days",
+                minimum=1,
+                maximum=365,
+            ),
+            decision_days=_number(
+                env, "DEADLINE_DECISION_DAYS", Deadlines, "decision_days", minimum=1, maximum=730
+            ),
+            feedback_days=_number(
+                env, "DEADLINE_FEEDBACK_DAYS", Deadlines, "feedback_days", minimum=1, maximum=730
+            ),
         ),
         max_file_bytes=max_file,
         max_report_bytes=max_report,
-        max_files=_int(env, "MAX_FILES", 10, minimum=0, maximum=100),
-        pow_difficulty=_int(env, "POW_DIFFICULTY", 20, minimum=0, maximum=32),
+        max_files=_number(env, "MAX_FILES", Settings, "max_files", minimum=0, maximum=100),
+        pow_difficulty=_number(
+            env, "POW_DIFFICULTY", Settings, "pow_difficulty", minimum=0, maximum=32
+        ),
         ratelimit_storage_uri=env.get(PREFIX + "RATELIMIT_STORAGE_URI", "").strip() or None,
         intake_rate_limit=intake_rate_limit,
         intake_budgets=_budgets(env, intake_rate_limit),
         volatile_path=_volatile_path(env, instance),
-        reporter_idle_minutes=_int(env, "REPORTER_IDLE_MINUTES", 20, minimum=1, maximum=240),
-        reviewer_idle_minutes=_int(env, "REVIEWER_IDLE_MINUTES", 30, minimum=1, maximum=480),
-        reviewer_absolute_hours=_int(env, "REVIEWER_ABSOLUTE_HOURS", 8, minimum=1, maximum=24),
-        retention_days=_int(env, "RETENTION_DAYS", 365, minimum=1, maximum=36500),
+        reporter_idle_minutes=_number(
+            env, "REPORTER_IDLE_MINUTES", Settings, "reporter_idle_minutes", minimum=1, maximum=240
+        ),
+        reviewer_idle_minutes=_number(
+            env, "REVIEWER_IDLE_MINUTES", Settings, "reviewer_idle_minutes", minimum=1, maximum=480
+        ),
+        reviewer_absolute_hours=_number(
+            env,
+            "REVIEWER_ABSOLUTE_HOURS",
+            Settings,
+            "reviewer_absolute_hours",
+            minimum=1,
+            maximum=24,
+        ),
+        retention_days=_number(
+            env, "RETENTION_DAYS", Settings, "retention_days", minimum=1, maximum=36500
+        ),
         smtp=_smtp(env),
-        auto_acknowledge=_bool(env, "AUTO_ACKNOWLEDGE", False),
+        auto_acknowledge=_bool(
+            env, "AUTO_ACKNOWLEDGE", field_default(Settings, "auto_acknowledge")
+        ),
         timezone=_timezone(env),
+    )
+
+
+def load_server_settings(environ: Mapping[str, str] | None = None) -> ServerSettings:
+    """``LIEMCHINH_WORKERS`` and ``LIEMCHINH_THREADS``. Raises :class:`ConfigError`
+    naming the variable."""
+    env = os.environ if environ is None else environ
+    return ServerSettings(
+        workers=_number(env, "WORKERS", ServerSettings, "workers", minimum=1, maximum=MAX_WORKERS),
+        threads=_number(env, "THREADS", ServerSettings, "threads", minimum=1, maximum=MAX_THREADS),
     )

@@ -17,7 +17,8 @@ key = Argon2id(password UTF-8 after NFC normalisation, salt, params) -> 32 bytes
 The whole 45-byte prefix is the AEAD's associated data, so the parameters,
 salt and version cannot be swapped or downgraded without the tag failing.
 Parameters are bounds-checked before any Argon2 run because a blob could come
-from a tampered database row: absurd memory or time would be a cheap DoS.
+from a tampered database row: absurd memory or time would be a cheap DoS. The bounds
+are the project's one set (:mod:`crypto.argon2_cost`).
 
 Passwords are NFC-normalised: Vietnamese input methods produce either
 precomposed or combining diacritics for the same visible text, and a user must
@@ -35,17 +36,19 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
+from .argon2_cost import (
+    DEFAULT_MEMORY_KIB,
+    DEFAULT_PARALLELISM,
+    DEFAULT_TIME_COST,
+    Argon2CostError,
+    check_argon2_cost,
+)
 from .keys import Identity
 
 MAGIC = b"LCKW"
 VERSION = 1
 _PREFIX = struct.Struct(">4sBIII16s12s")
 WRAPPED_SIZE = _PREFIX.size + 32 + 16
-
-# Bounds accepted when reading a blob (and when creating one).
-MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
-MAX_TIME_COST = 16
-MAX_PARALLELISM = 16
 
 
 class KeyWrapError(Exception):
@@ -64,9 +67,9 @@ class KeyWrapFormatError(KeyWrapError, ValueError):
 class PasswordKdfParams:
     """Argon2id cost. Defaults: 64 MiB, 3 passes, 4 lanes (RFC 9106, second option)."""
 
-    memory_kib: int = 64 * 1024
-    time_cost: int = 3
-    parallelism: int = 4
+    memory_kib: int = DEFAULT_MEMORY_KIB
+    time_cost: int = DEFAULT_TIME_COST
+    parallelism: int = DEFAULT_PARALLELISM
 
     @classmethod
     def cheap(cls) -> PasswordKdfParams:
@@ -74,12 +77,10 @@ class PasswordKdfParams:
         return cls(memory_kib=8, time_cost=1, parallelism=1)
 
     def check(self) -> None:
-        if not 1 <= self.parallelism <= MAX_PARALLELISM:
-            raise KeyWrapFormatError("Argon2 parallelism out of bounds")
-        if not 8 * self.parallelism <= self.memory_kib <= MAX_MEMORY_KIB:
-            raise KeyWrapFormatError("Argon2 memory cost out of bounds")
-        if not 1 <= self.time_cost <= MAX_TIME_COST:
-            raise KeyWrapFormatError("Argon2 time cost out of bounds")
+        try:
+            check_argon2_cost(self.memory_kib, self.time_cost, self.parallelism)
+        except Argon2CostError as exc:
+            raise KeyWrapFormatError(str(exc)) from None
 
 
 def _password_bytes(password: str) -> bytes:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from argon2.low_level import Type, hash_secret_raw
 
+from .argon2_cost import DEFAULT_MEMORY_KIB, DEFAULT_PARALLELISM, DEFAULT_TIME_COST
 from .keys import Identity
 
 RECEIPT_DIGITS = 20
@@ -110,11 +111,11 @@ def parse_receipt(text: str) -> str:
 
 @dataclass(frozen=True)
 class ReceiptKdfParams:
-    """Argon2id cost for receipts. Defaults: RFC 9106 second option (64 MiB, t=3, p=4)."""
+    """Argon2id cost for receipts. Defaults: RFC 9106 second option (crypto.argon2_cost)."""
 
-    memory_kib: int = 64 * 1024
-    time_cost: int = 3
-    parallelism: int = 4
+    memory_kib: int = DEFAULT_MEMORY_KIB
+    time_cost: int = DEFAULT_TIME_COST
+    parallelism: int = DEFAULT_PARALLELISM
 
     @classmethod
     def cheap(cls) -> ReceiptKdfParams:

@@ -6,11 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import update
 
 from app.accounts import reviewers, totp
-from app.accounts.cli import register_account_commands
 from app.accounts.totp import TotpKey
 from app.database import Database
 from app.models import Reviewer
@@ -29,7 +27,7 @@ class Account:
 
 
 def totp_key_for(settings: Settings) -> TotpKey:
-    return TotpKey.derive(load_secrets(settings.secrets_file).review_secret_key)
+    return TotpKey.of(load_secrets(settings.secrets_file))
 
 
 def make_account(
@@ -67,12 +65,6 @@ def allow_next_code(database: Database, account: Account) -> None:
             .where(Reviewer.id == account.id)
             .values(totp_last_step=totp.current_step() - 2)
         )
-
-
-def with_account_commands(app: Flask) -> Flask:
-    if "setup-link" not in app.cli.commands:
-        register_account_commands(app)
-    return app
 
 
 def login(client: Any, database: Database, account: Account, password: str | None = None) -> Any:

@@ -115,7 +115,8 @@ def table_names(url: str) -> list[str]:
 def assert_empty(settings: Settings) -> None:
     assert not settings.secrets_file.exists()
     assert list(BlobStore(settings.blob_path).stored_keys()) == []
-    if settings.is_sqlite and not Path(settings.database_url[len("sqlite:///") :]).exists():
+    sqlite_file = settings.database_url.removeprefix("sqlite:///")
+    if sqlite_file != settings.database_url and not Path(sqlite_file).exists():
         return
     assert table_names(settings.database_url) == []
 
@@ -158,7 +159,8 @@ def test_backup_wipe_restore(
         names = tar.getnames()
         manifest = tar.extractfile(MANIFEST).read().decode()  # type: ignore[union-attr]
     assert "secrets.json" in names and MANIFEST in names
-    assert ("database.sqlite3" if settings.is_sqlite else "database.pgdump") in names
+    sqlite = settings.database_url.startswith("sqlite")
+    assert ("database.sqlite3" if sqlite else "database.pgdump") in names
     assert '"revision": "' + str(schema.head_revision()) + '"' in manifest
     before = store_digests(settings)
 

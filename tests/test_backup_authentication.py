@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app import backup as backups
 from app.backup import (
     MANIFEST,
     MANIFEST_MAC,
     UnauthenticatedArchiveError,
     backup,
+    databases,
     manifest_mac,
     restore,
 )
@@ -54,14 +54,14 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indire
 def restorers_watched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Which database restorers ran (they still run: the list is only a witness)."""
     ran: list[str] = []
-    for name in ("_restore_pg", "_restore_sqlite"):
-        original = getattr(backups, name)
+    for name in ("restore_pg", "restore_sqlite"):
+        original = getattr(databases, name)
 
         def watch(*args: Any, _name: str = name, _original: Any = original) -> Any:
             ran.append(_name)
             return _original(*args)
 
-        monkeypatch.setattr(backups, name, watch)
+        monkeypatch.setattr(databases, name, watch)
     return ran
 
 

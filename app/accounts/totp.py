@@ -1,10 +1,11 @@
 """TOTP second factor (RFC 6238 with pyotp): enrolment, verification, QR code.
 
-The seed is stored encrypted (ChaCha20-Poly1305) under a key derived from the review
-app's secret key, which lives in the secrets file and never in the database: a copy of
-the database alone does not hand out second factors. The reviewer's id is the AEAD's
-associated data, so one reviewer's encrypted seed copied onto another row fails.
-Changing the review secret key therefore invalidates every TOTP enrolment.
+The seed is stored encrypted (ChaCha20-Poly1305) under the installation's TOTP key,
+which lives in the secrets file (``totp_key``, config.secrets) and never in the
+database: a copy of the database alone does not hand out second factors. The reviewer's
+id is the AEAD's associated data, so one reviewer's encrypted seed copied onto another
+row fails. The key is its own: rotating the review app's Flask secret key leaves every
+enrolment working (older installations keep the key their release derived from it).
 
 A code is accepted within one 30-second step either side of the server's clock, and
 never twice: the step it matched is stored and only a later step is accepted after it.
@@ -22,16 +23,17 @@ from dataclasses import dataclass
 import pyotp
 import segno
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from app.accounts.errors import InvalidTotpError, TotpDecryptionError
+from config.secrets import InstallationSecrets
 
 ISSUER = "Liêm Chính"
 INTERVAL = 30
 DIGITS = 6
 WINDOW = 1
+# Part of the associated data; the same label that named the key's derivation before
+# the key was its own (config.secrets.legacy_totp_key).
 _KEY_LABEL = b"liemchinh/totp-secret/v1"
 _BLOB_VERSION = b"\x01"
 _NONCE_SIZE = 12
@@ -49,13 +51,9 @@ class TotpKey:
         return "TotpKey(<redacted>)"
 
     @classmethod
-    def derive(cls, review_secret_key: bytes | str) -> TotpKey:
-        ikm = (
-            review_secret_key.encode() if isinstance(review_secret_key, str) else review_secret_key
-        )
-        # A separate label keeps this key independent of any other use of the secret key.
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_LABEL).derive(ikm)
-        return cls(key)
+    def of(cls, secrets: InstallationSecrets) -> TotpKey:
+        """The installation's TOTP key, from its secrets file."""
+        return cls(secrets.totp_encryption_key())
 
 
 def new_secret() -> str:

@@ -6,12 +6,15 @@ blueprint = Blueprint("review", __name__, template_folder="templates")
 
 # Views register on the blueprint when imported.
 from app.review import (  # noqa: E402,F401
-    accounts,
     admin,
+    admin_reviewers,
     approvals,
     cases,
     dashboard,
+    enrolment,
     errors,
+    login,
     notifications,
+    password,
     views,
 )

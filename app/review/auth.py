@@ -34,7 +34,7 @@ _MISSING = object()
 
 
 def totp_key() -> TotpKey:
-    return TotpKey.derive(installation_secrets().review_secret_key)
+    return TotpKey.of(installation_secrets())
 
 
 def password_kdf() -> KdfSettings:
@@ -84,6 +84,22 @@ def _end_transaction() -> None:
     db = g.get("db_session")
     if db is not None:
         db.rollback()
+
+
+def ends_transaction(view: Callable[P, R]) -> Callable[P, R]:
+    """End the view's database transaction before it returns (what it did not commit is
+    rolled back): the session cookie is saved before the request's database session is
+    torn down, and on SQLite an open write transaction would make that save wait for
+    the lock it holds itself. Used by the account views, which write the session."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return view(*args, **kwargs)
+        finally:
+            _end_transaction()
+
+    return wrapper
 
 
 def _to_login() -> ResponseReturnValue:

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from app.database import Database
 from app.models import Invitation, Reviewer
 from config import Settings
-from tests.account_helpers import make_account, with_account_commands
+from tests.account_helpers import make_account
 
 
 @pytest.fixture
 def runner(review_app: Flask) -> Any:
-    return with_account_commands(review_app).test_cli_runner()
+    return review_app.test_cli_runner()
 
 
 def test_setup_link_prints_a_url_and_refuses_when_an_admin_exists(

@@ -18,7 +18,6 @@ from app.cases.access import load_actor
 from app.database import Database
 from app.factory import create_review_app
 from app.models import Blob, Case
-from app.ops_cli import register_ops_commands
 from app.storage import BlobStore
 from config import Settings, load_settings
 from crypto import Identity
@@ -27,17 +26,9 @@ from tests.factories import SubmittedCase, make_reviewer, submit_case
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 
-def with_ops(app: Flask) -> Any:
-    # The lead wires register_ops_commands into app.cli.register_cli; until then (and
-    # harmlessly after), the tests register them here.
-    if "purge" not in app.cli.commands:
-        register_ops_commands(app)
-    return app.test_cli_runner()
-
-
 @pytest.fixture
 def ops(review_app: Flask) -> Any:
-    return with_ops(review_app)
+    return review_app.test_cli_runner()
 
 
 def closed_case(database: Database, settings: Settings, *, due: bool = True) -> str:
@@ -145,7 +136,7 @@ def _fresh_app(backend: str, env: dict[str, str], database: Database, tmp_path: 
     # without a secrets file (what init, and restore, create); reproduce that here.
     with click.Context(click.Command("flask")):
         app = create_review_app(settings, Database(settings.database_url))
-    return with_ops(app), settings
+    return app.test_cli_runner(), settings
 
 
 def test_backup_and_restore(

@@ -49,7 +49,6 @@ def test_postgres_url_gets_the_psycopg_driver(tmp_path: Path) -> None:
         {"LIEMCHINH_INSTANCE_PATH": str(tmp_path), "LIEMCHINH_DATABASE_URL": "postgresql://u@h/db"}
     )
     assert settings.database_url == "postgresql+psycopg://u@h/db"
-    assert not settings.is_sqlite
 
 
 def test_report_limit_below_file_limit_is_refused(tmp_path: Path) -> None:

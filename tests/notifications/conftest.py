@@ -20,14 +20,12 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask import Flask
 from sqlalchemy import update
 
 # The admin page's routes must be on the review blueprint before any app registers it.
 import app.review.notifications  # noqa: F401
 from app.database import Database
 from app.models import Reviewer
-from app.notifications.cli import register_notification_commands
 from tests.conftest import CHEAP_KDF_ENV
 
 SENDER = "liemchinh@notify.example.org"
@@ -135,9 +133,3 @@ def env(
 def set_address(database: Database, reviewer_id: int, address: str | None) -> None:
     with database.session() as db:
         db.execute(update(Reviewer).where(Reviewer.id == reviewer_id).values(email=address))
-
-
-def with_notify_commands(app: Flask) -> Flask:
-    if "notify" not in app.cli.commands:
-        register_notification_commands(app)
-    return app

@@ -22,7 +22,7 @@ from app.notifications import mailer
 from config import Settings
 from tests.account_helpers import make_account, totp_key_for
 from tests.factories import make_reviewer
-from tests.notifications.conftest import SmtpServer, set_address, with_notify_commands
+from tests.notifications.conftest import SmtpServer, set_address
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 REVIEW_URL = "https://review.example.org"
@@ -37,7 +37,7 @@ def _send(database: Database, settings: Settings, now: datetime | None = None) -
 def test_the_audit_head_goes_to_the_oversight_unit_once_a_day(
     review_app: Flask, database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    cli = with_notify_commands(review_app).test_cli_runner()
+    cli = review_app.test_cli_runner()
     chair = make_reviewer(database, "oversight", role=Role.OBSERVER, username="truong-ban")
     member = make_reviewer(database, "oversight", role=Role.OBSERVER, username="uy-vien")
     set_address(database, chair.id, "truong.ban@bcd.cantho.example")

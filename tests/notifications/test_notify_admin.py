@@ -19,7 +19,7 @@ from app.notifications import addresses, mailer, outbox
 from config import Settings, load_settings
 from config.settings import SmtpSettings
 from tests.factories import make_reviewer, submit_case
-from tests.notifications.conftest import SmtpServer, free_port, set_address, with_notify_commands
+from tests.notifications.conftest import SmtpServer, free_port, set_address
 from tests.review.conftest import Staff, new_staff
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
@@ -121,7 +121,7 @@ def test_malformed_addresses_are_refused(raw: str, database: Database) -> None:
 def test_cli_send_and_overdue(
     review_app: Flask, database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    cli = with_notify_commands(review_app).test_cli_runner()
+    cli = review_app.test_cli_runner()
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
     case = submit_case(database, settings)
@@ -138,7 +138,7 @@ def test_cli_send_and_overdue(
 def test_cli_send_fails_loudly_when_the_server_is_down(
     review_app: Flask, database: Database, settings: Settings, smtp_server: SmtpServer
 ) -> None:
-    cli = with_notify_commands(review_app).test_cli_runner()
+    cli = review_app.test_cli_runner()
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
     case = submit_case(database, settings)
@@ -160,7 +160,7 @@ def test_notifications_off_sends_nothing(
     database: Database, quiet_settings: Settings, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     assert quiet_settings.smtp is None
-    app = with_notify_commands(create_review_app(quiet_settings, database))
+    app = create_review_app(quiet_settings, database)
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
     # A row written before the operator switched notifications off stays unsent.

@@ -57,7 +57,8 @@ def free_port() -> int:
 
 class GunicornServer:
     """``python -m gunicorn -c config/gunicorn.py … wsgi:intake_app`` with the test's env
-    (``app``: another WSGI app, e.g. ``wsgi:review_app``).
+    (``app``: another WSGI app, e.g. ``wsgi:review_app``). ``workers``/``threads`` None:
+    config/gunicorn.py decides (from LIEMCHINH_WORKERS/THREADS in ``env``).
 
     Output goes to a log file (not a pipe that could fill up and block the server).
     """
@@ -67,8 +68,8 @@ class GunicornServer:
         env: dict[str, str],
         log_path: Path,
         *,
-        workers: int = 2,
-        threads: int = 4,
+        workers: int | None = 2,
+        threads: int | None = 4,
         extra_args: Iterable[str] = (),
         app: str = "wsgi:intake_app",
     ) -> None:
@@ -82,10 +83,8 @@ class GunicornServer:
                 "gunicorn",
                 "-c",
                 "config/gunicorn.py",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
+                *(["--workers", str(workers)] if workers is not None else []),
+                *(["--threads", str(threads)] if threads is not None else []),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 *extra_args,

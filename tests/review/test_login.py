@@ -20,7 +20,6 @@ from tests.account_helpers import (
     login,
     make_account,
     secret_on_page,
-    with_account_commands,
 )
 from tests.conftest import CsrfClient
 
@@ -245,7 +244,7 @@ def test_password_change_rewraps_the_key(
 def test_first_admin_through_the_setup_link(
     client: CsrfClient, review_app: Flask, database: Database, settings: Settings
 ) -> None:
-    runner = with_account_commands(review_app).test_cli_runner()
+    runner = review_app.test_cli_runner()
     url = runner.invoke(args=["setup-link"]).stdout.strip()
     path = url.removeprefix(settings.review_url)
     form = client.get(path)
@@ -285,7 +284,7 @@ def test_first_admin_through_the_setup_link(
 
 
 def test_expired_setup_link(client: CsrfClient, review_app: Flask, database: Database) -> None:
-    runner = with_account_commands(review_app).test_cli_runner()
+    runner = review_app.test_cli_runner()
     url = runner.invoke(args=["setup-link"]).stdout.strip()
     with database.session() as db:
         db.execute(update(Invitation).values(expires_at=utcnow() - timedelta(seconds=1)))
@@ -297,7 +296,7 @@ def test_expired_setup_link(client: CsrfClient, review_app: Flask, database: Dat
 def test_a_setup_token_does_not_work_as_an_invitation(
     client: CsrfClient, review_app: Flask
 ) -> None:
-    runner = with_account_commands(review_app).test_cli_runner()
+    runner = review_app.test_cli_runner()
     url = runner.invoke(args=["setup-link"]).stdout.strip()
     token = url.rsplit("/", 1)[1]
     assert client.get(f"/invite/{token}").status_code == 404

@@ -1,0 +1,59 @@
+"""``grants list | fulfil``: key grants waiting for someone who can rewrap, and the
+recovery key brought in to do it offline."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+import click
+from flask.cli import AppGroup
+
+from app.cases import grants
+from app.cli.errors import fail
+from app.operators import operator_actor
+from app.web.db import get_database
+from crypto import parse_identity_file
+
+grants_group = AppGroup("grants", help="Pending key grants (rewraps).")
+
+
+@grants_group.command("list")
+def grants_list() -> None:
+    """Cases waiting for a rewrap, and for whom."""
+    with get_database().read_session() as session:
+        rows = grants.pending_grants(session)
+        for row in rows:
+            click.echo(f"{row.case_id}\treviewer:{row.reviewer_id}\t{row.reason}")
+        click.echo(f"{len(rows)} pending grant(s)")
+
+
+@grants_group.command("fulfil")
+@click.option(
+    "--identity",
+    "identity_file",
+    required=True,
+    type=click.File("r"),
+    help="The offline recovery identity file (age format). Read, used in memory, never stored.",
+)
+def grants_fulfil(identity_file: TextIO) -> None:
+    """Rewrap every case with pending grants using the recovery identity.
+
+    Run on a trusted machine with the recovery key brought in for the occasion.
+    """
+    try:
+        identities = parse_identity_file(identity_file.read())
+    except ValueError as exc:
+        raise click.ClickException(f"cannot read the identity file: {exc}") from None
+    total = 0
+    with get_database().session() as session:
+        while True:
+            done = grants.fulfil_pending_grants(
+                session, identities, actor_label=operator_actor(), limit=200
+            )
+            total += len(done)
+            if len(done) < 200:
+                break
+        left = len(grants.pending_grants(session))
+    click.echo(f"rewrapped {total} case(s); {left} pending grant(s) left")
+    if left:
+        fail("some wraps do not open with this identity")
