@@ -101,7 +101,7 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
     )
     refuse_writes_without_the_session_store(app)
     CSRFProtect(app)
-    init_i18n(app)
+    init_i18n(app, follow_browser=face == "review")
     install_security_headers(
         app, onion_url=settings.onion_url if face == "intake" else None, hsts=secure
     )

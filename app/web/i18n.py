@@ -1,19 +1,27 @@
-"""Language choice: an explicit ``?lang=`` link (remembered in the session), else the
-browser's Accept-Language, else Vietnamese. No cookie other than the session is set."""
+"""Language choice: an explicit ``?lang=`` link (remembered in the session), else
+Vietnamese. No cookie other than the session is set.
+
+Only the review app also follows the browser's Accept-Language. The intake does not: Tor
+Browser sends "en-US, en" from every computer (so that the header identifies nobody), and
+a Vietnamese reporter using it would otherwise land on an English site. On the intake,
+English is a visible choice the visitor makes."""
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel, refresh
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
+FOLLOWS_BROWSER_KEY = "LIEMCHINH_FOLLOWS_ACCEPT_LANGUAGE"
 
 
 def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)
+    if not current_app.config.get(FOLLOWS_BROWSER_KEY, False):
+        return DEFAULT_LANGUAGE
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
 
 
@@ -27,7 +35,9 @@ def choose_language(lang: str) -> bool:
     return True
 
 
-def init_i18n(app: Flask) -> None:
+def init_i18n(app: Flask, *, follow_browser: bool) -> None:
+    """``follow_browser``: whether Accept-Language may choose the language (review only)."""
+    app.config[FOLLOWS_BROWSER_KEY] = follow_browser
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
     Babel(app, locale_selector=select_locale)

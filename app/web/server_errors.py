@@ -37,12 +37,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from flask import Flask, session
+from flask_babel import force_locale
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.exceptions import InternalServerError
 from werkzeug.http import parse_accept_header
 
 from app.web.headers import BASELINE_HEADERS
-from app.web.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from app.web.i18n import DEFAULT_LANGUAGE, FOLLOWS_BROWSER_KEY, LANGUAGES
 
 StartResponse = Callable[..., Any]
 ErrorLogger = Callable[[BaseException, dict[str, Any]], None]
@@ -76,12 +77,14 @@ def _linked_language(environ: dict[str, Any]) -> str | None:
     return chosen if chosen in LANGUAGES else None
 
 
-def _language(environ: dict[str, Any]) -> str:
+def _language(environ: dict[str, Any], follow_browser: bool) -> str:
     """The page's language without the session (which may be what failed): ``?lang=``,
-    then the browser's Accept-Language, then Vietnamese."""
+    then (review only, as in app.web.i18n) the browser's Accept-Language, then Vietnamese."""
     chosen = _linked_language(environ)
     if chosen is not None:
         return chosen
+    if not follow_browser:
+        return DEFAULT_LANGUAGE
     accept = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
     return str(accept.best_match(LANGUAGES, default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE)
 
@@ -183,7 +186,9 @@ class ServerErrorGuard:
             check_sendable(status, headers)
         except Exception:
             status = "500 INTERNAL SERVER ERROR"
-            page = self.prerendered[_language(environ)]
+            page = self.prerendered[
+                _language(environ, bool(self.app.config.get(FOLLOWS_BROWSER_KEY)))
+            ]
             headers = [
                 ("Content-Type", "text/html; charset=utf-8"),
                 ("Content-Length", str(len(page))),
@@ -214,7 +219,7 @@ def prerender_error_pages(app: Flask, render: Callable[[], str]) -> dict[str, by
     rendering at the time of the failure fails too."""
     pages = {}
     for language in LANGUAGES:
-        with app.test_request_context("/", headers={"Accept-Language": language}):
+        with app.test_request_context("/"), force_locale(language):
             pages[language] = render().encode("utf-8")
     return pages
 

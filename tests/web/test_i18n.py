@@ -7,11 +7,22 @@ def test_vietnamese_is_the_default(intake_client: CsrfClient) -> None:
     assert "Tham nhũng" in html
 
 
-def test_accept_language_english(intake_client: CsrfClient) -> None:
-    html = intake_client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(
+TOR_BROWSER_ACCEPT_LANGUAGE = "en-US,en;q=0.5"  # what Tor Browser sends from every computer
+
+
+def test_intake_stays_vietnamese_whatever_the_browser_says(intake_client: CsrfClient) -> None:
+    html = intake_client.get("/", headers={"Accept-Language": TOR_BROWSER_ACCEPT_LANGUAGE})
+    assert '<html lang="vi">' in html.get_data(as_text=True)
+    # The visitor's own choice still switches it (positive control: English is there).
+    chosen = intake_client.get("/?lang=en", headers={"Accept-Language": "vi"})
+    assert '<html lang="en">' in chosen.get_data(as_text=True)
+
+
+def test_review_app_follows_accept_language(review_client: CsrfClient) -> None:
+    html = review_client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(
         as_text=True
     )
-    assert '<html lang="en">' in html and "Corruption" in html
+    assert '<html lang="en">' in html and "No administrator account exists yet" in html
 
 
 def test_lang_link_is_remembered_without_javascript(intake_client: CsrfClient) -> None:
