@@ -31,6 +31,7 @@ from app.web.sessions import (
     SessionPolicy,
     refuse_writes_without_the_session_store,
 )
+from app.web.static_files import init_static_files
 from config import InstallationSecrets, MissingSecretsError, Settings, load_secrets, load_settings
 
 
@@ -102,6 +103,7 @@ def _create_app(face: str, settings: Settings | None, database: Database | None)
     refuse_writes_without_the_session_store(app)
     CSRFProtect(app)
     init_i18n(app, follow_browser=face == "review")
+    init_static_files(app)
     install_security_headers(
         app, onion_url=settings.onion_url if face == "intake" else None, hsts=secure
     )

@@ -96,6 +96,7 @@ def test_intake_block_streams_logs_nothing_and_forwards_no_address() -> None:
     assert _directive(intake, "proxy_buffering") == "off"
     assert _directive(intake, "access_log") == "off"
     assert _directive(intake, "error_log").endswith(" emerg")
+    assert _directive(intake, "gzip") == "off"
     for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
         assert re.search(rf'proxy_set_header\s+{header}\s+"";', intake), header
     assert "$remote_addr" not in intake and "$proxy_add_x_forwarded_for" not in intake
@@ -219,6 +220,9 @@ error_log {prefix}/logs/error.log info;
 events {{ worker_connections 64; }}
 http {{
     access_log {prefix}/logs/access.log;
+    # As Debian's own nginx.conf has it: the shipped block must turn it off for pages.
+    gzip on;
+    gzip_types text/css application/javascript text/javascript;
 {temp}
     {upstream}
     {intake}
@@ -389,3 +393,44 @@ def test_positive_control_buffered_upload_lands_in_nginx_temp_folder(
         nginx.stop()
     assert RECEIPT.search(page), page[:500]
     assert any("client_body_temp" in place for place in seen), seen
+
+
+def _encoding_through(nginx: Nginx, path: str) -> str | None:
+    command = [CURL or "curl", "-sk", "-o", "/dev/null", "-D", "-"]
+    headers = subprocess.run(
+        [*command, "-H", "Accept-Encoding: gzip, br", nginx.url(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.search(r"(?im)^content-encoding:\s*(\S+)", headers)
+    return found.group(1) if found else None
+
+
+@pytest.mark.slow
+def test_pages_are_never_compressed_static_files_are(
+    intake_server: tuple[GunicornServer, Path], tmp_path: Path
+) -> None:
+    server, _headers = intake_server
+    nginx = start_nginx(tmp_path / "nginx", server.port)
+    try:
+        page, script = (
+            _encoding_through(nginx, "/report"),
+            _encoding_through(nginx, "/static/js/intake.js"),
+        )
+    finally:
+        nginx.stop()
+    assert page is None  # BREACH: the page holds the CSRF token
+    assert script == "br"  # compressed by the app, passed through untouched
+
+    # Positive control: without the block's "gzip off", Debian's "gzip on" compresses
+    # the page, and the check above would have seen it.
+    html_too = start_nginx(
+        tmp_path / "nginx-gzip",
+        server.port,
+        lambda block: block.replace("gzip off;", "gzip on;"),
+    )
+    try:
+        assert _encoding_through(html_too, "/report") == "gzip"
+    finally:
+        html_too.stop()
