@@ -139,6 +139,9 @@ class Settings:
     intake_url: str = "http://127.0.0.1:8080"
     review_url: str = "http://127.0.0.1:8081"
     onion_url: str | None = None
+    # Where "Thoát nhanh" (quick exit) on every intake page leads: an ordinary site that
+    # draws no attention on a screen someone glances at.
+    quick_exit_url: str = "https://www.google.com.vn"
     receipt_kdf: KdfSettings = field(default_factory=KdfSettings)
     password_kdf: KdfSettings = field(default_factory=KdfSettings)
     deadlines: Deadlines = field(default_factory=Deadlines)
@@ -381,6 +384,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         intake_url=intake_url,
         review_url=review_url,
         onion_url=_url(env, "ONION_URL", field_default(Settings, "onion_url")),
+        quick_exit_url=_url(env, "QUICK_EXIT_URL", field_default(Settings, "quick_exit_url"))
+        or field_default(Settings, "quick_exit_url"),
         secrets_file=Path(secrets_raw).expanduser().resolve()
         if secrets_raw
         else instance / "secrets.json",

@@ -8,6 +8,7 @@ blueprint = Blueprint("intake", __name__, template_folder="templates")
 from app.intake import (  # noqa: E402,F401  (routes register here)
     api,
     errors,
+    exit,
     followup,
     language,
     receipt,

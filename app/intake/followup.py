@@ -189,12 +189,6 @@ def message_error_text(code: str) -> str:
     return str(_("Please write a message or attach a file."))
 
 
-@blueprint.post("/followup/logout")
-def followup_logout() -> Any:
-    session.destroy()  # type: ignore[attr-defined]
-    return redirect(url_for("intake.landing"), code=303)
-
-
 @blueprint.get("/followup/attachments/<blob_id>")
 def followup_attachment(blob_id: str) -> WerkzeugResponse:
     access = reporter_access()

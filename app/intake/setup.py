@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.intake.exit import init_quick_exit
 from app.intake.followup import reporter_case_recipient
 from app.intake.uploads import (
     SinkKind,
@@ -40,6 +41,7 @@ def _padding(settings: Settings) -> int:
 
 def init_intake(app: Flask, settings: Settings) -> None:
     init_rate_limits(app, settings)
+    init_quick_exit(app)
     # After the session is saved, every request: the SQLite files keep no time of it.
     init_database_files(app, get_database(app))
     init_uploads(app, max_request_bytes(settings))

@@ -13,7 +13,7 @@ from flask_babel import Babel, refresh
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
-FOLLOWS_BROWSER_KEY = "LIEMCHINH_FOLLOWS_ACCEPT_LANGUAGE"
+FOLLOWS_BROWSER_KEY = "I18N_FOLLOWS_ACCEPT_LANGUAGE"
 
 
 def select_locale() -> str:

@@ -29,6 +29,7 @@ FIELDS: dict[str, tuple[type[Any], str]] = {
     "LIEMCHINH_INTAKE_URL": (Settings, "intake_url"),
     "LIEMCHINH_REVIEW_URL": (Settings, "review_url"),
     "LIEMCHINH_ONION_URL": (Settings, "onion_url"),
+    "LIEMCHINH_QUICK_EXIT_URL": (Settings, "quick_exit_url"),
     **{
         f"LIEMCHINH_{kind}_ARGON2_{name.upper()}": (KdfSettings, name)
         for kind in ("RECEIPT", "PASSWORD")

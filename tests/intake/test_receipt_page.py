@@ -64,9 +64,8 @@ def test_the_receipt_page_carries_its_code_in_a_form_not_in_links(
     response = send_report(intake_client)
     receipt = receipt_from(response)
     html = response.get_data(as_text=True)
-    form = html[
-        html.index('<form id="receipt-form"') : html.index("</form>", html.index("receipt-form"))
-    ]
+    start = html.index('<form id="receipt-form"')
+    form = html[start : html.index("</form>", start)]
     assert 'method="post" action="/receipt"' in form
     assert f'name="receipt" value="{receipt}"' in form
     assert re.search(r'type="checkbox"[^>]*name="written_down"[^>]*required', form)
