@@ -34,9 +34,18 @@ run: $(VENV)/.runtime translations
 	$(FLASK) init
 	@$(FLASK) setup-link 2>/dev/null && echo "  ^ open this one-time link to create the first administrator (valid 1 hour)" || true
 	@echo "intake (reporters): http://$(INTAKE_BIND)   review (staff): http://$(REVIEW_BIND)   Ctrl-C stops both"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/gunicorn -c config/gunicorn.py --bind $(INTAKE_BIND) wsgi:intake_app & \
-	$(BIN)/gunicorn -c config/gunicorn.py --bind $(REVIEW_BIND) wsgi:review_app & \
+	@# Ctrl-C sends SIGINT to every process in the terminal's group: both gunicorn masters
+	@# and their workers shut down quickly on it. This shell must not signal them again: a
+	@# second SIGINT makes a master wait out graceful_timeout and SIGKILL its workers. It
+	@# stops the other server only when one exits on its own (a port in use), and forwards
+	@# a SIGTERM (a service manager's stop) as one SIGINT each.
+	@stopping=; \
+	trap 'stopping=1' INT; \
+	trap 'stopping=1; kill -INT $$intake $$review 2>/dev/null' TERM; \
+	$(BIN)/gunicorn -c config/gunicorn.py --bind $(INTAKE_BIND) wsgi:intake_app & intake=$$!; \
+	$(BIN)/gunicorn -c config/gunicorn.py --bind $(REVIEW_BIND) wsgi:review_app & review=$$!; \
+	wait -n; \
+	[ -n "$$stopping" ] || kill -INT $$intake $$review 2>/dev/null; \
 	wait
 
 test: $(VENV)/.dev translations
