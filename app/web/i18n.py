@@ -3,8 +3,12 @@ browser's Accept-Language, else Vietnamese. No cookie other than the session is 
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, request, session
-from flask_babel import Babel, refresh
+from flask_babel import Babel, get_locale, refresh
+
+from app.web.dates import format_day
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -27,10 +31,16 @@ def choose_language(lang: str) -> bool:
     return True
 
 
+def day_filter(day: date | None) -> str:
+    """``{{ case.created_day|day }}``: the day in the page's language (app.web.dates)."""
+    return format_day(day, get_locale() or DEFAULT_LANGUAGE)
+
+
 def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
     Babel(app, locale_selector=select_locale)
+    app.add_template_filter(day_filter, "day")
 
     @app.before_request
     def _remember_language() -> None:
