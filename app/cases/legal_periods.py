@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cases.workdays import WorkCalendar
+from app.models.vocabulary import Track
 
 # The shipped values, with their citations (the dataclass defaults below are the same).
 SHIPPED_PERIODS = Path(__file__).resolve().parents[2] / "config" / "legal_periods.toml"
@@ -363,6 +364,74 @@ def resolution_due(
         raw_end += timedelta(days=span.days)
         previous = span
     return calendar.next_working_day(raw_end)
+
+
+@dataclass(frozen=True)
+class DenunciationClocks:
+    """The statutory last days of one named denunciation, as far as its events allow:
+    the periods that run from the acceptance or the conclusion are None until then."""
+
+    acceptance: date
+    acceptance_checked_elsewhere: date
+    transfer: date
+    resolution: date | None = None
+    acceptance_notice: date | None = None
+    conclusion_notice: date | None = None
+
+
+def statutory_clocks(
+    track: Track,
+    received: date,
+    calendar: WorkCalendar,
+    periods: DenunciationPeriods | None = None,
+    *,
+    accepted: date | None = None,
+    extensions: int | Sequence[int] = 0,
+    suspended_spans: Iterable[SuspendedSpan] = (),
+    concluded: date | None = None,
+) -> DenunciationClocks | None:
+    """Every statutory clock of a case, or None for anonymous information: art. 25 does
+    not handle it as a denunciation, so no period of the Law runs (the city's own
+    service targets, ``config.settings.Deadlines``, apply instead).
+
+    The events must come in the law's order (received, accepted, concluded); extensions
+    and suspensions need an acceptance. Raises :class:`LegalPeriodError` otherwise.
+    """
+    if track != Track.NAMED:
+        return None
+    periods = periods or DenunciationPeriods()
+    spans = tuple(suspended_spans)
+    if accepted is None and (extensions or spans):
+        raise LegalPeriodError(
+            "gia hạn và tạm đình chỉ chỉ có sau khi thụ lý",
+            "extensions and suspensions come only after the acceptance",
+        )
+    if accepted is not None and accepted < received:
+        raise LegalPeriodError(
+            f"ngày thụ lý {accepted:%d/%m/%Y} trước ngày nhận {received:%d/%m/%Y}",
+            f"accepted on {accepted.isoformat()}, before it was received on {received.isoformat()}",
+        )
+    if concluded is not None and (accepted is None or concluded < accepted):
+        raise LegalPeriodError(
+            f"ngày kết luận {concluded:%d/%m/%Y} không sau ngày thụ lý",
+            f"concluded on {concluded.isoformat()}, without an earlier acceptance",
+        )
+    return DenunciationClocks(
+        acceptance=acceptance_due(received, calendar, periods),
+        acceptance_checked_elsewhere=acceptance_due(
+            received, calendar, periods, checked_elsewhere=True
+        ),
+        transfer=transfer_due(received, calendar, periods),
+        resolution=None
+        if accepted is None
+        else resolution_due(accepted, extensions, spans, calendar, periods),
+        acceptance_notice=None
+        if accepted is None
+        else acceptance_notice_due(accepted, calendar, periods),
+        conclusion_notice=None
+        if concluded is None
+        else conclusion_notice_due(concluded, calendar, periods),
+    )
 
 
 # --- Người tố cáo: protection -------------------------------------------------------

@@ -21,6 +21,7 @@ from app.cases import legal_periods
 from app.cases.legal_periods import LegalPeriodError, SuspendedSpan
 from app.cases.workdays import SHIPPED_OVERRIDES, CalendarFileError, WorkCalendar, load_overrides
 from app.cli.errors import fail
+from app.models.vocabulary import Track
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -83,10 +84,6 @@ class SpanType(click.ParamType[SuspendedSpan, object]):
             self.fail(str(exc), param, ctx)
 
 
-def _line(name: str, day: date) -> None:
-    click.echo(f"{name} {day.isoformat()}")
-
-
 @click.command("deadlines")
 @click.option("--received", type=DayType(), required=True, help="Day the denunciation arrived.")
 @click.option("--accepted", type=DayType(), help="Day of the acceptance decision (thụ lý).")
@@ -104,7 +101,9 @@ def _line(name: str, day: date) -> None:
     multiple=True,
     help="A suspension of the resolution, FROM..TO (art. 34(2)); repeatable.",
 )
-@click.option("--concluded", type=DayType(), help="Day of the conclusion (kết luận).")
+@click.option(
+    "--concluded", type=DayType(), help="Day of the conclusion (kết luận); needs --accepted."
+)
 @click.option(
     "--holidays-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -133,59 +132,29 @@ def deadlines_command(
     try:
         periods = legal_periods.load_legal_periods(periods_file).denunciation
         calendar = WorkCalendar(load_overrides(holidays_file))
-    except (LegalPeriodError, CalendarFileError) as exc:
-        fail(str(exc))
-    if accepted is None and (extensions or suspensions):
-        fail(
-            "--extensions và --suspended cần --accepted / "
-            "--extensions and --suspended need --accepted"
-        )
-    if accepted is not None and accepted < received:
-        fail(
-            f"ngày thụ lý {accepted:%d/%m/%Y} trước ngày nhận {received:%d/%m/%Y} / "
-            f"accepted on {accepted.isoformat()}, before it was received on "
-            f"{received.isoformat()}"
-        )
-    if concluded is not None and concluded < (accepted or received):
-        fail(
-            f"ngày kết luận {concluded:%d/%m/%Y} trước ngày thụ lý/nhận / "
-            f"concluded on {concluded.isoformat()}, before the acceptance or receipt"
-        )
-    try:
-        # Every date is worked out before the first line is printed, so an error never
+        # Every date is worked out before the first line is printed, so a refusal never
         # leaves half an answer on the terminal.
-        lines = [("acceptance", legal_periods.acceptance_due(received, calendar, periods))]
-        if accepted is not None:
-            lines.append(
-                (
-                    "resolution",
-                    legal_periods.resolution_due(
-                        accepted, extensions, suspensions, calendar, periods
-                    ),
-                )
-            )
-        lines.append(
-            (
-                "acceptance-checked-elsewhere",
-                legal_periods.acceptance_due(received, calendar, periods, checked_elsewhere=True),
-            )
+        clocks = legal_periods.statutory_clocks(
+            Track.NAMED,
+            received,
+            calendar,
+            periods,
+            accepted=accepted,
+            extensions=extensions,
+            suspended_spans=suspensions,
+            concluded=concluded,
         )
-        lines.append(("transfer", legal_periods.transfer_due(received, calendar, periods)))
-        if accepted is not None:
-            lines.append(
-                (
-                    "acceptance-notice",
-                    legal_periods.acceptance_notice_due(accepted, calendar, periods),
-                )
-            )
-        if concluded is not None:
-            lines.append(
-                (
-                    "conclusion-notice",
-                    legal_periods.conclusion_notice_due(concluded, calendar, periods),
-                )
-            )
     except (LegalPeriodError, CalendarFileError) as exc:
         fail(str(exc))
+    assert clocks is not None  # a named denunciation always has its clocks
+    lines = (
+        ("acceptance", clocks.acceptance),
+        ("resolution", clocks.resolution),
+        ("acceptance-checked-elsewhere", clocks.acceptance_checked_elsewhere),
+        ("transfer", clocks.transfer),
+        ("acceptance-notice", clocks.acceptance_notice),
+        ("conclusion-notice", clocks.conclusion_notice),
+    )
     for name, day in lines:
-        _line(name, day)
+        if day is not None:
+            click.echo(f"{name} {day.isoformat()}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import holidays
 import pytest
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from app.cases.legal_periods import (
     SHIPPED_PERIODS,
     CriminalReportPeriods,
+    DenunciationClocks,
     DenunciationPeriods,
     LegalPeriodError,
     LegalPeriods,
@@ -31,10 +33,12 @@ from app.cases.legal_periods import (
     procuracy_notice_due,
     protection_due,
     resolution_due,
+    statutory_clocks,
     transfer_due,
     verification_due,
 )
 from app.cases.workdays import SHIPPED_OVERRIDES, WorkCalendar, load_overrides
+from app.models.vocabulary import Track
 
 PLAIN = WorkCalendar()
 SHIPPED = WorkCalendar(load_overrides(SHIPPED_OVERRIDES))
@@ -230,6 +234,60 @@ def test_a_suspension_cannot_end_before_it_starts() -> None:
 def test_extensions_beyond_the_law_are_refused(extensions: int | list[int], message: str) -> None:
     with pytest.raises(LegalPeriodError, match=message):
         resolution_due(date(2027, 1, 5), extensions, (), PLAIN)
+
+
+# --- a case's clocks, by track -------------------------------------------------------
+
+
+def test_anonymous_information_has_no_statutory_clock() -> None:
+    # Art. 25: not handled as a denunciation, so no period of the Law runs.
+    assert statutory_clocks(Track.ANONYMOUS, date(2027, 2, 3), PLAIN) is None
+    # Positive control: the same day on the named track has its clocks.
+    assert statutory_clocks(Track.NAMED, date(2027, 2, 3), PLAIN) == DenunciationClocks(
+        acceptance=date(2027, 2, 19),
+        acceptance_checked_elsewhere=date(2027, 2, 24),
+        transfer=date(2027, 2, 17),
+    )
+
+
+def test_a_named_denunciation_s_clocks_follow_its_events() -> None:
+    clocks = statutory_clocks(
+        Track.NAMED,
+        date(2026, 12, 30),
+        PLAIN,
+        accepted=date(2027, 1, 5),
+        extensions=1,
+        suspended_spans=[SuspendedSpan(date(2027, 1, 20), date(2027, 2, 1))],
+        concluded=date(2027, 4, 28),
+    )
+    assert clocks is not None
+    # 30/12/2026 + 7 working days, 01/01/2027 off: 31/12, 04-08/01, 11/01.
+    assert clocks.acceptance == date(2027, 1, 11)
+    # 60 days + 12 suspended after 05/01/2027: Thursday 18/03/2027.
+    assert clocks.resolution == date(2027, 3, 18)
+    assert clocks.acceptance_notice == date(2027, 1, 12)
+    assert clocks.conclusion_notice == date(2027, 5, 7)
+
+
+@pytest.mark.parametrize(
+    ("events", "message"),
+    [
+        ({"extensions": 1}, "only after the acceptance"),
+        (
+            {"suspended_spans": [SuspendedSpan(date(2027, 2, 20), date(2027, 2, 21))]},
+            "only after the acceptance",
+        ),
+        ({"accepted": date(2027, 2, 2)}, "before it was received on 2027-02-03"),
+        ({"concluded": date(2027, 3, 1)}, "without an earlier acceptance"),
+        (
+            {"accepted": date(2027, 2, 10), "concluded": date(2027, 2, 9)},
+            "without an earlier acceptance",
+        ),
+    ],
+)
+def test_events_out_of_order_are_refused(events: dict[str, Any], message: str) -> None:
+    with pytest.raises(LegalPeriodError, match=message):
+        statutory_clocks(Track.NAMED, date(2027, 2, 3), PLAIN, **events)
 
 
 # --- protection, crime reports ------------------------------------------------------

@@ -101,7 +101,8 @@ def test_the_periods_file_is_used(cli: Any, tmp_path: Path) -> None:
             1,
             "got -1",
         ),
-        (["--received", "2027-02-03", "--extensions", "1"], 1, "need --accepted"),
+        (["--received", "2027-02-03", "--extensions", "1"], 1, "only after the acceptance"),
+        (["--received", "2027-02-03", "--concluded", "2027-03-01"], 1, "without an earlier"),
         (
             ["--received", "2027-02-03", "--accepted", "2027-02-01"],
             1,
@@ -110,7 +111,7 @@ def test_the_periods_file_is_used(cli: Any, tmp_path: Path) -> None:
         (
             ["--received", "2027-02-03", "--accepted", "2027-02-10", "--concluded", "2027-02-09"],
             1,
-            "concluded on 2027-02-09, before",
+            "concluded on 2027-02-09, without an earlier acceptance",
         ),
         (
             ["--received", "2027-02-03", "--accepted", "2027-02-10", "--suspended", "2027-03-01"],
