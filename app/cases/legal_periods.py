@@ -333,8 +333,9 @@ def resolution_due(
     final last day moves to the next working day if it is a rest day (art. 148) - an
     extension continues the period, it does not start a new one.
 
-    A suspension must begin on or after the acceptance and before the period (as it
-    stood then) ended, and suspensions may not overlap.
+    A suspension must begin on or after the acceptance and no later than the last day
+    of the period (with its extensions and the earlier suspensions), and suspensions may
+    not overlap.
     """
     periods = periods or DenunciationPeriods()
     raw_end = accepted + timedelta(
