@@ -31,6 +31,8 @@ from pathlib import Path
 import holidays
 
 COUNTRY = "VN"
+# The overrides shipped with the code (the announcements known when it was released).
+SHIPPED_OVERRIDES = Path(__file__).resolve().parents[2] / "config" / "holidays.toml"
 # A period never needs to look further than this for the next working day (the longest
 # run of days off in Vietnam's calendar is Tết: nine days with the weekends).
 _MAX_RUN_OF_DAYS_OFF = 31

@@ -10,7 +10,8 @@ One module per concern, each a set of module-level click commands or groups:
 - :mod:`~app.cli.retention`: ``purge``, ``legal-hold``;
 - :mod:`~app.cli.export`: ``export``;
 - :mod:`~app.cli.backup`: ``backup``, ``restore``;
-- :mod:`~app.cli.notify`: ``notify send | overdue | audit-head | retry``.
+- :mod:`~app.cli.notify`: ``notify send | overdue | audit-head | retry``;
+- :mod:`~app.cli.deadlines`: ``deadlines`` (the statutory dates, for checking by hand).
 
 Commands run inside the review app's context (``flask.cli.with_appcontext``, which
 every ``AppGroup`` command has too) and reach what the app was built with through the
@@ -28,6 +29,7 @@ from flask import Flask
 from app.cli.accounts import access_group, reviewers_group, setup_link
 from app.cli.audit import audit_group
 from app.cli.backup import backup_command, restore_command
+from app.cli.deadlines import deadlines_command
 from app.cli.export import export_command
 from app.cli.grants import grants_group
 from app.cli.install import db_group, init_command
@@ -50,6 +52,7 @@ COMMANDS: tuple[click.Command, ...] = (
     backup_command,
     restore_command,
     notify_group,
+    deadlines_command,
 )
 
 

@@ -8,8 +8,12 @@ English is a visible choice the visitor makes."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, refresh
+from flask_babel import Babel, get_locale, refresh
+
+from app.web.dates import format_day
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -35,12 +39,18 @@ def choose_language(lang: str) -> bool:
     return True
 
 
+def day_filter(day: date | None) -> str:
+    """``{{ case.created_day|day }}``: the day in the page's language (app.web.dates)."""
+    return format_day(day, get_locale() or DEFAULT_LANGUAGE)
+
+
 def init_i18n(app: Flask, *, follow_browser: bool) -> None:
     """``follow_browser``: whether Accept-Language may choose the language (review only)."""
     app.config[FOLLOWS_BROWSER_KEY] = follow_browser
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
     Babel(app, locale_selector=select_locale)
+    app.add_template_filter(day_filter, "day")
 
     @app.before_request
     def _remember_language() -> None:

@@ -1,0 +1,52 @@
+"""Days shown to people: dd/mm/yyyy in Vietnamese, the locale's format in English."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from babel import Locale
+from flask import Flask, render_template_string
+
+from app.web.dates import NO_DAY, format_day
+
+TET = date(2027, 2, 6)
+
+
+def test_vietnamese_is_day_month_year_with_leading_zeros() -> None:
+    assert format_day(TET, "vi") == "06/02/2027"
+    assert format_day(date(2027, 12, 31), "vi") == "31/12/2027"
+    assert format_day(TET, "vi_VN") == "06/02/2027"
+    assert format_day(TET, Locale.parse("vi")) == "06/02/2027"
+
+
+def test_english_spells_the_month() -> None:
+    assert format_day(TET, "en") == "Feb 6, 2027"
+    assert format_day(date(2027, 12, 31), "en") == "Dec 31, 2027"
+    # Other locales get their own format, not the Vietnamese one.
+    assert format_day(TET, "fr") == "6 févr. 2027"
+
+
+def test_no_day() -> None:
+    assert format_day(None, "vi") == NO_DAY == "—"
+
+
+@pytest.mark.parametrize("locale", ["xx_YY", "", "vi-VN-bogus-1"])
+def test_an_unknown_locale_is_a_programming_error(locale: str) -> None:
+    with pytest.raises(ValueError, match="unknown locale"):
+        format_day(TET, locale)
+
+
+def test_the_template_filter_follows_the_page_language(review_app: Flask) -> None:
+    template = "{{ day|day }} {{ none|day }}"
+    with review_app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(template, day=TET, none=None) == "Feb 6, 2027 —"
+    with review_app.test_request_context("/", headers={"Accept-Language": "vi"}):
+        assert render_template_string(template, day=TET, none=None) == "06/02/2027 —"
+    with review_app.test_request_context("/"):  # no preference: Vietnamese
+        assert render_template_string(template, day=TET, none=None) == "06/02/2027 —"
+
+
+def test_the_intake_has_the_filter_too(intake_app: Flask) -> None:
+    with intake_app.test_request_context("/", headers={"Accept-Language": "en-GB,en"}):
+        assert render_template_string("{{ d|day }}", d=date(2027, 9, 2)) == "Sep 2, 2027"
