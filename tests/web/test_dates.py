@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from babel import Locale
 from flask import Flask, render_template_string
+from flask_babel import force_locale
 
 from app.web.dates import NO_DAY, format_day
 
@@ -48,5 +49,8 @@ def test_the_template_filter_follows_the_page_language(review_app: Flask) -> Non
 
 
 def test_the_intake_has_the_filter_too(intake_app: Flask) -> None:
+    # The intake ignores Accept-Language (app/web/i18n.py): English is the visitor's choice.
     with intake_app.test_request_context("/", headers={"Accept-Language": "en-GB,en"}):
+        assert render_template_string("{{ d|day }}", d=date(2027, 9, 2)) == "02/09/2027"
+    with intake_app.test_request_context("/"), force_locale("en"):
         assert render_template_string("{{ d|day }}", d=date(2027, 9, 2)) == "Sep 2, 2027"
