@@ -36,6 +36,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.audit_actions import check_action
 from app.models import AuditEvent, HeldAuditEvent, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -142,6 +143,7 @@ def record(
     Held reporter events of earlier days are chained first, so that this event comes
     after them. A reporter's action never calls this: it calls :func:`hold`.
     """
+    check_action(action)
     _lock_chain(session)
     today = clock.today()
     if session.scalar(select(HeldAuditEvent.id).where(HeldAuditEvent.day < today).limit(1)):
@@ -167,6 +169,7 @@ def hold(
 ) -> HeldAuditEvent:
     """Keep a reporter's event, with its day only, until the day is over (caller's
     transaction). See the module docstring."""
+    check_action(action)
     event = HeldAuditEvent(
         id=secrets.token_hex(16),
         day=day,

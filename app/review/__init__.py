@@ -9,6 +9,7 @@ from app.review import (  # noqa: E402,F401
     admin,
     admin_reviewers,
     approvals,
+    audit_display,
     cases,
     dashboard,
     enrolment,

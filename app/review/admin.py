@@ -95,7 +95,8 @@ def admin_audit() -> ResponseReturnValue:
     events = audit.browse(db, where, limit=AUDIT_PAGE)
     return render_template(
         "review/admin_audit.html",
-        events=[(e, json.loads(e.details)) for e in events],
+        events=events,
+        details={e.seq: json.loads(e.details) for e in events},
         refs=references_of(db, {e.case_id for e in events if e.case_id}),
         labels=action_labels(),
         actions=audit.recorded_actions(db),
