@@ -30,9 +30,10 @@ FONT_FILES = {"": "NotoSerif-Regular.ttf", "B": "NotoSerif-Bold.ttf", "I": "Noto
 # Decree 30/2020/NĐ-CP, Annex I margins (mm) on A4; sizes a little under the DOCX's
 # Times New Roman because Noto Serif sets wider.
 LEFT, RIGHT, TOP, BOTTOM = 30.0, 20.0, 20.0, 20.0
-BODY, HEAD, SMALL = 12.5, 11.5, 10.5
-LINE = 6.0
-LEFT_COLUMN = 68.0  # the issuing body's column of the heading and of "Nơi nhận"
+BODY, HEAD, SMALL = 12.5, 11.0, 10.5
+LINE = 6.0  # mm between blocks
+LEADING = 0.45  # mm of line height per point of font size
+LEFT_COLUMN = 74.0  # the issuing body's column of the heading and of "Nơi nhận"
 RULE = "\u2014" * 6
 
 
@@ -49,7 +50,7 @@ class _Writer(FPDF):
         for text, style, size, align in items:
             self.set_x(x)
             self.set_font(FAMILY, style, size)
-            self.multi_cell(width, LINE, text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.multi_cell(width, size * LEADING, text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
         return self.get_y()
 
     def columns(

@@ -176,6 +176,8 @@ def _check_placeholders(path: Path, template: NoticeTemplate) -> None:
             raise _bad(path, f"{key}: unknown placeholder {{{sorted(unknown)[0]}}}")
         if key != "archive" and set(names) & OFFICE_ONLY:
             raise _bad(path, f"{key}: {{case_reference}} may only stand in the archive line")
+        if key == "signer_title" and names:
+            raise _bad(path, "signer_title is plain text, without placeholders")
         if key == "default_recipient" and "recipient" in names:
             raise _bad(path, "default_recipient cannot contain {recipient}")
 
