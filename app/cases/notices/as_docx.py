@@ -16,6 +16,7 @@ import zipfile
 from datetime import UTC, datetime
 
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -38,7 +39,7 @@ RULE = "\u2014" * 6  # the short rule under the issuing body and under the motto
 
 def _line(
     target: _Cell | None,
-    document: object,
+    document: DocumentObject,
     text: str,
     *,
     size: Pt = BODY_SIZE,
@@ -47,10 +48,11 @@ def _line(
     align: WD_ALIGN_PARAGRAPH = WD_ALIGN_PARAGRAPH.CENTER,
     first: bool = False,
 ) -> DocxParagraph:
+    paragraph: DocxParagraph
     if target is not None:
         paragraph = target.paragraphs[0] if first else target.add_paragraph()
     else:
-        paragraph = document.add_paragraph()  # type: ignore[attr-defined]
+        paragraph = document.add_paragraph()
     paragraph.alignment = align
     paragraph.paragraph_format.space_after = Pt(0)
     run = paragraph.add_run(text)
@@ -58,8 +60,8 @@ def _line(
     return paragraph
 
 
-def _heading(document: object, layout: Layout) -> None:
-    table = document.add_table(rows=1, cols=2)  # type: ignore[attr-defined]
+def _heading(document: DocumentObject, layout: Layout) -> None:
+    table = document.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     left, right = table.rows[0].cells
     left.width, right.width = Cm(6.5), Cm(9.5)
@@ -80,8 +82,8 @@ def _heading(document: object, layout: Layout) -> None:
         _line(right, document, layout.place_date, italic=True, first=True)
 
 
-def _signature(document: object, layout: Layout) -> None:
-    table = document.add_table(rows=1, cols=2)  # type: ignore[attr-defined]
+def _signature(document: DocumentObject, layout: Layout) -> None:
+    table = document.add_table(rows=1, cols=2)
     left, right = table.rows[0].cells
     left.width, right.width = Cm(8), Cm(8)
     if layout.receivers:
@@ -98,7 +100,7 @@ def _signature(document: object, layout: Layout) -> None:
             _line(right, document, layout.signer_name, bold=True)
 
 
-def _document(layout: Layout) -> object:
+def _document(layout: Layout) -> DocumentObject:
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -106,8 +108,8 @@ def _document(layout: Layout) -> object:
     section.top_margin = section.bottom_margin = Mm(20)
     section.left_margin, section.right_margin = Mm(30), Mm(20)
     normal = document.styles["Normal"]
-    normal.font.name = FONT  # type: ignore[attr-defined]
-    normal.font.size = BODY_SIZE  # type: ignore[attr-defined]
+    normal.font.name = FONT
+    normal.font.size = BODY_SIZE
 
     _heading(document, layout)
     _line(None, document, "")
@@ -133,9 +135,9 @@ def _document(layout: Layout) -> object:
     return document
 
 
-def _set_properties(document: object, layout: Layout) -> None:
+def _set_properties(document: DocumentObject, layout: Layout) -> None:
     day = datetime(layout.issued_on.year, layout.issued_on.month, layout.issued_on.day, tzinfo=UTC)
-    core = document.core_properties  # type: ignore[attr-defined]
+    core = document.core_properties
     core.author = ""
     core.last_modified_by = ""
     core.comments = ""
@@ -169,5 +171,5 @@ def render_docx(notice: Notice, templates: NoticeTemplates | None = None) -> byt
     """The office's DOCX of ``notice``; a ``NoticeError`` before anything is built."""
     layout = compose(notice, templates or load_templates(), Audience.OFFICE)
     buffer = io.BytesIO()
-    _document(layout).save(buffer)  # type: ignore[attr-defined]
+    _document(layout).save(buffer)
     return _dated_zip(buffer.getvalue(), layout)

@@ -50,7 +50,9 @@ class _Writer(FPDF):
         for text, style, size, align in items:
             self.set_x(x)
             self.set_font(FAMILY, style, size)
-            self.multi_cell(width, size * LEADING, text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT)
+            self.multi_cell(
+                width, size * LEADING, text, align=align, new_x=XPos.LEFT, new_y=YPos.NEXT
+            )
         return self.get_y()
 
     def columns(

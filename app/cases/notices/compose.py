@@ -70,7 +70,6 @@ def _values(notice: Notice, template: NoticeTemplate) -> dict[str, str]:
     values = {name: dmy(day) for name, day in optional.items() if day is not None}
     values.update(
         issuing_unit=notice.issuing_unit,
-        issuing_unit_caps=notice.issuing_unit.upper(),
         place=notice.place,
         issued_on=dmy(notice.issued_on),
         issued_on_long=long_date(notice.issued_on),

@@ -83,8 +83,8 @@ def dmy(day: date) -> str:
 
 
 def long_date(day: date) -> str:
-    """"ngày 05 tháng 01 năm 2027": Decree 30/2020/NĐ-CP (văn thư), Annex I - a day
-    below 10 and the months 1 and 2 take a leading zero, other months do not."""
+    """The long form, "ngày 05 tháng 01 năm 2027". Decree 30/2020/NĐ-CP (văn thư), Annex
+    I: a day below 10 and the months 1 and 2 take a leading zero, other months do not."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year:04d}"
 

@@ -31,7 +31,6 @@ DEFAULT_DIRECTORY = Path(__file__).resolve().parents[3] / "config" / "notices"
 FIELDS = frozenset(
     {
         "issuing_unit",
-        "issuing_unit_caps",
         "parent_unit",
         "place",
         "issued_on",
@@ -152,7 +151,7 @@ def _paragraphs(path: Path, entries: list[object]) -> tuple[Paragraph, ...]:
     paragraphs = []
     for index, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
-            raise _bad(path, f"paragraph #{index} needs text = \"...\"")
+            raise _bad(path, f'paragraph #{index} needs text = "..."')
         if set(entry) - {"text", "style"}:
             raise _bad(path, f"paragraph #{index}: only text and style are allowed")
         try:
@@ -191,13 +190,13 @@ def parse_template(path: Path, text: str) -> NoticeTemplate:
     unknown = set(data) - set(_KEYS)
     if unknown:
         raise _bad(path, f"unknown keys {', '.join(sorted(unknown))}")
-    for key, kind in _KEYS.items():
+    for key, expected in _KEYS.items():
         if key not in data:
             raise _bad(path, f"'{key}' is missing")
-        if not isinstance(data[key], kind):
-            raise _bad(path, f"'{key}' must be a {kind.__name__}")
+        if not isinstance(data[key], expected):
+            raise _bad(path, f"'{key}' must be a {expected.__name__}")
     if data["kind"] != path.stem:
-        raise _bad(path, f"kind = \"{data['kind']}\" but the file is named {path.name}")
+        raise _bad(path, f'kind = "{data["kind"]}" but the file is named {path.name}')
     try:
         kind, source = NoticeKind(data["kind"]), Source(data["source"])
     except ValueError as exc:
@@ -224,7 +223,7 @@ def parse_template(path: Path, text: str) -> NoticeTemplate:
     if template.legal_act and not (template.symbol and template.signer_title):
         raise _bad(path, "a legal act needs a symbol and a signer_title")
     if template.legal_act is (source is Source.SYSTEM):
-        raise _bad(path, "source = \"system\" exactly when legal_act = false")
+        raise _bad(path, 'source = "system" exactly when legal_act = false')
     if not template.title.strip():
         raise _bad(path, "'title' is empty")
     _check_placeholders(path, template)

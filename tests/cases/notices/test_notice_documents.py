@@ -63,6 +63,9 @@ EXPECTED: dict[NoticeKind, tuple[str, ...]] = {
         "không phải văn bản hành chính",
     ),
 }
+# Every letter shape the PDF font must carry: the horned and barred letters and the
+# stacked marks.
+LETTERS = "Ưu đãi ơ hờ: ặ ẫ ỗ ự ỹ Đ đ ằ ẳ ẵ ễ ệ ỉ ị ọ ỏ ố ồ ổ ỡ ợ ụ ủ ứ ừ ử ữ ỳ ỵ ỷ, đường 3/2"
 LEGAL_HEADING = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
 EVERY_KIND = ("THANH TRA THÀNH PHỐ CẦN THƠ", "Cần Thơ, ngày 22 tháng 3 năm 2027")
 
@@ -91,15 +94,14 @@ def test_a_notice_reads_back_with_its_facts(kind, render, read) -> None:
 
 @pytest.mark.parametrize("render,read", [(render_docx, docx_text), (render_pdf, pdf_text)])
 def test_vietnamese_letters_survive_the_round_trip(render, read) -> None:
-    # Every letter the PDF font must carry, in one signer name and one content line.
     notice = make_notice(
         "accept",
         signer_name=NOTICE_NAME,
-        content="Ưu đãi ơ hờ: ặ ẫ ỗ ự ỹ Đ đ ằ ẳ ẵ ễ ệ ỉ ị ọ ỏ ố ồ ổ ỡ ợ ụ ủ ứ ừ ử ữ ỳ ỵ ỷ, đường 3/2",
+        content=LETTERS,
     )
     text = flat(read(render(notice)))
     assert NOTICE_NAME in text
-    assert "Ưu đãi ơ hờ: ặ ẫ ỗ ự ỹ Đ đ ằ ẳ ẵ ễ ệ ỉ ị ọ ỏ ố ồ ổ ỡ ợ ụ ủ ứ ừ ử ữ ỳ ỵ ỷ, đường 3/2" in text
+    assert LETTERS in text
     assert "thụ lý" in text and "đường" in text
 
 
@@ -113,7 +115,9 @@ def test_decomposed_input_comes_out_composed() -> None:
 
 def test_the_place_and_date_line_follows_decree_30() -> None:
     # A day below 10 and the months 1 and 2 take a leading zero; other months do not.
-    text = flat(pdf_text(render_pdf(make_notice("refuse", issued_on=date(2027, 2, 5), concluded_on=None))))
+    text = flat(
+        pdf_text(render_pdf(make_notice("refuse", issued_on=date(2027, 2, 5), concluded_on=None)))
+    )
     assert "Cần Thơ, ngày 05 tháng 02 năm 2027" in text
     text = flat(docx_text(render_docx(make_notice("refuse", issued_on=date(2027, 11, 30)))))
     assert "Cần Thơ, ngày 30 tháng 11 năm 2027" in text
@@ -153,7 +157,9 @@ def test_rendering_is_deterministic(render) -> None:
 
 
 def test_a_long_reason_flows_onto_a_second_page() -> None:
-    reason = "\n".join(f"Điểm {i}: chứng cứ về việc cấp phép sai tại đường số {i}." for i in range(60))
+    reason = "\n".join(
+        f"Điểm {i}: chứng cứ về việc cấp phép sai tại đường số {i}." for i in range(60)
+    )
     data = render_pdf(make_notice("refuse", reason=reason))
     text = flat(pdf_text(data))
     assert "Điểm 0:" in text and "Điểm 59:" in text
