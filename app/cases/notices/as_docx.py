@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -136,6 +137,13 @@ def _document(layout: Layout) -> DocumentObject:
 
 
 def _set_properties(document: DocumentObject, layout: Layout) -> None:
+    # python-docx's starting package carries a thumbnail of some other, empty page;
+    # a file browser would show it as this notice's preview. Its relationship goes, and
+    # with it the part (only related parts are written).
+    package = document.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[rel_id]
     day = datetime(layout.issued_on.year, layout.issued_on.month, layout.issued_on.day, tzinfo=UTC)
     core = document.core_properties
     core.author = ""

@@ -45,6 +45,8 @@ def test_the_docx_is_dated_to_the_day_without_an_author(kind) -> None:
     assert core.author == core.last_modified_by == ""
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         assert {info.date_time for info in package.infolist()} == {(2027, 3, 22, 0, 0, 0)}
+        # python-docx's own thumbnail (of another page) is not passed off as this one's.
+        assert not [name for name in package.namelist() if "thumbnail" in name]
 
 
 def test_the_docx_check_sees_a_time_of_day() -> None:
