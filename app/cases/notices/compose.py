@@ -24,7 +24,6 @@ from app.cases.notices.templates import (
     NoticeTemplate,
     NoticeTemplates,
     Paragraph,
-    Style,
     placeholders_of,
 )
 
@@ -76,11 +75,16 @@ def _values(notice: Notice, template: NoticeTemplate) -> dict[str, str]:
         signer_title=(notice.signer_title or template.signer_title).upper(),
         case_reference=notice.case_reference,
     )
-    for name in ("parent_unit", "decision_reference", "content", "reason", "transferred_to"):
+    for name in (
+        "parent_unit",
+        "decision_reference",
+        "content",
+        "reason",
+        "transferred_to",
+        "outcome",
+    ):
         if getattr(notice, name):
             values[name] = getattr(notice, name)
-    if notice.outcome:
-        values["outcome"] = notice.outcome
     if notice.extension_number is not None:
         values["extension_ordinal"] = ORDINALS[notice.extension_number]
     if notice.extension_days is not None:
@@ -137,6 +141,3 @@ def compose(notice: Notice, templates: NoticeTemplates, audience: Audience) -> L
         metadata_title=f"{title} {subject}".strip(),
         issued_on=notice.issued_on,
     )
-
-
-__all__ = ["Audience", "Layout", "Style", "compose"]

@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     MISSING_FIELD = "missing_field"
     FIELD_TOO_LONG = "field_too_long"
     BAD_CHARACTERS = "bad_characters"
+    NOT_A_NUMBER = "not_a_number"
     BAD_DATES = "bad_dates"
     BAD_EXTENSION = "bad_extension"
     NAME_NOT_ALLOWED = "name_not_allowed"
@@ -32,6 +33,10 @@ _MESSAGES: dict[ErrorCode, dict[str, str]] = {
     ErrorCode.BAD_CHARACTERS: {
         "vi": "“{field}” có ký tự điều khiển hoặc xuống dòng không được phép.",
         "en": "“{field}” contains control characters or line breaks that are not allowed.",
+    },
+    ErrorCode.NOT_A_NUMBER: {
+        "vi": "“{field}” chỉ gồm chữ số (ví dụ 15); ký hiệu văn bản được thêm tự động.",
+        "en": "“{field}” is digits only (e.g. 15); the document symbol is added for you.",
     },
     ErrorCode.BAD_DATES: {
         "vi": "Các ngày không hợp lý: “{earlier}” phải trước hoặc cùng ngày “{later}”.",

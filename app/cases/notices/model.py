@@ -178,6 +178,11 @@ def checked(notice: Notice) -> Notice:
         # Art. 25: anonymous information has no denouncer to name; a name here could
         # only come from a mistake, and would put an identity into the reporter's thread.
         raise NoticeError(ErrorCode.NAME_NOT_ALLOWED)
+    number = cleaned["document_number"]
+    if number and not (number.isascii() and number.isdigit()):
+        # Decree 30/2020 Annex I: the number is Arabic digits; "Số: 15/TB-TTr" is built
+        # from it, the template's symbol and the unit's code.
+        raise NoticeError(ErrorCode.NOT_A_NUMBER, field="document_number")
     for required in ("issuing_unit", "unit_code", "place", "case_reference"):
         if not cleaned[required]:
             raise NoticeError(ErrorCode.MISSING_FIELD, field=required, kind=notice.kind.value)

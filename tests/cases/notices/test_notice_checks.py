@@ -151,3 +151,16 @@ def test_messages_do_not_repeat_the_value() -> None:
     with pytest.raises(NoticeError) as caught:
         render_pdf(make_notice("refuse", reason=secret))
     assert "bí mật" not in caught.value.message("vi") + caught.value.message("en")
+
+
+@pytest.mark.parametrize("number", ["15/TB-TTr", "١٥", "15 ", "mười lăm"])
+def test_the_document_number_is_digits_only(number) -> None:
+    # The symbol and the unit's code are added from the template; a full "15/TB-TTr"
+    # here would print "Số: 15/TB-TTr/TB-TTr". Arabic-Indic digits are digits to Python
+    # but not to the register. (A trailing space is trimmed like every field.)
+    if number == "15 ":
+        render_docx(make_notice("accept", document_number=number))
+        return
+    with pytest.raises(NoticeError) as caught:
+        render_docx(make_notice("accept", document_number=number))
+    assert caught.value.code is ErrorCode.NOT_A_NUMBER
