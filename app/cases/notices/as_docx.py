@@ -21,7 +21,7 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Length, Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
@@ -34,7 +34,7 @@ from app.cases.notices.templates import NoticeTemplates, Style, load_templates
 # office machines have the font; the DOCX names it and embeds nothing.
 FONT = "Times New Roman"
 BODY_SIZE = Pt(14)
-HEAD_SIZE = Pt(13)
+HEAD_SIZE = Pt(12)  # the national title and the bodies: 12-13 pt; 12 keeps each on one line
 RULE = "\u2014" * 6  # the short rule under the issuing body and under the motto
 
 
@@ -61,11 +61,20 @@ def _line(
     return paragraph
 
 
-def _heading(document: DocumentObject, layout: Layout) -> None:
+def _two_columns(document: DocumentObject, left: Length, right: Length) -> tuple[_Cell, _Cell]:
+    """A borderless one-row table of two fixed columns (about the 16 cm between margins).
+    Word reads the cells' widths, LibreOffice the grid's: both are set."""
     table = document.add_table(rows=1, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    left, right = table.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(9.5)
+    table.autofit = False
+    cells = table.rows[0].cells
+    for column, cell, width in zip(table.columns, cells, (left, right), strict=True):
+        column.width = cell.width = width
+    return cells[0], cells[1]
+
+
+def _heading(document: DocumentObject, layout: Layout) -> None:
+    left, right = _two_columns(document, Cm(6.8), Cm(9.7))
     first = True
     if layout.parent_unit:
         _line(left, document, layout.parent_unit, size=HEAD_SIZE, first=True)
@@ -76,7 +85,7 @@ def _heading(document: DocumentObject, layout: Layout) -> None:
         _line(left, document, layout.number_line, size=HEAD_SIZE)
     if layout.national_heading:
         _line(right, document, NATIONAL_TITLE, size=HEAD_SIZE, bold=True, first=True)
-        _line(right, document, MOTTO, bold=True)
+        _line(right, document, MOTTO, size=Pt(13), bold=True)
         _line(right, document, RULE)
         _line(right, document, layout.place_date, italic=True)
     else:
@@ -84,9 +93,7 @@ def _heading(document: DocumentObject, layout: Layout) -> None:
 
 
 def _signature(document: DocumentObject, layout: Layout) -> None:
-    table = document.add_table(rows=1, cols=2)
-    left, right = table.rows[0].cells
-    left.width, right.width = Cm(8), Cm(8)
+    left, right = _two_columns(document, Cm(8), Cm(8))
     if layout.receivers:
         _line(left, document, "Nơi nhận:", size=Pt(12), bold=True, italic=True,
               align=WD_ALIGN_PARAGRAPH.LEFT, first=True)  # fmt: skip
