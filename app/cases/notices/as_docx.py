@@ -184,7 +184,7 @@ def _dated_zip(data: bytes, layout: Layout) -> bytes:
 
 def render_docx(notice: Notice, templates: NoticeTemplates | None = None) -> bytes:
     """The office's DOCX of ``notice``; a ``NoticeError`` before anything is built."""
-    layout = compose(notice, templates or load_templates(), Audience.OFFICE)
+    layout = compose(notice, load_templates() if templates is None else templates, Audience.OFFICE)
     buffer = io.BytesIO()
     _document(layout).save(buffer)
     return _dated_zip(buffer.getvalue(), layout)

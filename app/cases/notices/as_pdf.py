@@ -123,7 +123,9 @@ def _signature(pdf: _Writer, layout: Layout) -> None:
 
 def render_pdf(notice: Notice, templates: NoticeTemplates | None = None) -> bytes:
     """The reporter's PDF of ``notice``; a ``NoticeError`` before anything is drawn."""
-    layout = compose(notice, templates or load_templates(), Audience.REPORTER)
+    layout = compose(
+        notice, load_templates() if templates is None else templates, Audience.REPORTER
+    )
     pdf = _Writer()
     day = layout.issued_on
     pdf.set_creation_date(datetime(day.year, day.month, day.day, tzinfo=UTC))

@@ -174,7 +174,7 @@ def checked(notice: Notice) -> Notice:
             # A programming error, not bad input: a notice carries days only, so that
             # no time of day can reach a document (DESIGN.md promise 7).
             raise TypeError(f"{name} must be a date, not a datetime")
-    if notice.kind is NoticeKind.INFORMATION and cleaned["recipient_name"]:
+    if notice.kind == NoticeKind.INFORMATION and cleaned["recipient_name"]:
         # Art. 25: anonymous information has no denouncer to name; a name here could
         # only come from a mistake, and would put an identity into the reporter's thread.
         raise NoticeError(ErrorCode.NAME_NOT_ALLOWED)
@@ -185,9 +185,9 @@ def checked(notice: Notice) -> Notice:
         raise NoticeError(ErrorCode.NOT_A_NUMBER, field="document_number")
     for required in ("issuing_unit", "unit_code", "place", "case_reference"):
         if not cleaned[required]:
-            raise NoticeError(ErrorCode.MISSING_FIELD, field=required, kind=notice.kind.value)
+            raise NoticeError(ErrorCode.MISSING_FIELD, field=required, kind=str(notice.kind))
     result = Notice(
-        kind=notice.kind,
+        kind=NoticeKind(notice.kind),
         issued_on=notice.issued_on,
         received_on=notice.received_on,
         accepted_on=notice.accepted_on,
