@@ -3,6 +3,8 @@
 A notice is rendered whole or not at all: every check runs before the first byte of a
 document is produced, and the error names the field or the template, never a value the
 caller passed (a reason or a name may be part of a sealed case; errors get logged).
+A bad template's detail names the key or placeholder as written in the file, the same
+in both languages: it is for the person who edits the file.
 """
 
 from __future__ import annotations

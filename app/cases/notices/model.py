@@ -167,7 +167,9 @@ def complexity(criteria: tuple[str, ...]) -> str:
 def checked(notice: Notice) -> Notice:
     """The notice with every text in NFC and checked, or a ``NoticeError``."""
     cleaned = {name: _clean(name, getattr(notice, name)) for name in _TEXT_FIELDS}
-    criteria = tuple(_clean("complexity_criteria", c) for c in notice.complexity_criteria)
+    criteria = tuple(
+        text for c in notice.complexity_criteria if (text := _clean("complexity_criteria", c))
+    )
     for name in ("issued_on", *_DATE_FIELDS):
         value = getattr(notice, name)
         if isinstance(value, datetime):

@@ -164,3 +164,14 @@ def test_the_document_number_is_digits_only(number) -> None:
     with pytest.raises(NoticeError) as caught:
         render_docx(make_notice("accept", document_number=number))
     assert caught.value.code is ErrorCode.NOT_A_NUMBER
+
+
+def test_blank_criteria_do_not_count_towards_complexity() -> None:
+    # Two criteria, one of them blank, is one criterion: no second extension (art. 30(3)).
+    with pytest.raises(NoticeError) as caught:
+        render_docx(
+            make_notice(
+                "extend", extension_number=2, complexity_criteria=("có nhiều người tố cáo", " ")
+            )
+        )
+    assert caught.value.code is ErrorCode.BAD_EXTENSION
