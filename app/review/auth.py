@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from flask import g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from app import clock
 from app.accounts.totp import TotpKey
 from app.models import Reviewer
 from app.web.context import installation_secrets, settings
@@ -148,5 +149,6 @@ def role_required(
 
 
 def template_globals() -> dict[str, Any]:
-    """For templates: ``signed_in_reviewer()`` (used by review/_account_nav.html)."""
-    return {"signed_in_reviewer": current_reviewer}
+    """For templates: ``signed_in_reviewer()`` (used by review/_account_nav.html) and
+    ``today()`` (the local day, e.g. on a printed case)."""
+    return {"signed_in_reviewer": current_reviewer, "today": clock.today}

@@ -8,19 +8,21 @@ background thread, a fresh installation per test.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator
 
 import pyotp
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.database import Database
 from app.models import AuditEvent, Message
 from config import Settings
-from tests.account_helpers import make_account
+from tests.account_helpers import Account, make_account
 from tests.browser.conftest import LiveServer, Traffic, serve, stored_files
 from tests.conftest import CsrfClient
 from tests.intake.conftest import open_case
@@ -128,3 +130,43 @@ def test_login_with_totp_inbox_case_and_reply(
         assert b"PHAN-HOI" not in content, f"the reply is stored in clear in {path}"
     assert open_case(intake_client, sent.receipt).status_code == 303
     assert reply in intake_client.get("/followup/case").get_data(as_text=True)
+
+
+def _log_in(page: Page, account: Account) -> None:
+    page.goto("/login")
+    page.fill("#username", account.username)
+    page.fill("#password", account.password)
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/login/totp")
+    page.fill("#totp", pyotp.TOTP(account.secret).now())
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/inbox(\?.*)?$"))
+
+
+def test_a_short_case_prints_as_the_case_not_its_forms(
+    review_context: Callable[[], tuple[BrowserContext, Traffic]],
+    intake_client: CsrfClient,
+    database: Database,
+    settings: Settings,
+) -> None:
+    hana = make_account(database, settings, "hana", units=("intake",))
+    sent = send_case(intake_client, database)
+    context, _traffic = review_context()
+    page = context.new_page()
+    _log_in(page, hana)
+    page.goto(f"/cases/{sent.case_id}")
+
+    def printed(media: str) -> tuple[int, str]:
+        page.emulate_media(media=media)  # type: ignore[arg-type]
+        reader = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=False)))
+        return len(reader.pages), "\n".join(p.extract_text() for p in reader.pages)
+
+    pages, text = printed("print")
+    assert sent.canary in text and sent.reference in text  # the case itself
+    assert "MẬT" in text and "hana" in text  # marked confidential, with who printed it
+    for form_text in ("Chuyển đến", "Thêm ghi chú", "Đăng xuất"):
+        assert form_text not in text, form_text
+    # Positive control: the same page with the screen's styles carries every form.
+    screen_pages, screen_text = printed("screen")
+    assert "Thêm ghi chú" in screen_text
+    assert pages <= 2 < screen_pages, (pages, screen_pages)
