@@ -24,6 +24,7 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "case.closed",
         "case.reopened",
         "case.exported",
+        "case.file_exported",
         "case.purged",
         "case.legal_hold_set",
         "case.legal_hold_released",

@@ -10,6 +10,7 @@ from app.review import (  # noqa: E402,F401
     admin_reviewers,
     approvals,
     audit_display,
+    case_file,
     cases,
     dashboard,
     enrolment,

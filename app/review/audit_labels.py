@@ -28,6 +28,7 @@ def action_labels() -> dict[str, LazyString]:
         "dashboard.exported": _l("Statistics exported"),
         "case.purged": _l("Case purged (retention)"),
         "case.exported": _l("Case exported for offline reading"),
+        "case.file_exported": _l("Case file exported as PDF (decrypted)"),
         "case.legal_hold_set": _l("Legal hold set"),
         "case.legal_hold_released": _l("Legal hold released"),
         "audit.head_published": _l("Log head sent to the oversight unit"),
