@@ -59,7 +59,7 @@ from tests.reliability.harness import (
     solved_challenge,
 )
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 # Owned by the floods change (proof of work, tickets, rate limits), which redesigns these
 # tables and their time at rest; removed at merge.

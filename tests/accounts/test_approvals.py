@@ -33,7 +33,7 @@ from crypto import Identity, unwrap_identity
 from tests.account_helpers import Account, make_account, totp_key_for
 from tests.factories import make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 REASON = "Bổ nhiệm vào Thanh tra thành phố theo Quyết định số 12/QĐ-UBND"
 

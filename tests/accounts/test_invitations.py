@@ -12,7 +12,7 @@ from app.models import Invitation, Reviewer, utcnow
 from config import Settings
 from tests.account_helpers import make_account
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def test_setup_link_stores_only_a_hash_and_is_single_use(database: Database) -> None:

@@ -226,10 +226,8 @@ def test_median_of_a_histogram(
 
 # -- from the database ------------------------------------------------------------------
 
-db_backends = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
-
-@db_backends
+@pytest.mark.both_backends
 def test_known_numbers(database: Database) -> None:
     seed_known_cases(database)
     stats = stats_of(database)
@@ -282,7 +280,7 @@ def test_known_numbers(database: Database) -> None:
     }
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_export_rows_carry_the_same_numbers(database: Database) -> None:
     seed_known_cases(database)
     rows = export_rows(stats_of(database))
@@ -300,7 +298,7 @@ def test_export_rows_carry_the_same_numbers(database: Database) -> None:
     assert not [r for r in rows if r[2] in {"1", "2", "3", "4"} and r[1] != "days"]
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_medians_over_fewer_than_five_cases_are_withheld(database: Database) -> None:
     intake = unit_ids(database)["intake"]
     insert_cases(
@@ -320,7 +318,7 @@ def test_medians_over_fewer_than_five_cases_are_withheld(database: Database) -> 
     assert stats.total == SMALL
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_an_empty_installation(database: Database) -> None:
     stats = stats_of(database)
     assert stats.total == Count(0)
@@ -329,7 +327,7 @@ def test_an_empty_installation(database: Database) -> None:
     assert stats.days_to_acknowledge == Median(None, Count(0))
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_submitted_cases_are_counted(database: Database, settings: Settings) -> None:
     for _ in range(5):
         submit_case(database, settings, category="waste")
@@ -350,7 +348,7 @@ def test_submitted_cases_are_counted(database: Database, settings: Settings) -> 
     assert table(later.overdue)["acknowledge"] == Count(7)
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_the_number_of_queries_does_not_grow_with_the_cases(database: Database) -> None:
     statements: list[str] = []
 

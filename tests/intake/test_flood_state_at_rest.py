@@ -27,7 +27,6 @@ from tests.factories import ReviewerKeys
 from tests.intake.conftest import open_case, receipt_from, send_report
 from tests.intake.test_api import BrowserSession, encrypted_report
 
-pg = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 OLD_TABLES = {"pow_challenges", "submission_tickets", "rate_limit_counters"}
 
 
@@ -36,7 +35,7 @@ def env(env: dict[str, str]) -> dict[str, str]:
     return {**env, "LIEMCHINH_RATE_LIMIT_RECEIPTS": "1 per minute"}
 
 
-@pg
+@pytest.mark.both_backends
 def test_flood_control_leaves_only_days_at_rest(
     intake_app: Flask,
     intake_reviewer: ReviewerKeys,

@@ -24,7 +24,7 @@ from tests.account_helpers import make_account, totp_key_for
 from tests.factories import make_reviewer
 from tests.notifications.conftest import SmtpServer, set_address
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 REVIEW_URL = "https://review.example.org"
 
 

@@ -22,7 +22,7 @@ from tests.factories import make_reviewer, submit_case
 from tests.notifications.conftest import SmtpServer, free_port, set_address
 from tests.review.conftest import Staff, new_staff
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 3, 2, 9, 41, 17, tzinfo=UTC)
 

@@ -57,11 +57,7 @@ from tests.reliability.harness import (
     report_answers,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.postgres,
-    pytest.mark.parametrize("backend", ["postgresql"], indirect=True),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.postgresql_only]
 
 ALLOW_RESTART_VAR = "LIEMCHINH_TEST_ALLOW_PG_RESTART"
 VI_SERVER_ERROR = "Hệ thống gặp lỗi"

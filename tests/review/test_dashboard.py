@@ -25,7 +25,7 @@ from app.models import AuditEvent
 from tests.cases.test_statistics import TODAY, seed_known_cases
 from tests.review.conftest import ReportFactory, Staff, StaffFactory
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture

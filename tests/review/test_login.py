@@ -23,7 +23,7 @@ from tests.account_helpers import (
 )
 from tests.conftest import CsrfClient
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 COOKIE = "lc_review"
 FAILED = "Wrong username or password, or the account is locked for a while."
