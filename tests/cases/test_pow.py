@@ -44,6 +44,15 @@ def _wrong_nonce(challenge: str, difficulty: int) -> str:
     return f"x{counter}"
 
 
+def _another_solution(challenge: str, difficulty: int, known: str) -> str:
+    """A valid nonce for ``challenge`` other than ``known`` (``solve`` always finds the
+    same first one)."""
+    counter = 0
+    while (nonce := f"y{counter}") == known or not check_solution(challenge, nonce, difficulty):
+        counter += 1
+    return nonce
+
+
 # -- pure functions ------------------------------------------------------------------------
 
 
@@ -189,7 +198,8 @@ def test_reuse_refused(database: Database) -> None:
     with pytest.raises(ChallengeUsedError), database.session() as db:
         redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
     # Another solution of the same challenge is the same challenge.
-    other = solve(challenge + "", DIFFICULTY)
+    other = _another_solution(challenge, DIFFICULTY, nonce)
+    assert other != nonce and check_solution(challenge, other, DIFFICULTY)
     with pytest.raises(ChallengeUsedError), database.session() as db:
         redeem_challenge(db, KEY, challenge, other, min_difficulty=DIFFICULTY)
     assert len(_spent_rows(database)) == 1
