@@ -21,6 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import Engine, create_engine, text
 
 from app import installation, schema
@@ -40,6 +42,31 @@ CHEAP_KDF_ENV = {
     "LIEMCHINH_PASSWORD_ARGON2_PARALLELISM": "1",
     "LIEMCHINH_POW_DIFFICULTY": "4",
 }
+
+
+class _CompiledTemplates(BytecodeCache):
+    """Compiled templates kept in memory for the whole session.
+
+    Every test builds its own apps (nothing is shared between tests), and every new app
+    compiles every template again: about 0.1 s per app, most of an app's creation (the
+    error pages are rendered at start-up). The compiled code depends only on the
+    template's source, which Jinja checks against a checksum before reusing it, so
+    sharing it shares no state between tests.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}
 
 
 def postgres_url() -> str | None:
