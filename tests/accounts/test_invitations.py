@@ -10,7 +10,7 @@ from app.accounts.errors import AdminExistsError, InvalidInvitationError, Unknow
 from app.database import Database
 from app.models import Invitation, Reviewer, utcnow
 from config import Settings
-from tests.account_helpers import make_account
+from tests.factories import make_account
 
 pytestmark = pytest.mark.both_backends
 

@@ -16,8 +16,8 @@ from app.database import Database
 from app.factory import create_review_app
 from config import InstallationSecrets, Settings, load_secrets
 from config.secrets import add_totp_key, legacy_totp_key, secrets_text
-from tests.account_helpers import Account, login, make_account
 from tests.conftest import CsrfClient
+from tests.factories import Account, login, make_account
 
 PASSWORD = "Mật khẩu của Ngọc Trần, đủ dài 2026"
 # Made by the release before totp_key existed: review secret key 0x5a * 32, the seed of

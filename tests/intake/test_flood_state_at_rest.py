@@ -23,8 +23,7 @@ from app.web.ratelimit import COUNTERS_FILE
 from config import Settings
 from crypto import Recipient, encrypt_bytes
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import open_case, receipt_from, send_report
+from tests.factories import ReviewerKeys, open_case, receipt_from, send_report
 from tests.intake.test_api import BrowserSession, encrypted_report
 
 OLD_TABLES = {"pow_challenges", "submission_tickets", "rate_limit_counters"}

@@ -18,9 +18,8 @@ from app.models import AuditEvent, Case, Notification, Reviewer
 from app.notifications import addresses, mailer, outbox
 from config import Settings, load_settings
 from config.settings import SmtpSettings
-from tests.factories import make_reviewer, submit_case
+from tests.factories import Staff, make_reviewer, new_staff, submit_case
 from tests.notifications.conftest import SmtpServer, free_port, set_address
-from tests.review.conftest import Staff, new_staff
 
 pytestmark = pytest.mark.both_backends
 

@@ -45,17 +45,14 @@ from app.accounts import approvals
 from app.database import Database
 from app.models import CaseKey, Reviewer
 from tests.conftest import CsrfClient
+from tests.factories import Report, Staff, review_test_client, send_case
 from tests.review.conftest import (
     AGE_HEADER,
-    Report,
     ReportFactory,
-    Staff,
     StaffFactory,
     audit_count,
     build_installation,
     case_state,
-    review_test_client,
-    send_case,
 )
 
 # -- who may use each endpoint --------------------------------------------------------------

@@ -13,15 +13,8 @@ from app.database import Database
 from app.models import AuditEvent, Invitation, Reviewer, WebSession, utcnow
 from config import Settings
 from crypto import WrongPasswordError, unwrap_identity
-from tests.account_helpers import (
-    Account,
-    allow_next_code,
-    code,
-    login,
-    make_account,
-    secret_on_page,
-)
 from tests.conftest import CsrfClient
+from tests.factories import Account, allow_next_code, code, login, make_account, secret_on_page
 
 pytestmark = pytest.mark.both_backends
 
