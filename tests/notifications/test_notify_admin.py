@@ -206,7 +206,7 @@ def test_intake_report_holds_its_notice_in_the_same_transaction(
     intake_app: Flask, database: Database, settings: Settings
 ) -> None:
     from tests.conftest import CsrfClient
-    from tests.intake.conftest import send_report
+    from tests.factories import send_report
 
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
@@ -225,7 +225,7 @@ def test_intake_with_notifications_off_writes_no_outbox(
 ) -> None:
     from app.factory import create_intake_app
     from tests.conftest import CsrfClient
-    from tests.intake.conftest import send_report
+    from tests.factories import send_report
 
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
@@ -241,7 +241,7 @@ def test_intake_reporter_message_is_queued_after_its_day(
     intake_app: Flask, database: Database, settings: Settings
 ) -> None:
     from tests.conftest import CsrfClient
-    from tests.intake.conftest import open_case, receipt_from, send_report
+    from tests.factories import open_case, receipt_from, send_report
 
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
