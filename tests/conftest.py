@@ -1,6 +1,10 @@
 """Shared fixtures: a fresh installation per test (instance folder, secrets, database at
 head, default units), both apps, their test clients and a CLI runner.
 
+The database at head is a copy of a template migrated once per session (see
+:class:`SchemaTemplates`); tests run on SQLite unless marked ``both_backends`` or
+``postgresql_only``. Staff and cases come from :mod:`tests.factories`.
+
 CSRF stays on: :class:`CsrfClient` reads the token from the page like a browser would.
 Argon2 costs are lowered here, through the same environment variables an operator
 would use, and nowhere else.
