@@ -34,7 +34,7 @@ from config import Settings, load_secrets, load_settings
 from crypto import Identity
 from tests.factories import ReviewerKeys, SubmittedCase, make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def key(settings: Settings) -> bytes:

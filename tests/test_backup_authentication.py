@@ -47,7 +47,7 @@ from tests.test_backup import (  # noqa: F401 - fixtures
     target,
 )
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture

@@ -50,8 +50,7 @@ from app.storage import BlobStore
 from config import Settings
 from crypto import Recipient, encrypt_bytes
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys, make_reviewer
-from tests.intake.conftest import open_case, receipt_from, send_report
+from tests.factories import ReviewerKeys, make_reviewer, open_case, receipt_from, send_report
 from tests.reliability.harness import (
     api_report_parts,
     api_ticket,
@@ -59,7 +58,7 @@ from tests.reliability.harness import (
     solved_challenge,
 )
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 # Owned by the floods change (proof of work, tickets, rate limits), which redesigns these
 # tables and their time at rest; removed at merge.

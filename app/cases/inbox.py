@@ -134,7 +134,9 @@ def _ordered(query: Select[Any], sort: InboxSort) -> Select[Any]:
         rank = sql_case(_PRIORITY_ORDER, value=Case.priority, else_=9)
         return query.order_by(rank, Case.created_day.desc())
     if sort is InboxSort.DEADLINE:
-        return query.order_by(Case.decision_due.asc(), Case.created_day.asc())
+        # NULLS LAST spelled out: SQLite puts NULL first and PostgreSQL last, so without
+        # it cases with no decision due (closed ones) led the list on one backend only.
+        return query.order_by(Case.decision_due.asc().nulls_last(), Case.created_day.asc())
     return query.order_by(Case.created_day.desc(), Case.ref_year.desc(), Case.ref_number.desc())
 
 

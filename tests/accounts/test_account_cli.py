@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.database import Database
 from app.models import Invitation, Reviewer
 from config import Settings
-from tests.account_helpers import make_account
+from tests.factories import make_account
 
 
 @pytest.fixture

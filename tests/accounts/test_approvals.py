@@ -30,10 +30,9 @@ from app.models import (
 from app.models.vocabulary import AccessChangeKind
 from config import Settings
 from crypto import Identity, unwrap_identity
-from tests.account_helpers import Account, make_account, totp_key_for
-from tests.factories import make_reviewer, submit_case
+from tests.factories import Account, make_account, make_reviewer, submit_case, totp_key_for
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 REASON = "Bổ nhiệm vào Thanh tra thành phố theo Quyết định số 12/QĐ-UBND"
 

@@ -10,9 +10,9 @@ from app.accounts.errors import AdminExistsError, InvalidInvitationError, Unknow
 from app.database import Database
 from app.models import Invitation, Reviewer, utcnow
 from config import Settings
-from tests.account_helpers import make_account
+from tests.factories import make_account
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def test_setup_link_stores_only_a_hash_and_is_single_use(database: Database) -> None:

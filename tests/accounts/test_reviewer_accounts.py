@@ -22,9 +22,9 @@ from config import Settings
 from config.settings import KdfSettings
 from crypto import Recipient, unwrap_identity
 from crypto.keywrap import read_params
-from tests.account_helpers import PASSWORD, code, make_account, totp_key_for
+from tests.factories import PASSWORD, code, make_account, totp_key_for
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def _reviewer(database: Database, reviewer_id: int) -> Reviewer:

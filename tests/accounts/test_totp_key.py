@@ -16,10 +16,8 @@ from app.database import Database
 from app.factory import create_review_app
 from config import InstallationSecrets, Settings, load_secrets
 from config.secrets import add_totp_key, legacy_totp_key, secrets_text
-from tests.account_helpers import Account, login, make_account
 from tests.conftest import CsrfClient
-
-both_databases = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+from tests.factories import Account, login, make_account
 
 PASSWORD = "Mật khẩu của Ngọc Trần, đủ dài 2026"
 # Made by the release before totp_key existed: review secret key 0x5a * 32, the seed of
@@ -62,7 +60,7 @@ def _logged_in(client: CsrfClient, database: Database, account: Account) -> bool
     return bool(done.status_code == 302 and client.get("/account/password").status_code == 200)
 
 
-@both_databases
+@pytest.mark.both_backends
 def test_rotating_the_review_secret_key_keeps_totp_working(
     database: Database, settings: Settings
 ) -> None:
@@ -85,7 +83,7 @@ def test_new_installations_have_their_own_random_totp_key(
     assert values.totp_encryption_key() == values.totp_key
 
 
-@both_databases
+@pytest.mark.both_backends
 def test_init_keeps_an_older_installation_s_authenticators_through_a_rotation(
     database: Database, settings: Settings, cli: object
 ) -> None:

@@ -18,7 +18,7 @@ from app import audit
 from app.database import Database
 from app.models import AuditEvent
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 HEAD_LINE = re.compile(r"^(\d+) ([0-9a-f]{64})\n$")
 
 

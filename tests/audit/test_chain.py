@@ -7,7 +7,7 @@ from app import audit
 from app.database import Database
 from app.models import AuditEvent
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def _fill(database: Database, n: int = 5) -> None:

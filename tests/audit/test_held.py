@@ -15,7 +15,7 @@ from app import audit, clock
 from app.database import Database
 from app.models import AuditEvent, HeldAuditEvent
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 D1 = date(2026, 3, 4)
 D2 = date(2026, 3, 5)

@@ -5,7 +5,8 @@ it (or without the playwright package) every test in this folder is skipped.
 
 Each test gets a fresh installation (the ``intake_app`` fixture), a server of its own
 and a new browser context (no cookies, storage or cache shared between tests). The
-browser process itself is launched once per module to keep the folder fast.
+browser process itself is launched once per session (a launch costs about a second;
+a context is what holds a test's state, and each test has its own).
 
 Two independent records of what was sent:
 
@@ -153,7 +154,7 @@ def live_intake(intake_app: Flask) -> Iterator[LiveServer]:
 # -- the browser --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     reason = _skip_reason()
     if reason:

@@ -22,11 +22,9 @@ from sqlalchemy import select
 from app.database import Database
 from app.models import AuditEvent, Message
 from config import Settings
-from tests.account_helpers import Account, make_account
 from tests.browser.conftest import LiveServer, Traffic, serve, stored_files
 from tests.conftest import CsrfClient
-from tests.intake.conftest import open_case
-from tests.review.conftest import send_case
+from tests.factories import Account, make_account, open_case, send_case
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from app.storage import BlobStore, PendingBlob, StorageError
 from config import Settings
 from tests.factories import ReviewerKeys, SubmittedCase, make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 class BrokenStore(BlobStore):

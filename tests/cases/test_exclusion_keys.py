@@ -16,7 +16,7 @@ from config import Settings
 from crypto import Identity
 from tests.factories import ReviewerKeys, make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def opens(database: Database, case_id: str, who: ReviewerKeys | Identity) -> dict[str, bool]:

@@ -25,7 +25,7 @@ from config import Settings
 from crypto import Identity, padme_length
 from tests.factories import ReviewerKeys, case_with_thread, make_reviewer
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 AGE = shutil.which("age")
 needs_age = pytest.mark.skipif(AGE is None, reason="the age command-line tool is not installed")

@@ -38,7 +38,7 @@ from app.storage import BlobStore
 from config import Settings
 from tests.factories import ReviewerKeys, case_with_thread, make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 LATER = date.today() + timedelta(days=400)  # past any default retention day
 

@@ -33,7 +33,7 @@ from config import Settings
 from crypto import Identity
 from tests.factories import ReviewerKeys, make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+pytestmark = pytest.mark.postgresql_only
 WAIT_SECONDS = 20
 
 

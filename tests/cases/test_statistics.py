@@ -5,13 +5,11 @@ the number of cases)."""
 
 from __future__ import annotations
 
-import itertools
-import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event
 
 from app import audit
 from app.cases.statistics import (
@@ -25,53 +23,12 @@ from app.cases.statistics import (
     suppress_partition,
 )
 from app.database import Database
-from app.models import Case, Unit
 from config import Settings
-from tests.factories import submit_case
+from tests.factories import case_row, insert_cases, submit_case, unit_ids
 
 TODAY = date(2026, 6, 15)
 SMALL = Count(None, Withheld.SMALL)
 HIDDEN = Count(None, Withheld.COMPLEMENTARY)
-
-# Direct rows use year 1999 in their references, so they never meet the numbers the
-# intake hands out (its counter starts at 1 for the current year).
-_numbers = itertools.count(1)
-
-
-def unit_ids(database: Database) -> dict[str, int]:
-    with database.read_session() as db:
-        return {slug: id_ for slug, id_ in db.execute(select(Unit.slug, Unit.id)).all()}
-
-
-def case_row(unit_id: int, **overrides: Any) -> dict[str, Any]:
-    """The columns of one case, inserted straight into the table (no blobs, no keys:
-    the statistics never look at them)."""
-    number = next(_numbers)
-    values: dict[str, Any] = {
-        "id": secrets.token_hex(16),
-        "reference": f"CT-1999-{number:05d}",
-        "ref_year": 1999,
-        "ref_number": number,
-        "receipt_lookup_key": secrets.token_bytes(32),
-        "reporter_recipient": "age1reporter",
-        "case_recipient": "age1case",
-        "staff_recipient": "age1staff",
-        "category": "corruption",
-        "sector": "health",
-        "status": "new",
-        "priority": "normal",
-        "holding_unit_id": unit_id,
-        "created_day": TODAY,
-        "legal_hold": False,
-    }
-    values.update(overrides)
-    return values
-
-
-def insert_cases(database: Database, rows: list[dict[str, Any]]) -> list[str]:
-    with database.session() as db:
-        db.execute(insert(Case), rows)
-    return [row["id"] for row in rows]
 
 
 def at(day: date, plus_days: int) -> datetime:
@@ -226,10 +183,8 @@ def test_median_of_a_histogram(
 
 # -- from the database ------------------------------------------------------------------
 
-db_backends = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
-
-@db_backends
+@pytest.mark.both_backends
 def test_known_numbers(database: Database) -> None:
     seed_known_cases(database)
     stats = stats_of(database)
@@ -282,7 +237,7 @@ def test_known_numbers(database: Database) -> None:
     }
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_export_rows_carry_the_same_numbers(database: Database) -> None:
     seed_known_cases(database)
     rows = export_rows(stats_of(database))
@@ -300,7 +255,7 @@ def test_export_rows_carry_the_same_numbers(database: Database) -> None:
     assert not [r for r in rows if r[2] in {"1", "2", "3", "4"} and r[1] != "days"]
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_medians_over_fewer_than_five_cases_are_withheld(database: Database) -> None:
     intake = unit_ids(database)["intake"]
     insert_cases(
@@ -320,7 +275,7 @@ def test_medians_over_fewer_than_five_cases_are_withheld(database: Database) -> 
     assert stats.total == SMALL
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_an_empty_installation(database: Database) -> None:
     stats = stats_of(database)
     assert stats.total == Count(0)
@@ -329,7 +284,7 @@ def test_an_empty_installation(database: Database) -> None:
     assert stats.days_to_acknowledge == Median(None, Count(0))
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_submitted_cases_are_counted(database: Database, settings: Settings) -> None:
     for _ in range(5):
         submit_case(database, settings, category="waste")
@@ -350,7 +305,7 @@ def test_submitted_cases_are_counted(database: Database, settings: Settings) -> 
     assert table(later.overdue)["acknowledge"] == Count(7)
 
 
-@db_backends
+@pytest.mark.both_backends
 def test_the_number_of_queries_does_not_grow_with_the_cases(database: Database) -> None:
     statements: list[str] = []
 

@@ -17,7 +17,7 @@ from config import Settings
 from crypto import Identity, derive_receipt_keys
 from tests.factories import ReviewerKeys, SubmittedCase, make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def actor(database: Database, who: ReviewerKeys) -> Actor:

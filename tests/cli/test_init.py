@@ -14,7 +14,7 @@ from app.models import AuditEvent, RecoveryKey, Unit
 from config import Settings
 from crypto import Identity
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture

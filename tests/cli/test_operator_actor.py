@@ -14,7 +14,7 @@ from app.database import Database
 from app.models import AccessChangeRequest, AuditEvent, Reviewer
 from app.operators import operator_actor
 from config import Settings
-from tests.account_helpers import make_account
+from tests.factories import make_account
 
 
 def _actor(database: Database, action: str) -> str:

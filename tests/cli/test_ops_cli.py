@@ -23,7 +23,7 @@ from config import Settings, load_settings
 from crypto import Identity
 from tests.factories import SubmittedCase, make_reviewer, submit_case
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture

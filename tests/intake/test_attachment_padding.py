@@ -26,8 +26,8 @@ from app.storage import BlobStore
 from config import Settings, load_settings
 from crypto import Identity, Recipient, decrypt_bytes, encrypt_bytes, padme_length
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import multipart_body, open_case, receipt_from, send_report
+from tests.factories import ReviewerKeys, open_case, receipt_from, send_report
+from tests.intake.conftest import multipart_body
 from tests.intake.test_api import BrowserSession
 
 # 70000 and 71000 bytes both pad to 71680 (E = 16, S = 5: multiples of 2048); 75000 does not.

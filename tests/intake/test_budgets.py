@@ -22,8 +22,7 @@ from app.web.ratelimit import COUNTERS_FILE
 from config import Settings, load_settings
 from crypto import Recipient, encrypt_bytes, new_receipt
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import open_case, receipt_from, report_answers, send_report
+from tests.factories import ReviewerKeys, open_case, receipt_from, report_answers, send_report
 from tests.intake.test_api import BrowserSession, encrypted_report
 
 LIMIT = 3

@@ -37,8 +37,8 @@ from app.models.vocabulary import BlobKind
 from config import Settings
 from crypto import Recipient, encrypt_bytes
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import multipart_body, open_case, receipt_from, report_answers
+from tests.factories import ReviewerKeys, open_case, receipt_from, report_answers
+from tests.intake.conftest import multipart_body
 from tests.intake.test_api import BrowserSession, encrypted_report
 
 ATTACHMENT_BYTES = 2 * 1024 * 1024

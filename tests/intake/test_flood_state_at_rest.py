@@ -23,11 +23,9 @@ from app.web.ratelimit import COUNTERS_FILE
 from config import Settings
 from crypto import Recipient, encrypt_bytes
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import open_case, receipt_from, send_report
+from tests.factories import ReviewerKeys, open_case, receipt_from, send_report
 from tests.intake.test_api import BrowserSession, encrypted_report
 
-pg = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 OLD_TABLES = {"pow_challenges", "submission_tickets", "rate_limit_counters"}
 
 
@@ -36,7 +34,7 @@ def env(env: dict[str, str]) -> dict[str, str]:
     return {**env, "LIEMCHINH_RATE_LIMIT_RECEIPTS": "1 per minute"}
 
 
-@pg
+@pytest.mark.both_backends
 def test_flood_control_leaves_only_days_at_rest(
     intake_app: Flask,
     intake_reviewer: ReviewerKeys,

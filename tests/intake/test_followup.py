@@ -25,8 +25,7 @@ from config import Settings
 from crypto import derive_receipt_keys
 from crypto.receipts import new_receipt
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys, make_reviewer
-from tests.intake.conftest import open_case, receipt_from, send_report
+from tests.factories import ReviewerKeys, make_reviewer, open_case, receipt_from, send_report
 
 COOKIE = "lc_intake"
 

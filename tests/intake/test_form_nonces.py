@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 from app.database import Database
 from app.models import Case, WebSession
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import receipt_from, report_answers
+from tests.factories import ReviewerKeys, receipt_from, report_answers
 
 ALREADY_SENT = "không được lưu lần nữa"  # "... It was not stored again."
 

@@ -22,8 +22,7 @@ from app.database import Database
 from app.models import Blob, Case
 from config import Settings, load_settings
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import receipt_from, report_answers
+from tests.factories import ReviewerKeys, receipt_from, report_answers
 
 SUMMARY = "Chủ tịch phường Hưng Lợi nhận phong bì LANG-CANARY-5e1"
 DETAILS = "Đoàn kiểm tra được ông Đặng Văn Ủy đưa đi ăn uống, quà tặng trị giá 30 triệu đồng."

@@ -20,8 +20,7 @@ from app.storage import BlobStore
 from config import Settings, load_settings
 from crypto.receipts import new_receipt
 from tests.conftest import CsrfClient
-from tests.factories import make_reviewer
-from tests.intake.conftest import open_case, receipt_from, report_answers, send_report
+from tests.factories import make_reviewer, open_case, receipt_from, report_answers, send_report
 
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "srcset", "poster", "data", "manifest"}
 EXTERNAL_PREFIXES = ("//", "http:", "https:", "\\\\")

@@ -8,7 +8,7 @@ import pytest
 
 from config import load_settings
 from tests.conftest import CsrfClient
-from tests.intake.conftest import open_case, receipt_from, send_report
+from tests.factories import open_case, receipt_from, send_report
 
 INTAKE_PAGES = ["/", "/report", "/followup"]
 

@@ -20,8 +20,7 @@ from app.models import Blob, Case, Message
 from config import Settings
 from crypto import new_receipt
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import open_case, receipt_from, send_report
+from tests.factories import ReviewerKeys, open_case, receipt_from, send_report
 from tests.reliability.harness import Browser, GunicornServer, hidden_fields_in
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -15,8 +15,7 @@ from app.models.vocabulary import KeyKind
 from config import Settings
 from crypto import Identity, decrypt_bytes, padme_length
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys
-from tests.intake.conftest import receipt_from, report_answers, send_report
+from tests.factories import ReviewerKeys, receipt_from, report_answers, send_report
 
 
 def _count(database: Database, model: type) -> int:

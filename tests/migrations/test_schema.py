@@ -9,7 +9,7 @@ from app import schema
 from app.database import Database, make_engine
 from app.models import Base
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def _diff(database_url: str) -> list[object]:

@@ -34,7 +34,7 @@ def _intake_id(database: Database) -> int:
         return db.scalars(select(Unit.id).where(Unit.slug == "intake")).one()
 
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def test_unknown_status_is_refused_by_the_database(database: Database) -> None:

@@ -7,7 +7,7 @@ import pytest
 from app.cases.references import CaseReference, allocate_reference
 from app.database import Database
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 def test_references_count_per_year(database: Database) -> None:

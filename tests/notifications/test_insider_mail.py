@@ -20,11 +20,10 @@ from app.models import AuditEvent, Reviewer
 from app.models.vocabulary import Role
 from app.notifications import mailer
 from config import Settings
-from tests.account_helpers import make_account, totp_key_for
-from tests.factories import make_reviewer
+from tests.factories import make_account, make_reviewer, totp_key_for
 from tests.notifications.conftest import SmtpServer, set_address
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 REVIEW_URL = "https://review.example.org"
 
 

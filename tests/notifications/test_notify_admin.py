@@ -18,11 +18,10 @@ from app.models import AuditEvent, Case, Notification, Reviewer
 from app.notifications import addresses, mailer, outbox
 from config import Settings, load_settings
 from config.settings import SmtpSettings
-from tests.factories import make_reviewer, submit_case
+from tests.factories import Staff, make_reviewer, new_staff, submit_case
 from tests.notifications.conftest import SmtpServer, free_port, set_address
-from tests.review.conftest import Staff, new_staff
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 3, 2, 9, 41, 17, tzinfo=UTC)
 
@@ -207,7 +206,7 @@ def test_intake_report_holds_its_notice_in_the_same_transaction(
     intake_app: Flask, database: Database, settings: Settings
 ) -> None:
     from tests.conftest import CsrfClient
-    from tests.intake.conftest import send_report
+    from tests.factories import send_report
 
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
@@ -226,7 +225,7 @@ def test_intake_with_notifications_off_writes_no_outbox(
 ) -> None:
     from app.factory import create_intake_app
     from tests.conftest import CsrfClient
-    from tests.intake.conftest import send_report
+    from tests.factories import send_report
 
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")
@@ -242,7 +241,7 @@ def test_intake_reporter_message_is_queued_after_its_day(
     intake_app: Flask, database: Database, settings: Settings
 ) -> None:
     from tests.conftest import CsrfClient
-    from tests.intake.conftest import open_case, receipt_from, send_report
+    from tests.factories import open_case, receipt_from, send_report
 
     reader = make_reviewer(database, "intake")
     set_address(database, reader.id, "an@so.example.org")

@@ -21,7 +21,7 @@ from config.settings import SmtpSettings
 from tests.factories import ReviewerKeys, make_reviewer, submit_case
 from tests.notifications.conftest import SmtpServer, free_port, set_address
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 CANARY = "CANARY-7f3a9c-nội-dung-bí-mật"
 REVIEW_URL = "https://review.example.org"

@@ -54,7 +54,7 @@ def _reporter(port: int, client: int, deadline: float) -> list[tuple[int, str | 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.both_backends
 def test_200_concurrent_submissions_all_open(
     env: dict[str, str], database: Database, settings: Settings, tmp_path: Path
 ) -> None:

@@ -281,7 +281,7 @@ def _used_ticket_report(port: int) -> tuple[bytes, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.both_backends
 def test_a_flood_cannot_stop_a_reporter_with_javascript(
     env: dict[str, str], database: Database, settings: Settings, tmp_path: Path
 ) -> None:

@@ -2,7 +2,7 @@
 reports sent through the intake's no-JavaScript form.
 
 - ``staff(username, *units, role=...)`` creates an account with a password, a key pair
-  and TOTP (``tests.account_helpers.make_account``) and returns a :class:`Staff` whose
+  and TOTP (``tests.factories.new_staff``) and returns a :class:`Staff` whose
   ``client`` went through /login and /login/totp. Every user has a client of its own,
   so sessions and cookies are never shared.
 - ``report(...)`` sends a report at the intake (as a reporter without JavaScript) and
@@ -12,9 +12,8 @@ reports sent through the intake's no-JavaScript form.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,67 +25,21 @@ from app import audit, installation, schema
 from app.database import Database
 from app.factory import create_intake_app, create_review_app
 from app.models import AuditEvent, Blob, Case, CaseKey, Message, Note, PendingGrant, Recusal
-from app.models.vocabulary import BlobKind
 from config import Settings, load_settings
 from config.secrets import ensure_secrets
 from crypto import Identity
-from tests.account_helpers import Account, login, make_account
 from tests.conftest import CHEAP_KDF_ENV, CsrfClient
-from tests.intake.conftest import receipt_from, report_answers, send_report
+from tests.factories import (
+    Report,
+    Staff,
+    new_staff,
+    send_case,
+)
 
 AGE_HEADER = "age-encryption.org"
 
 
-@dataclass
-class Staff:
-    """A reviewer account and the review-app client it is logged in with."""
-
-    account: Account
-    client: CsrfClient
-
-    @property
-    def id(self) -> int:
-        return self.account.id
-
-    @property
-    def username(self) -> str:
-        return self.account.username
-
-    def post(self, path: str, data: dict[str, Any] | None = None) -> Any:
-        """POST ``data`` to ``path`` with a valid CSRF token, as the page's form would."""
-        return self.client.submit("/account/password", data or {}, action=path)
-
-
 StaffFactory = Callable[..., Staff]
-
-
-def review_test_client(review_app: Flask) -> CsrfClient:
-    review_app.test_client_class = CsrfClient
-    client = review_app.test_client()
-    assert isinstance(client, CsrfClient)
-    client.get("/login?lang=en")  # English, so assertions can read the messages
-    return client
-
-
-def new_staff(
-    review_app: Flask,
-    database: Database,
-    settings: Settings,
-    username: str | None = None,
-    *units: str,
-    role: str = "reviewer",
-    logged_in: bool = True,
-) -> Staff:
-    """A real account (password, key pair, TOTP) and, unless ``logged_in`` is false, a
-    client of its own that went through both login steps."""
-    name = username or f"staff-{secrets.token_hex(3)}"
-    account = make_account(database, settings, name, role=role, units=units)
-    client = review_test_client(review_app)
-    if logged_in:
-        done = login(client, database, account)
-        assert done.status_code == 302, done.get_data(as_text=True)
-        assert done.headers["Location"].endswith("/")
-    return Staff(account, client)
 
 
 @pytest.fixture
@@ -99,23 +52,7 @@ def staff(review_app: Flask, database: Database, settings: Settings) -> StaffFac
     return make
 
 
-@dataclass(frozen=True)
-class Report:
-    receipt: str
-    case_id: str
-    canary: str
-    reference: str
-    attachment_ids: list[str] = field(default_factory=list)
-    attachment_canary: str | None = None
-    attachment_name: str | None = None
-
-
 ReportFactory = Callable[..., Report]
-
-
-def case_ids(database: Database) -> set[str]:
-    with database.read_session() as db:
-        return set(db.scalars(select(Case.id)).all())
 
 
 def audit_count(database: Database) -> int:
@@ -135,53 +72,6 @@ def held_actions(database: Database, case_id: str) -> list[str]:
     """A case's reporter events waiting for their day to end (app.audit.hold)."""
     with database.read_session() as db:
         return sorted(event.action for event in audit.held_for_case(db, case_id))
-
-
-def send_case(
-    intake_client: CsrfClient,
-    database: Database,
-    *,
-    attachment: bool = False,
-    excluded: list[str] | None = None,
-) -> Report:
-    """Send a report through the intake's no-JavaScript form; find its case."""
-    tag = secrets.token_hex(6)
-    canary = f"CANARY-REPORT-{tag}"
-    files = None
-    attachment_canary = attachment_name = None
-    if attachment:
-        attachment_canary = f"CANARY-FILE-{tag}"
-        attachment_name = f"bien-ban-{tag}.txt"
-        files = [(f"Bien ban. {attachment_canary}\n".encode() * 50, attachment_name)]
-    before = case_ids(database)
-    response = send_report(
-        intake_client,
-        report_answers(details=f"Ông A đòi 20 triệu đồng. {canary}"),
-        files=files,
-        excluded=excluded,
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
-    receipt = receipt_from(response)
-    (case_id,) = case_ids(database) - before
-    with database.read_session() as db:
-        case = db.get(Case, case_id)
-        assert case is not None
-        blobs = db.scalars(
-            select(Blob.id)
-            .where(Blob.case_id == case_id, Blob.kind == BlobKind.ATTACHMENT.value)
-            .order_by(Blob.position)
-        ).all()
-        reference = case.reference
-    assert len(blobs) == (1 if attachment else 0)
-    return Report(
-        receipt=receipt,
-        case_id=case_id,
-        canary=canary,
-        reference=reference,
-        attachment_ids=list(blobs),
-        attachment_canary=attachment_canary,
-        attachment_name=attachment_name,
-    )
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from app.database import Database
 from app.models import AccessChangeRequest, Membership, PendingGrant, Reviewer, Unit
-from tests.account_helpers import allow_next_code, code, login, secret_on_page
-from tests.review.conftest import ReportFactory, Staff, StaffFactory, review_test_client
+from tests.factories import Staff, allow_next_code, code, login, review_test_client, secret_on_page
+from tests.review.conftest import ReportFactory, StaffFactory
 
 REASON = "Bổ nhiệm vào Tổ tiếp nhận theo Quyết định 12/QĐ-UBND"
 

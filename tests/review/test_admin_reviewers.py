@@ -9,14 +9,8 @@ from sqlalchemy import func, select
 from app.database import Database
 from app.models import AccessChangeRequest, AuditEvent, Invitation, Reviewer
 from config import Settings
-from tests.account_helpers import (
-    Account,
-    code,
-    login,
-    make_account,
-    secret_on_page,
-)
 from tests.conftest import CsrfClient
+from tests.factories import Account, code, login, make_account, secret_on_page
 
 ADMIN_POSTS = [
     "/admin/reviewers/invite",

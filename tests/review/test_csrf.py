@@ -23,18 +23,9 @@ from app.database import Database
 from app.models import AccessChangeRequest, Invitation, Membership, Reviewer, WebSession
 from app.review import cases as review_cases
 from crypto import Identity
-from tests.account_helpers import PASSWORD, code
 from tests.conftest import CsrfClient
-from tests.review.conftest import (
-    Installation,
-    Report,
-    Staff,
-    audit_count,
-    build_installation,
-    case_state,
-    review_test_client,
-    send_case,
-)
+from tests.factories import PASSWORD, Report, Staff, code, review_test_client, send_case
+from tests.review.conftest import Installation, audit_count, build_installation, case_state
 
 # The actions of ``POST /cases/<case_id>/<action>``: the URL map has one rule for all.
 CASE_ACTIONS = [
@@ -201,6 +192,7 @@ POST_RULES = [
     "/admin/reviewers/<int:reviewer_id>/units",
     "/admin/reviewers/invite",
     "/cases/<case_id>/<action>",
+    "/cases/<case_id>/case-file",
     "/invite/<token>",
     "/login",
     "/login/totp",

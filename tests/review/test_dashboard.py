@@ -23,9 +23,10 @@ from app.cases.statistics import export_rows, oversight_statistics
 from app.database import Database
 from app.models import AuditEvent
 from tests.cases.test_statistics import TODAY, seed_known_cases
-from tests.review.conftest import ReportFactory, Staff, StaffFactory
+from tests.factories import Staff
+from tests.review.conftest import ReportFactory, StaffFactory
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from app.database import Database
 from app.models import AuditEvent, Case, CaseKey, PendingGrant
 from crypto import Identity
 from tests.conftest import CsrfClient
-from tests.intake.conftest import open_case
+from tests.factories import open_case
 from tests.review.conftest import (
     ReportFactory,
     StaffFactory,

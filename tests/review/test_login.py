@@ -13,17 +13,10 @@ from app.database import Database
 from app.models import AuditEvent, Invitation, Reviewer, WebSession, utcnow
 from config import Settings
 from crypto import WrongPasswordError, unwrap_identity
-from tests.account_helpers import (
-    Account,
-    allow_next_code,
-    code,
-    login,
-    make_account,
-    secret_on_page,
-)
 from tests.conftest import CsrfClient
+from tests.factories import Account, allow_next_code, code, login, make_account, secret_on_page
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+pytestmark = pytest.mark.both_backends
 
 COOKIE = "lc_review"
 FAILED = "Wrong username or password, or the account is locked for a while."

@@ -17,21 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from app.cases.payloads import AttachmentMeta
-from app.cases.submission import (
-    CaseChoices,
-    ReceiptSettings,
-    ServerCaseKeys,
-    UploadedAttachment,
-    submit_from_server,
-)
 from app.database import Database
 from app.models import Blob
 from app.models.vocabulary import BlobKind
-from app.storage import BlobStore
 from app.web.downloads import ascii_fallback, content_disposition
-from config import Settings, load_secrets
-from tests.account_helpers import allow_next_code, code, make_account
-from tests.factories import encrypted_upload
+from config import Settings
+from tests.factories import allow_next_code, code, make_account, submit_case
 from tests.reliability.harness import Browser, GunicornServer, staff_login
 
 # (name as the reporter's browser sent it, name the downloader must see, ASCII fallback)
@@ -91,29 +82,18 @@ def test_ascii_fallback(name: str, fallback: str) -> None:
 def store_case_with_files(database: Database, settings: Settings) -> tuple[str, str]:
     """A case whose report lists FILES under the names a reporter's browser chose (the
     JavaScript path stores whatever name the browser put in the encrypted report)."""
-    store = BlobStore(settings.blob_path)
-    keys = ServerCaseKeys()
-    receipts = ReceiptSettings.from_config(
-        load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
+    submitted = submit_case(
+        database,
+        settings,
+        sector="land_construction",
+        summary="Biên bản họp",
+        details="Chi tiết",
+        attachments=[
+            (content_of(i), AttachmentMeta(sent, "application/pdf", len(content_of(i))))
+            for i, (sent, _shown, _fb) in enumerate(FILES)
+        ],
     )
-    with database.sessionmaker() as db:
-        receipt, stored = submit_from_server(
-            db,
-            store,
-            receipts,
-            keys=keys,
-            choices=CaseChoices("corruption", "land_construction", ()),
-            answers={"category": "corruption", "summary": "Biên bản họp", "details": "Chi tiết"},
-            attachments=[
-                UploadedAttachment(
-                    encrypted_upload(store, keys.case_recipient, content_of(i)),
-                    AttachmentMeta(sent, "application/pdf", len(content_of(i))),
-                )
-                for i, (sent, _shown, _fb) in enumerate(FILES)
-            ],
-            deadlines=settings.deadlines,
-        )
-    return stored.case_id, receipt
+    return submitted.case_id, submitted.receipt
 
 
 @pytest.fixture

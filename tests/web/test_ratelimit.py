@@ -29,7 +29,6 @@ from app.web.volatile import is_memory_backed
 from config import ConfigError, Settings, load_settings
 
 # Every test of an app runs on both databases: the counters must reach neither.
-pg = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
 LIMIT = 3
 MARKER_ADDRESS = "203.0.113.77"  # TEST-NET-3: distinctive, and nobody's real address
@@ -89,7 +88,7 @@ def _expire_windows(settings: Settings) -> None:
         conn.execute("UPDATE counters SET expires_at = ?", (time.time() - 1,))
 
 
-@pg
+@pytest.mark.both_backends
 def test_limit_trips_with_a_vietnamese_page(app: Flask, settings: Settings) -> None:
     _exhaust(app)
     response = app.test_client().get("/forms")
@@ -108,7 +107,7 @@ def test_limit_trips_with_a_vietnamese_page(app: Flask, settings: Settings) -> N
     assert TITLE_MSGID not in html
 
 
-@pg
+@pytest.mark.both_backends
 def test_limit_trips_with_an_english_page(app: Flask) -> None:
     _exhaust(app)
     response = app.test_client().get("/forms?lang=en")
@@ -119,7 +118,7 @@ def test_limit_trips_with_an_english_page(app: Flask) -> None:
     assert "Nothing was stored. Please try again in a few minutes." in html
 
 
-@pg
+@pytest.mark.both_backends
 def test_api_gets_json(app: Flask) -> None:
     _exhaust(app, "/api/js")
     response = app.test_client().get("/api/js?lang=en")
@@ -130,7 +129,7 @@ def test_api_gets_json(app: Flask) -> None:
     }
 
 
-@pg
+@pytest.mark.both_backends
 def test_views_of_one_budget_share_it(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/forms").status_code == 200
@@ -140,7 +139,7 @@ def test_views_of_one_budget_share_it(app: Flask) -> None:
     assert client.get("/forms").status_code == 429
 
 
-@pg
+@pytest.mark.both_backends
 def test_budgets_are_separate_and_views_that_spend_nothing_are_free(app: Flask) -> None:
     _exhaust(app, "/forms")
     client = app.test_client()
@@ -153,7 +152,7 @@ def test_budgets_are_separate_and_views_that_spend_nothing_are_free(app: Flask) 
         assert client.get("/free").status_code == 200
 
 
-@pg
+@pytest.mark.both_backends
 def test_two_apps_of_one_machine_share_one_budget(settings: Settings, database: Database) -> None:
     second_database = Database(settings.database_url)  # another process: its own engine
     try:
@@ -180,7 +179,7 @@ def load_settings_like(settings: Settings) -> Settings:
     )
 
 
-@pg
+@pytest.mark.both_backends
 def test_window_resets(app: Flask, settings: Settings) -> None:
     _exhaust(app)
     client = app.test_client()
@@ -208,7 +207,7 @@ def test_short_window_resets_in_real_time(env: dict[str, str], database: Databas
     assert client.get("/forms").status_code == 200
 
 
-@pg
+@pytest.mark.both_backends
 def test_remote_address_has_no_influence(settings: Settings, database: Database) -> None:
     seen: list[str] = []
     client = _make_app(settings, database, seen).test_client()
@@ -233,7 +232,7 @@ def test_remote_address_has_no_influence(settings: Settings, database: Database)
         assert address.encode() not in dump
 
 
-@pg
+@pytest.mark.both_backends
 def test_counters_never_reach_the_main_database(
     app: Flask, settings: Settings, database: Database
 ) -> None:
@@ -258,7 +257,7 @@ def test_counters_never_reach_the_main_database(
     assert not settings.volatile_path.is_relative_to(settings.instance_path)
 
 
-@pg
+@pytest.mark.both_backends
 def test_disabled_limiter_lets_everything_through(settings: Settings, database: Database) -> None:
     app = _make_app(settings, database)
     get_rate_limits(app).limiter.enabled = False
