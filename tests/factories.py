@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from app.cases import unit_of_work
 from app.database import Database
 from app.models import Membership, Reviewer, Unit
 from app.models.vocabulary import Role
@@ -83,7 +84,7 @@ def submit_case(
     receipts = ReceiptSettings.from_config(
         load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
     )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         receipt, stored = submit_from_server(
             db,
             BlobStore(settings.blob_path),
@@ -139,7 +140,7 @@ def case_with_thread(
     receipts = ReceiptSettings.from_config(
         load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
     )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         _, stored = submit_from_server(
             db,
             store,
@@ -153,7 +154,7 @@ def case_with_thread(
             ],
             deadlines=settings.deadlines,
         )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.get(Case, stored.case_id)
         assert case is not None
         add_message_from_server(
@@ -168,7 +169,7 @@ def case_with_thread(
                 for data, meta in message_files
             ],
         )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.get(Case, stored.case_id)
         assert case is not None
         add_note(db, store, load_actor(db, member.id, member.identity), case, "Ghi chú nội bộ")

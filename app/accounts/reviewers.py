@@ -45,6 +45,7 @@ from app.accounts.errors import (
     UsernameTakenError,
 )
 from app.accounts.totp import TotpKey
+from app.actors import CLI_ACTOR, reviewer_actor
 from app.cases import grants
 from app.models import Membership, Reviewer, Unit, WebSession, utcnow
 from app.models.vocabulary import Role
@@ -61,7 +62,7 @@ UNKNOWN_ACTOR = "unknown"
 
 def actor_of(reviewer: Reviewer) -> str:
     """How a reviewer is named in the audit log (an id: usernames can be reused)."""
-    return f"reviewer:{reviewer.id}"
+    return reviewer_actor(reviewer.id)
 
 
 def normalise_username(raw: str) -> str:
@@ -171,7 +172,7 @@ def add_reviewer(
     totp_secret: str,
     totp_last_step: int = 0,
     actor: str,
-    via: str = "cli",
+    via: str = CLI_ACTOR,
 ) -> Reviewer:
     """Insert an account whose TOTP is already enrolled (``totp_secret``)."""
     role_value = validate_role(role).value
@@ -223,7 +224,7 @@ def create_reviewer(
     unit_slugs: Iterable[str],
     password_kdf: KdfSettings,
     totp_key: TotpKey,
-    actor: str = "cli",
+    actor: str = CLI_ACTOR,
 ) -> tuple[Reviewer, str]:
     """Create an account with a fresh key pair and TOTP secret; returns both."""
     validate_role(role)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, exists, not_, select
 from sqlalchemy.orm import Session
 
+from app.actors import reviewer_actor
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer
 from app.models.vocabulary import Role
 from crypto import Identity
@@ -35,7 +36,7 @@ class Actor:
 
     @property
     def label(self) -> str:
-        return f"reviewer:{self.reviewer_id}"
+        return reviewer_actor(self.reviewer_id)
 
     @property
     def reads_cases(self) -> bool:

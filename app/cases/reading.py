@@ -130,3 +130,10 @@ def open_attachment(
     identity = case_identities(session, actor, case)[KeyKind.CASE]
     meta = describe_attachment(session, store, blob, identity)
     return AttachmentDownload(meta, stream_blob(store, blob, identity, size=meta.size))
+
+
+def record_download(session: Session, actor: Actor, case_id: str) -> None:
+    """An attachment was sent to the reviewer in full: audited (the caller commits).
+    Only a download that completed counts (``app.web.downloads``): a file that cannot be
+    opened or decrypted leaves no "downloaded" event."""
+    audit.record(session, actor=actor.label, action="attachment.downloaded", case_id=case_id)

@@ -65,6 +65,8 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, Date
 
+from app import audit
+from app.actors import reviewer_actor
 from app.models import AuditEvent, Case, Unit
 from app.models.vocabulary import CaseStatus, Category, Sector
 
@@ -324,6 +326,12 @@ def oversight_statistics(session: Session, today: date) -> OversightStats:
         overdue=tuple(Row(kind, Count.of(counted.overdue[kind])) for kind in _late(today)),
         unit_names={u.slug: UnitName(u.name_vi, u.name_en) for u in units},
     )
+
+
+def record_dashboard_use(session: Session, reviewer_id: int, *, exported: bool) -> None:
+    """Every view and CSV download of the dashboard is audited (the caller commits)."""
+    action = "dashboard.exported" if exported else "dashboard.viewed"
+    audit.record(session, actor=reviewer_actor(reviewer_id), action=action)
 
 
 def export_rows(stats: OversightStats) -> list[tuple[str, str, str]]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit, clock
+from app.actors import reviewer_actor
 from app.cases.access import AccessDenied, Actor, load_actor, require_admin, require_reader
 from app.cases.grants import lock_case, rewrap_case
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer, Unit, utcnow
@@ -144,7 +145,7 @@ def assign(session: Session, actor: Actor, case: Case, assignee_id: int | None) 
         actor=actor.label,
         action="case.assigned",
         case_id=case.id,
-        details={"assignee": f"reviewer:{assignee_id}" if assignee_id else None},
+        details={"assignee": reviewer_actor(assignee_id) if assignee_id else None},
     )
 
 

@@ -17,10 +17,11 @@ from flask.cli import AppGroup, with_appcontext
 from app.accounts import approvals, invitations, reviewers, totp
 from app.accounts.errors import AccountError, AdminExistsError, WeakPasswordError
 from app.accounts.totp import TotpKey
+from app.actors import operator_actor
+from app.cases import unit_of_work
 from app.cli.errors import fail
 from app.models import Reviewer, Unit
 from app.models.vocabulary import Role
-from app.operators import operator_actor
 from app.web.context import SECRETS_KEY, settings
 from app.web.db import get_database
 from config import InstallationSecrets
@@ -51,7 +52,7 @@ def setup_link() -> None:
     Refused once an active admin exists: admins then invite everyone else.
     """
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             token = invitations.create_setup_link(session, actor=operator_actor())
     except AdminExistsError:
         fail(
@@ -85,7 +86,7 @@ def reviewers_add(username: str, units: tuple[str, ...], role: str, password_std
     password = sys.stdin.readline().rstrip("\r\n")
     key = _totp_key()
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             reviewer, secret = reviewers.create_reviewer(
                 session,
                 username=username,
@@ -118,7 +119,7 @@ def reviewers_list() -> None:
 @access_group.command("list")
 def access_list() -> None:
     """Pending requests: id, kind, target, unit or value, requested by, reason."""
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         approvals.expire_stale(session)
         rows = approvals.pending_requests(session)
         for row in rows:
@@ -139,7 +140,7 @@ def access_approve(request_id: int) -> None:
     key = _totp_key()
     current = settings()
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             outcome = approvals.approve(
                 session,
                 request_id,
@@ -168,7 +169,7 @@ def access_approve(request_id: int) -> None:
 def access_refuse(request_id: int) -> None:
     """Refuse a request; nothing of it happens."""
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             approvals.refuse(session, request_id, approvals.Decider(operator_actor()))
     except AccountError as exc:
         fail(str(exc))

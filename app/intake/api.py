@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from app.cases import pow as proof_of_work
 from app.cases import questionnaire as questionnaire_mod
+from app.cases import unit_of_work
 from app.cases.blobs import InvalidUploadError
 from app.cases.followup import UnknownReceiptError, open_case_with_receipt
 from app.cases.keys import recovery_recipient, unit_reader_recipients
@@ -252,6 +253,7 @@ def api_reports() -> tuple[Response, int]:
             recipients_version=form.get("recipients_version", ""),
             notify=settings().smtp is not None,
         )
+        unit_of_work.commit(db_session())
     except RecipientsChangedError as exc:
         return api_error(exc.code, submission_error_message(exc), 409)
     except SubmissionError as exc:
@@ -294,6 +296,7 @@ def api_followup_messages() -> tuple[Response, int]:
             notify=settings().smtp is not None,
             admit=admit_with_pow(solved),
         )
+        unit_of_work.commit(db_session())
     except proof_of_work.PowError as exc:
         _discard(uploads)
         return _pow_error(exc)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.cases import questionnaire as questionnaire_mod
+from app.cases import unit_of_work
 from app.cases.attachments import describe_attachment
 from app.cases.blobs import stream_blob
 from app.cases.filenames import clean_filename
@@ -167,6 +168,7 @@ def followup_message() -> Any:
             after=_message_id(request.form.get("after", "")),
             admit=admit(Budget.FORMS),
         )
+        unit_of_work.commit(db_session())
     except MessageError as exc:
         return _case_page(message_error_text(exc.code), status=400)
     except StorageError:

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.cases import questionnaire as questionnaire_mod
+from app.cases import unit_of_work
 from app.cases.filenames import clean_filename
 from app.cases.payloads import AttachmentMeta
 from app.cases.submission import (
@@ -174,6 +175,7 @@ def report_submit() -> tuple[str, int]:
             notify=settings().smtp is not None,
             admit=admit_and_spend_nonce,
         )
+        unit_of_work.commit(db_session())
     except SubmissionError as exc:
         return _render_form(form, form_error=submission_error_message(exc), status=400)
     except StorageError:

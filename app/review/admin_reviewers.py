@@ -17,6 +17,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts import approvals, invitations, reviewers
 from app.accounts.errors import AccountError
+from app.actors import reviewer_actor
+from app.cases import unit_of_work
 from app.installation import list_units
 from app.models import Reviewer
 from app.models.vocabulary import AccessChangeKind, Role
@@ -64,7 +66,7 @@ def _actor() -> str:
 
 
 def _refused(exc: AccountError) -> ResponseReturnValue:
-    db_session().rollback()
+    unit_of_work.rollback(db_session())
     return _admin_page(400, error=approval_error(exc))
 
 
@@ -98,7 +100,7 @@ def admin_invite() -> ResponseReturnValue:
         )
     except AccountError as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     link = f"{settings().review_url}/invite/{token}"
     return _admin_page(
         invite_link=link, invite_hours=int(invitations.INVITE_TTL.total_seconds() // 3600)
@@ -115,7 +117,7 @@ def admin_deactivate(reviewer_id: int) -> ResponseReturnValue:
         reviewers.deactivate(db, target, actor=_actor())
     except AccountError as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     flash(_("%(name)s was deactivated and logged out.", name=target.username), "info")
     return redirect(url_for("review.admin_reviewers"))
 
@@ -129,7 +131,7 @@ def _request_reset(reviewer_id: int, kind: AccessChangeKind) -> ResponseReturnVa
         )
     except AccountError as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     return _requested([row.id])
 
 
@@ -165,7 +167,7 @@ def admin_set_role(reviewer_id: int) -> ResponseReturnValue:
         )
     except AccountError as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     if row is not None:
         return _requested([row.id])
     flash(_("The role of %(name)s was saved.", name=target.username), "info")
@@ -189,7 +191,7 @@ def admin_set_units(reviewer_id: int) -> ResponseReturnValue:
         )
     except AccountError as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     if change.removed:
         flash(
             _(
@@ -215,12 +217,12 @@ def admin_set_email(reviewer_id: int) -> ResponseReturnValue:
     assert admin is not None
     try:
         address = addresses.set_email(
-            db, target, request.form.get("email", ""), actor=f"reviewer:{admin.id}"
+            db, target, request.form.get("email", ""), actor=reviewer_actor(admin.id)
         )
     except addresses.InvalidEmailError:
-        db.rollback()
+        unit_of_work.rollback(db)
         return notifications_page(400, error=_("That is not a valid e-mail address."))
-    db.commit()
+    unit_of_work.commit(db)
     if address is None:
         flash(_("%(name)s will get no e-mail notifications.", name=target.username), "info")
     else:

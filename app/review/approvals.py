@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.accounts import approvals, totp
 from app.accounts.errors import AccountError
+from app.cases import unit_of_work
 from app.models import AccessChangeRequest, Reviewer, Unit
 from app.models.vocabulary import AccessChangeKind, Role
 from app.review import blueprint
@@ -90,7 +91,7 @@ def _names(rows: list[AccessChangeRequest]) -> dict[str, dict[int, Any]]:
 
 def _page(status: int = 200, **result: Any) -> ResponseReturnValue:
     # Expiry is written as it is noticed: in a short transaction of its own.
-    with get_database().session() as db:
+    with unit_of_work.transaction(get_database().sessionmaker) as db:
         approvals.expire_stale(db)
     db = db_session()
     pending = approvals.pending_requests(db)
@@ -131,11 +132,11 @@ def admin_access_approve(request_id: int) -> ResponseReturnValue:
             notify=notify(),
         )
     except AccountError as exc:
-        db.rollback()
+        unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
     target = db.get(Reviewer, outcome.request.target_id) if outcome.request.target_id else None
     name = target.username if target else None
-    db.commit()
+    unit_of_work.commit(db)
     result: dict[str, Any] = {"approved": outcome.request.id}
     if outcome.temporary_password is not None:
         result.update(reset_for=name, temporary_password=outcome.temporary_password)
@@ -157,9 +158,9 @@ def admin_access_refuse(request_id: int) -> ResponseReturnValue:
     try:
         approvals.refuse(db, request_id, decider())
     except AccountError as exc:
-        db.rollback()
+        unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
-    db.commit()
+    unit_of_work.commit(db)
     flash(_("Request %(id)s refused: nothing was changed.", id=request_id), "info")
     return redirect(url_for("review.admin_access"), code=303)
 
@@ -177,9 +178,9 @@ def admin_access_recovery() -> ResponseReturnValue:
             notify=notify(),
         )
     except AccountError as exc:
-        db.rollback()
+        unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
-    db.commit()
+    unit_of_work.commit(db)
     flash(requested_message(row.id), "info")
     return redirect(url_for("review.admin_access"), code=303)
 

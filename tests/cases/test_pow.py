@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, inspect, select
 
+from app.cases import unit_of_work
 from app.cases.pow import (
     ChallengeExpiredError,
     ChallengeKey,
@@ -204,6 +205,7 @@ def test_the_spend_is_committed_at_once(database: Database) -> None:
     challenge, nonce = _solved()
     db = database.sessionmaker()
     redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+    unit_of_work.commit(db)  # as app.intake.flood.spend_pow does, before anything else
     db.rollback()
     db.close()
     with pytest.raises(ChallengeUsedError), database.session() as db:
@@ -241,6 +243,7 @@ def test_concurrent_redemption_only_one_wins(database: Database) -> None:
             try:
                 barrier.wait()
                 redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+                unit_of_work.commit(db)
                 outcome = "ok"
             except ChallengeUsedError:
                 outcome = "used"
@@ -277,6 +280,7 @@ def test_concurrent_redemption_race_at_the_insert(database: Database) -> None:
         db = database.sessionmaker()
         try:
             spend_challenge(db, solved)
+            unit_of_work.commit(db)
             outcome.append("ok")
         except ChallengeUsedError:
             outcome.append("used")

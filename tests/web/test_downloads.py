@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.cases import unit_of_work
 from app.cases.payloads import AttachmentMeta
 from app.cases.submission import (
     CaseChoices,
@@ -96,7 +97,7 @@ def store_case_with_files(database: Database, settings: Settings) -> tuple[str, 
     receipts = ReceiptSettings.from_config(
         load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
     )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         receipt, stored = submit_from_server(
             db,
             store,
