@@ -39,9 +39,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app import audit, installation
 from app.accounts import reviewers
-from app.accounts.errors import AccountError, UnknownUnitError
+from app.accounts.errors import AccountError
 from app.accounts.totp import TotpKey
 from app.actors import reviewer_actor
+from app.installation import UnknownUnitError
 from app.models import AccessChangeRequest, Invitation, Membership, Reviewer, Unit, utcnow
 from app.models.vocabulary import AccessChangeKind, AccessChangeStatus, Role
 from app.notifications import outbox
@@ -330,7 +331,7 @@ def request_recovery_key(
         text = str(Recipient.parse(recipient.strip()))
     except ValueError:
         raise InvalidRecipientError("not an age X25519 recipient (age1…)") from None
-    if text == installation.recovery_recipient(session):
+    if text == installation.recovery_recipient_text(session):
         raise NoChangeError("this is the recovery key already")
     return _request(
         session,

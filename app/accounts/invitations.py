@@ -16,9 +16,10 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.accounts.errors import AdminExistsError, InvalidInvitationError, UnknownUnitError
+from app.accounts.errors import AdminExistsError, InvalidInvitationError
 from app.accounts.reviewers import active_admin_count, actor_of, validate_role
 from app.actors import CLI_ACTOR
+from app.installation import UnknownUnitError
 from app.models import Invitation, Reviewer, Unit, utcnow
 from app.models.vocabulary import InvitationKind, Role, UnitKind
 
@@ -143,9 +144,3 @@ def redeem(session: Session, token: str, *, now: datetime | None = None) -> Invi
         raise InvalidInvitationError("the link was used meanwhile")
     session.refresh(invitation)
     return invitation
-
-
-def unit_slug_of(session: Session, invitation: Invitation) -> str | None:
-    if invitation.unit_id is None:
-        return None
-    return session.scalar(select(Unit.slug).where(Unit.id == invitation.unit_id))

@@ -253,20 +253,6 @@ def spend_challenge(session: Session, solved: SolvedChallenge, *, day: date | No
         raise ChallengeUsedError("proof-of-work challenge already used")
 
 
-def redeem_challenge(
-    session: Session,
-    key: ChallengeKey,
-    challenge: object,
-    nonce: object,
-    *,
-    min_difficulty: int,
-    now: float | None = None,
-) -> None:
-    """:func:`verify_solution`, then :func:`spend_challenge` (the caller commits)."""
-    solved = verify_solution(key, challenge, nonce, min_difficulty=min_difficulty, now=now)
-    spend_challenge(session, solved)
-
-
 def delete_spent_challenges(session: Session, today: date | None = None) -> int:
     """Sweep spent rows older than yesterday (run from the purge job; the caller commits).
 

@@ -34,12 +34,11 @@ from app.cases.pow import delete_spent_challenges
 from app.models import (
     Blob,
     Case,
-    HeldNotification,
-    Notification,
     WebSession,
     utcnow,
 )
 from app.models.vocabulary import CaseStatus
+from app.notifications import outbox
 from app.storage import BlobStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -176,16 +175,7 @@ def purge_case(
         )
         # The outbox keeps case ids without a foreign key (app.models.notifications);
         # nothing about a purged case should wait there for the outbox's own pruning.
-        session.execute(
-            delete(Notification)
-            .where(Notification.case_id == case_id)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            delete(HeldNotification)
-            .where(HeldNotification.case_id == case_id)
-            .execution_options(synchronize_session=False)
-        )
+        outbox.forget_case(session, case_id)
         # Core DELETE, not session.delete(): the database's cascades remove the
         # children, so nothing depends on which relationships the ORM has loaded.
         session.execute(

@@ -51,10 +51,10 @@ from app.cases.blobs import (
 )
 from app.cases.deadlines import initial_deadlines
 from app.cases.keys import (
+    active_recovery_recipient,
     recipient_lines,
-    recovery_recipient,
     unit_reader_recipients,
-    wrap_identity,
+    wrap_identity_to_recipients,
 )
 from app.cases.payloads import AttachmentMeta, encode_report
 from app.cases.references import allocate_reference
@@ -236,31 +236,55 @@ def submission_recipients(
     excluded unit) and the recovery key."""
     unit = intake or intake_unit(session)
     readers = unit_reader_recipients(session, unit.id, excluded_unit_ids=[u.id for u in excluded])
-    return [*readers, recovery_recipient(session)]
+    return [*readers, active_recovery_recipient(session)]
+
+
+@dataclass(frozen=True)
+class SubmissionReaders:
+    """Every reader set a browser may wrap a new case's keys to: the intake unit's readers,
+    the recovery key, and each excludable unit with its readers (whom an exclusion
+    removes from the intake unit's). ``GET /api/v1/submission`` hands them out."""
+
+    intake: tuple[Recipient, ...]
+    recovery: Recipient
+    units: tuple[tuple[Unit, tuple[Recipient, ...]], ...]
+
+    @property
+    def recipients(self) -> list[Recipient]:
+        """Who gets the keys of a case that excludes no unit (:func:`submission_recipients`)."""
+        return [*self.intake, self.recovery]
+
+    @property
+    def version(self) -> str:
+        """A digest of all of it: the browser sends it back with the report, and
+        :func:`submit_from_browser` refuses the report if it changed meanwhile - the
+        server cannot see whom an age file is encrypted to, so this is how it knows the
+        wraps were made for the readers it expects, not a stale set (a member who left,
+        a new member of an excluded unit)."""
+        readers = {
+            "intake": sorted(str(r) for r in self.intake),
+            "recovery": str(self.recovery),
+            "units": {unit.slug: sorted(str(r) for r in rs) for unit, rs in self.units},
+        }
+        canonical = json.dumps(readers, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(b"liemchinh/recipients\x00" + canonical).hexdigest()
+
+
+def submission_readers(session: Session) -> SubmissionReaders:
+    units = IntakeUnits.load(session)
+    intake = units.require_intake()
+    return SubmissionReaders(
+        intake=tuple(unit_reader_recipients(session, intake.id)),
+        recovery=active_recovery_recipient(session),
+        units=tuple(
+            (unit, tuple(unit_reader_recipients(session, unit.id))) for unit in units.excludable
+        ),
+    )
 
 
 def recipients_version(session: Session) -> str:
-    """A digest of every reader set a browser may wrap to: the intake unit's readers,
-    the recovery key, and each excludable unit's readers (whom an exclusion removes).
-
-    ``GET /api/v1/submission`` hands it out with those sets; the browser sends it back
-    with the report, and :func:`submit_from_browser` refuses the report if it changed
-    meanwhile - the server cannot see whom an age file is encrypted to, so this is how
-    it knows the wraps were made for the readers it expects, not a stale set (a member
-    who left, a new member of an excluded unit).
-    """
-    units = IntakeUnits.load(session)
-    intake = units.require_intake()
-    readers = {
-        "intake": sorted(str(r) for r in unit_reader_recipients(session, intake.id)),
-        "recovery": str(recovery_recipient(session)),
-        "units": {
-            unit.slug: sorted(str(r) for r in unit_reader_recipients(session, unit.id))
-            for unit in units.excludable
-        },
-    }
-    canonical = json.dumps(readers, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(b"liemchinh/recipients\x00" + canonical).hexdigest()
+    """:attr:`SubmissionReaders.version` of the readers as they are now."""
+    return submission_readers(session).version
 
 
 @contextmanager
@@ -410,8 +434,8 @@ def submit_from_server(
             writer.write(encode_report(answers, [a.meta for a in attachments]))
         recipients = submission_recipients(session, excluded, intake)
         reporter = receipt_keys.identity.recipient
-        case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
-        staff_wrap = wrap_identity(keys.staff_identity, recipients)
+        case_wrap = wrap_identity_to_recipients(keys.case_identity, [*recipients, reporter])
+        staff_wrap = wrap_identity_to_recipients(keys.staff_identity, recipients)
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in pending)

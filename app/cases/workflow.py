@@ -18,6 +18,7 @@ from app import audit, clock
 from app.actors import reviewer_actor
 from app.cases.access import AccessDenied, Actor, load_actor, require_admin, require_reader
 from app.cases.grants import lock_case, rewrap_case
+from app.installation import UnknownUnitError
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer, Unit, utcnow
 from app.models.vocabulary import CaseStatus, Priority, Resolution, Role, UnitKind
 
@@ -44,10 +45,6 @@ class ReasonRequiredError(WorkflowError):
 
 class ExcludedUnitError(WorkflowError):
     code = "excluded_unit"
-
-
-class UnknownUnitError(WorkflowError):
-    code = "unknown_unit"
 
 
 class NotAMemberError(WorkflowError):

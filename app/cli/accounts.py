@@ -15,7 +15,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.accounts import approvals, invitations, reviewers, totp
-from app.accounts.errors import AccountError, AdminExistsError, WeakPasswordError
+from app.accounts.errors import ACCOUNT_REFUSALS, AdminExistsError, WeakPasswordError
 from app.accounts.totp import TotpKey
 from app.actors import operator_actor
 from app.cases import unit_of_work
@@ -100,7 +100,7 @@ def reviewers_add(username: str, units: tuple[str, ...], role: str, password_std
             name = reviewer.username
     except WeakPasswordError as exc:
         fail(_WEAK_PASSWORD.get(exc.code, str(exc)))
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         fail(str(exc))
     click.echo(totp.provisioning_uri(name, secret))
 
@@ -155,7 +155,7 @@ def access_approve(request_id: int) -> None:
                 else None
             )
             name = target.username if target else None
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         fail(str(exc))
     click.echo(f"request {request_id} approved and carried out")
     if outcome.temporary_password is not None:
@@ -171,6 +171,6 @@ def access_refuse(request_id: int) -> None:
     try:
         with unit_of_work.transaction(get_database().sessionmaker) as session:
             approvals.refuse(session, request_id, approvals.Decider(operator_actor()))
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         fail(str(exc))
     click.echo(f"request {request_id} refused")

@@ -60,7 +60,7 @@ def init_command(recovery_recipient: str | None) -> None:
     with unit_of_work.transaction(database.sessionmaker) as session:
         for unit in installation.ensure_default_units(session, actor=operator_actor()):
             click.echo(f"unit added: {unit.slug} ({unit.name_vi})")
-        recipient = installation.recovery_recipient(session)
+        recipient = installation.recovery_recipient_text(session)
         try:
             if recovery_recipient:
                 installation.set_recovery_recipient(
@@ -73,7 +73,7 @@ def init_command(recovery_recipient: str | None) -> None:
                 )
         except InstallationError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"recovery key: {installation.recovery_recipient(session)}")
+        click.echo(f"recovery key: {installation.recovery_recipient_text(session)}")
     if generated is not None:
         click.echo(
             "\n"

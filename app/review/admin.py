@@ -23,7 +23,7 @@ from app.installation import (
     UnitInUseError,
     UnitSpec,
     UnknownUnitError,
-    recovery_recipient,
+    recovery_recipient_text,
 )
 from app.models.vocabulary import Role, UnitKind
 from app.review import blueprint
@@ -52,7 +52,7 @@ def admin_keys() -> ResponseReturnValue:
         "review/admin_keys.html",
         grants=rows,
         total=total,
-        recovery=recovery_recipient(db),
+        recovery=recovery_recipient_text(db),
         reasons=GRANT_REASONS,
         revocations=REVOCATION_REASONS,
     )
@@ -130,7 +130,7 @@ def admin_units() -> ResponseReturnValue:
         "review/admin_units.html",
         units=installation.list_units(db_session()),
         kinds=list(UnitKind),
-        recovery=recovery_recipient(db_session()),
+        recovery=recovery_recipient_text(db_session()),
     )
 
 

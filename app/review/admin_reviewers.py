@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.accounts import approvals, invitations, reviewers
-from app.accounts.errors import AccountError
+from app.accounts.errors import ACCOUNT_REFUSALS, AccountError
 from app.actors import reviewer_actor
 from app.cases import unit_of_work
-from app.installation import list_units
+from app.installation import UnknownUnitError, list_units
 from app.models import Reviewer
 from app.models.vocabulary import AccessChangeKind, Role
 from app.notifications import addresses
@@ -65,7 +65,7 @@ def _actor() -> str:
     return reviewers.actor_of(reviewer)
 
 
-def _refused(exc: AccountError) -> ResponseReturnValue:
+def _refused(exc: AccountError | UnknownUnitError) -> ResponseReturnValue:
     unit_of_work.rollback(db_session())
     return _admin_page(400, error=approval_error(exc))
 
@@ -98,7 +98,7 @@ def admin_invite() -> ResponseReturnValue:
             role=request.form.get("role", ""),
             created_by=creator,
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
     unit_of_work.commit(db)
     link = f"{settings().review_url}/invite/{token}"
@@ -115,7 +115,7 @@ def admin_deactivate(reviewer_id: int) -> ResponseReturnValue:
     target = _target(reviewer_id)
     try:
         reviewers.deactivate(db, target, actor=_actor())
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
     unit_of_work.commit(db)
     flash(_("%(name)s was deactivated and logged out.", name=target.username), "info")
@@ -129,7 +129,7 @@ def _request_reset(reviewer_id: int, kind: AccessChangeKind) -> ResponseReturnVa
         row = approvals.request_reset(
             db, decider(), target, kind, request.form.get("reason", ""), notify=notify()
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
     unit_of_work.commit(db)
     return _requested([row.id])
@@ -165,7 +165,7 @@ def admin_set_role(reviewer_id: int) -> ResponseReturnValue:
             request.form.get("reason", ""),
             notify=notify(),
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
     unit_of_work.commit(db)
     if row is not None:
@@ -189,7 +189,7 @@ def admin_set_units(reviewer_id: int) -> ResponseReturnValue:
             request.form.get("reason", ""),
             notify=notify(),
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
     unit_of_work.commit(db)
     if change.removed:

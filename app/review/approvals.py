@@ -16,8 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.accounts import approvals, totp
-from app.accounts.errors import AccountError
+from app.accounts.errors import ACCOUNT_REFUSALS, AccountError
 from app.cases import unit_of_work
+from app.installation import UnknownUnitError
 from app.models import AccessChangeRequest, Reviewer, Unit
 from app.models.vocabulary import AccessChangeKind, Role
 from app.review import blueprint
@@ -64,7 +65,7 @@ def access_notices() -> list[approvals.AccessNotice]:
     return [] if reviewer is None else approvals.notices_for(db_session(), reviewer.id)
 
 
-def approval_error(exc: AccountError) -> str:
+def approval_error(exc: AccountError | UnknownUnitError) -> str:
     return str(ERRORS.get(exc.code, _l("Not a valid choice.")))
 
 
@@ -131,7 +132,7 @@ def admin_access_approve(request_id: int) -> ResponseReturnValue:
             totp_key=totp_key(),
             notify=notify(),
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
     target = db.get(Reviewer, outcome.request.target_id) if outcome.request.target_id else None
@@ -157,7 +158,7 @@ def admin_access_refuse(request_id: int) -> ResponseReturnValue:
     db = db_session()
     try:
         approvals.refuse(db, request_id, decider())
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
     unit_of_work.commit(db)
@@ -177,7 +178,7 @@ def admin_access_recovery() -> ResponseReturnValue:
             request.form.get("reason", ""),
             notify=notify(),
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
     unit_of_work.commit(db)

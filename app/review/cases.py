@@ -23,11 +23,13 @@ from app.cases import actions, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
+from app.cases.deadlines import case_deadline
 from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
-from app.cases.inbox import InboxFilters, case_deadline, inbox_page
+from app.cases.inbox import InboxFilters, inbox_page
 from app.cases.messages import MessageError, mark_reporter_messages_read
 from app.cases.notes import add_note
 from app.cases.reading import NoKeyError, open_attachment, open_case, record_download
+from app.installation import UnknownUnitError
 from app.models import Case, Reviewer, Unit
 from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector
 from app.review import audit_labels, blueprint
@@ -164,7 +166,7 @@ def _refused(case: Case, message: str) -> ResponseReturnValue:
     return redirect(url_for("review.case_view", case_id=case.id), code=303)
 
 
-def _workflow_error(exc: workflow.WorkflowError) -> str:
+def _workflow_error(exc: workflow.WorkflowError | UnknownUnitError) -> str:
     texts = {
         "invalid_transition": _("This action is not possible in the case's current state."),
         "reason_required": _("Please give a reason for the routing."),
@@ -272,7 +274,7 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
     try:
         chosen.run(db, actor, case, request.form)
         unit_of_work.commit(db)
-    except workflow.WorkflowError as exc:
+    except (workflow.WorkflowError, UnknownUnitError) as exc:
         return _refused(case, _workflow_error(exc))
     except MessageError:
         return _refused(case, _("Please write a message."))

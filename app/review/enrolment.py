@@ -21,12 +21,12 @@ from app.accounts.errors import (
     InvalidInvitationError,
     InvalidTotpError,
     InvalidUsernameError,
-    UnknownUnitError,
     UsernameTakenError,
     WeakPasswordError,
 )
 from app.accounts.reviewers import Credentials
 from app.cases import unit_of_work
+from app.installation import UnknownUnitError
 from app.models import Invitation, Unit, utcnow
 from app.models.vocabulary import InvitationKind
 from app.review import blueprint

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
 
 from app.cases import unit_of_work
 from app.cases.pow import (
@@ -24,7 +25,6 @@ from app.cases.pow import (
     delete_spent_challenges,
     issue_challenge,
     leading_zero_bits,
-    redeem_challenge,
     solve,
     spend_challenge,
     verify_solution,
@@ -162,6 +162,13 @@ def test_wrong_or_malformed_nonce_refused() -> None:
 # -- the spent set -------------------------------------------------------------------------
 
 pg = pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+def redeem_challenge(
+    db: Session, key: ChallengeKey, challenge: str, nonce: str, *, min_difficulty: int
+) -> None:
+    """Steps 2 and 3 of app.intake.flood: verify the work, spend the challenge."""
+    spend_challenge(db, verify_solution(key, challenge, nonce, min_difficulty=min_difficulty))
 
 
 def _spent_rows(database: Database) -> list[tuple[bytes, date]]:
