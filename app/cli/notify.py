@@ -20,7 +20,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app import audit, clock
+from app import clock
 from app.actors import operator_actor
 from app.cases import unit_of_work
 from app.cases.day_release import release_finished_days
@@ -73,19 +73,11 @@ def audit_head_command() -> None:
         click.echo(OFF)
         return
     with unit_of_work.transaction(get_database().sessionmaker) as session:
-        head = audit.head(session)
-        when = head.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if head.created_at else "-"
-        readers = outbox.oversight_members(session)
-        count = outbox.queue_audit_head(session, readers, f"{head.line()} {when}")
-        if count:
-            audit.record(
-                session,
-                actor=operator_actor(),
-                action="audit.head_published",
-                details={"seq": head.seq, "hash": head.hash, "recipients": count},
-            )
-    click.echo(f"audit head {head.line()} queued for {count} oversight member(s)")
-    if not readers:
+        published = outbox.publish_audit_head(session, actor=operator_actor())
+    click.echo(
+        f"audit head {published.head.line()} queued for {published.queued} oversight member(s)"
+    )
+    if not published.readers:
         click.echo("warning: no active member of an oversight unit has an e-mail address", err=True)
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, and_, delete, exists,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import audit, clock
 from app.cases.access import reader_conditions
 from app.cases.deadlines import missed_deadlines, overdue_clause
 from app.models import (
@@ -270,6 +270,30 @@ def oversight_members(session: Session) -> list[int]:
             .order_by(Reviewer.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class PublishedHead:
+    head: audit.Head
+    readers: int  # oversight members with an address
+    queued: int  # notices written now (none on a second run the same day)
+
+
+def publish_audit_head(session: Session, *, actor: str) -> PublishedHead:
+    """Queue today's audit head for the oversight unit's members, audited as
+    "audit.head_published" when anything was queued. The caller commits."""
+    head = audit.head(session)
+    when = head.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if head.created_at else "-"
+    readers = oversight_members(session)
+    queued = queue_audit_head(session, readers, f"{head.line()} {when}")
+    if queued:
+        audit.record(
+            session,
+            actor=actor,
+            action="audit.head_published",
+            details={"seq": head.seq, "hash": head.hash, "recipients": queued},
+        )
+    return PublishedHead(head, len(readers), queued)
 
 
 def queue_audit_head(
