@@ -118,12 +118,16 @@ def case_view(case_id: str) -> ResponseReturnValue:
     # Reading decrypts: audited, and the reporter's messages now count as read.
     workflow.record_view(db, actor, case)
     mark_reporter_messages_read(db, case.id)
+    # Everything the page shows is read before the one commit: on SQLite this session
+    # holds the write lock, and rendering after the commit would take it again.
+    holder = db.get(Unit, case.holding_unit_id)
+    assignee = db.get(Reviewer, case.assignee_id) if case.assignee_id else None
+    targets = workflow.route_targets(db, case)
+    members = workflow.case_members(db, case)
     unit_of_work.commit(db)
     if sent:
         flash(_("The reporter was sent the automatic acknowledgment."), "success")
         return redirect(url_for("review.case_view", case_id=case.id), code=303)
-    holder = db.get(Unit, case.holding_unit_id)
-    assignee = db.get(Reviewer, case.assignee_id) if case.assignee_id else None
     return render_template(
         "review/case.html",
         opened=opened,
@@ -131,8 +135,8 @@ def case_view(case_id: str) -> ResponseReturnValue:
         holder=holder,
         assignee=assignee,
         questionnaire=questionnaire_mod.load_questionnaire(),
-        targets=workflow.route_targets(db, case),
-        members=workflow.case_members(db, case),
+        targets=targets,
+        members=members,
         priorities=list(Priority),
         resolutions=list(Resolution),
         actor=actor,
