@@ -43,10 +43,6 @@ GENESIS_HASH = "0" * 64
 DetailValue = str | int | bool | None | list[str]
 
 
-class AuditError(RuntimeError):
-    """The audit log could not be written."""
-
-
 @dataclass(frozen=True)
 class BrokenLink:
     seq: int

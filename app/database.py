@@ -81,7 +81,10 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on any error."""
+        """A session committed on success and rolled back on any error: for tests, the
+        benchmarks and scripts. The app's own code commits through
+        ``app.cases.unit_of_work`` (which also makes staged blob files final); a plain
+        commit here of a session holding staged files is refused."""
         with self.sessionmaker() as session, session.begin():
             yield session
 

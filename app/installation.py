@@ -96,7 +96,9 @@ def list_units(session: Session, *, active_only: bool = False) -> list[Unit]:
     return list(session.scalars(query).all())
 
 
-def recovery_recipient(session: Session) -> str | None:
+def recovery_recipient_text(session: Session) -> str | None:
+    """The active recovery key's recipient line, as stored; None before ``init``. (To wrap
+    keys to it: :func:`app.cases.keys.active_recovery_recipient`.)"""
     return session.scalar(
         select(RecoveryKey.recipient)
         .where(RecoveryKey.active.is_(True))
@@ -127,7 +129,10 @@ def set_recovery_recipient(session: Session, recipient_text: str, *, actor: str)
 
 
 class UnknownUnitError(InstallationError):
-    pass
+    """No active unit by that slug, or not one of the kinds asked for. The one such
+    error of the whole app: installation, accounts and case routing all raise it."""
+
+    code = "unknown_unit"
 
 
 class UnitInUseError(InstallationError):

@@ -34,9 +34,9 @@ from .keywrap import (
     KeyWrapFormatError,
     PasswordKdfParams,
     WrongPasswordError,
-    rewrap_identity,
-    unwrap_identity,
-    wrap_identity,
+    rewrap_identity_with_password,
+    unwrap_identity_with_password,
+    wrap_identity_with_password,
 )
 from .padding import padme_length, padme_max_padding
 from .receipts import (
@@ -92,7 +92,7 @@ __all__ = [
     "parse_identity_file",
     "parse_receipt",
     "parse_recipients_file",
-    "rewrap_identity",
-    "unwrap_identity",
-    "wrap_identity",
+    "rewrap_identity_with_password",
+    "unwrap_identity_with_password",
+    "wrap_identity_with_password",
 ]

@@ -99,7 +99,7 @@ def _derive(password: str, salt: bytes, params: PasswordKdfParams) -> bytes:
     )
 
 
-def wrap_identity(
+def wrap_identity_with_password(
     identity: Identity, password: str, params: PasswordKdfParams | None = None
 ) -> bytes:
     """Encrypt ``identity`` under ``password``; return the blob to store."""
@@ -128,7 +128,7 @@ def read_params(blob: bytes) -> PasswordKdfParams:
     return params
 
 
-def unwrap_identity(blob: bytes, password: str) -> Identity:
+def unwrap_identity_with_password(blob: bytes, password: str) -> Identity:
     """Recover the identity; WrongPasswordError if the password (or blob) is wrong."""
     blob = bytes(blob)
     params = read_params(blob)
@@ -142,8 +142,10 @@ def unwrap_identity(blob: bytes, password: str) -> Identity:
     return Identity.from_bytes(raw)
 
 
-def rewrap_identity(
+def rewrap_identity_with_password(
     blob: bytes, old_password: str, new_password: str, params: PasswordKdfParams | None = None
 ) -> bytes:
     """Change the password (and optionally the cost) of a wrap; fresh salt and nonce."""
-    return wrap_identity(unwrap_identity(blob, old_password), new_password, params)
+    return wrap_identity_with_password(
+        unwrap_identity_with_password(blob, old_password), new_password, params
+    )

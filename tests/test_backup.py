@@ -25,7 +25,7 @@ from app.backup import (
     restore,
 )
 from app.cases.followup import load_reporter_case, open_case_with_receipt
-from app.cases.keys import unwrap_identity
+from app.cases.keys import unwrap_identity_with_keys
 from app.cases.submission import ReceiptSettings
 from app.database import Database
 from app.models import CaseKey
@@ -136,7 +136,7 @@ def assert_restored(settings: Settings, reviewer: ReviewerKeys, cases: list[Subm
                 content = load_reporter_case(db, store, case.case_id, access.case_identity)
                 assert content.report.answers["details"] == details
                 for wrap in db.scalars(select(CaseKey).where(CaseKey.case_id == case.case_id)):
-                    unwrap_identity(wrap.wrap, [reviewer.identity])
+                    unwrap_identity_with_keys(wrap.wrap, [reviewer.identity])
             checked, broken = audit.verify_chain(db)
             assert broken is None and checked > 0
     finally:

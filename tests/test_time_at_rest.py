@@ -38,6 +38,7 @@ from sqlalchemy import MetaData, select, update
 
 from app import audit
 from app.backup import backup
+from app.cases import unit_of_work
 from app.cases.access import load_actor
 from app.cases.grants import open_case_keys
 from app.cases.messages import add_message_from_server, load_thread
@@ -209,7 +210,7 @@ def is_day_label(seconds: float, settings: Settings) -> bool:
 def reviewer_message(
     database: Database, settings: Settings, reviewer: ReviewerKeys, case_id: str, text: str
 ) -> None:
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.get(Case, case_id)
         assert case is not None
         add_message_from_server(
@@ -226,7 +227,7 @@ def reviewer_message(
 def reviewer_note(
     database: Database, settings: Settings, reviewer: ReviewerKeys, case_id: str
 ) -> None:
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.get(Case, case_id)
         assert case is not None
         actor = load_actor(db, reviewer.id, reviewer.identity)

@@ -23,7 +23,7 @@ says only that an access change to their unit is pending or approved.
 
 With a single active administrator nothing can be approved in the review app: the
 server's operator approves on the command line (``flask … access approve ID``), which
-is recorded under their operating-system user name (app.operators). Not covered: two
+is recorded under their operating-system user name (app.actors). Not covered: two
 administrators who collude, and the operator, who can do anything the database can.
 """
 
@@ -39,8 +39,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app import audit, installation
 from app.accounts import reviewers
-from app.accounts.errors import AccountError, UnknownUnitError
+from app.accounts.errors import AccountError
 from app.accounts.totp import TotpKey
+from app.actors import reviewer_actor
+from app.installation import UnknownUnitError
 from app.models import AccessChangeRequest, Invitation, Membership, Reviewer, Unit, utcnow
 from app.models.vocabulary import AccessChangeKind, AccessChangeStatus, Role
 from app.notifications import outbox
@@ -329,7 +331,7 @@ def request_recovery_key(
         text = str(Recipient.parse(recipient.strip()))
     except ValueError:
         raise InvalidRecipientError("not an age X25519 recipient (age1…)") from None
-    if text == installation.recovery_recipient(session):
+    if text == installation.recovery_recipient_text(session):
         raise NoChangeError("this is the recovery key already")
     return _request(
         session,
@@ -635,7 +637,7 @@ def _describe(session: Session, row: AccessChangeRequest) -> dict[str, audit.Det
     return {
         "request": row.id,
         "kind": row.kind,
-        "target": f"reviewer:{row.target_id}" if row.target_id is not None else None,
+        "target": reviewer_actor(row.target_id) if row.target_id is not None else None,
         "unit": unit.slug if unit else None,
         "value": row.value,
     }

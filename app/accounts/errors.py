@@ -6,6 +6,8 @@ without parsing English text.
 
 from __future__ import annotations
 
+from app.installation import UnknownUnitError
+
 
 class AccountError(ValueError):
     """A request about a staff account that the domain refuses. Nothing was changed."""
@@ -30,10 +32,6 @@ class InvalidUsernameError(AccountError):
 
 class UsernameTakenError(AccountError):
     code = "username_taken"
-
-
-class UnknownUnitError(AccountError):
-    code = "unknown_unit"
 
 
 class InvalidRoleError(AccountError):
@@ -87,3 +85,12 @@ class InvalidInvitationError(AccountError):
     """The link is unknown, already used or expired (which one is not told)."""
 
     code = "invalid_invitation"
+
+
+# What a view or command catches to refuse an account request with a message: the unit
+# named does not exist is the installation's error (app.installation), shared with the
+# case workflow, so it is not an AccountError.
+ACCOUNT_REFUSALS: tuple[type[AccountError], type[UnknownUnitError]] = (
+    AccountError,
+    UnknownUnitError,
+)

@@ -16,8 +16,10 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.accounts.errors import AdminExistsError, InvalidInvitationError, UnknownUnitError
+from app.accounts.errors import AdminExistsError, InvalidInvitationError
 from app.accounts.reviewers import active_admin_count, actor_of, validate_role
+from app.actors import CLI_ACTOR
+from app.installation import UnknownUnitError
 from app.models import Invitation, Reviewer, Unit, utcnow
 from app.models.vocabulary import InvitationKind, Role, UnitKind
 
@@ -37,7 +39,11 @@ def _new_token() -> tuple[str, bytes]:
 
 
 def create_setup_link(
-    session: Session, ttl: timedelta = SETUP_TTL, *, actor: str = "cli", now: datetime | None = None
+    session: Session,
+    ttl: timedelta = SETUP_TTL,
+    *,
+    actor: str = CLI_ACTOR,
+    now: datetime | None = None,
 ) -> str:
     """A link that creates the first admin; refused once an active admin exists."""
     if active_admin_count(session) > 0:
@@ -138,9 +144,3 @@ def redeem(session: Session, token: str, *, now: datetime | None = None) -> Invi
         raise InvalidInvitationError("the link was used meanwhile")
     session.refresh(invitation)
     return invitation
-
-
-def unit_slug_of(session: Session, invitation: Invitation) -> str | None:
-    if invitation.unit_id is None:
-        return None
-    return session.scalar(select(Unit.slug).where(Unit.id == invitation.unit_id))

@@ -41,15 +41,21 @@ from app.accounts.errors import (
     LastAdminError,
     LoginFailedError,
     TotpDecryptionError,
-    UnknownUnitError,
     UsernameTakenError,
 )
 from app.accounts.totp import TotpKey
+from app.actors import CLI_ACTOR, reviewer_actor
 from app.cases import grants
+from app.installation import UnknownUnitError
 from app.models import Membership, Reviewer, Unit, WebSession, utcnow
 from app.models.vocabulary import Role
 from config.settings import KdfSettings
-from crypto import Identity, KeyWrapError, unwrap_identity, wrap_identity
+from crypto import (
+    Identity,
+    KeyWrapError,
+    unwrap_identity_with_password,
+    wrap_identity_with_password,
+)
 from crypto.keywrap import read_params
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9._-]{3,64}$")
@@ -61,7 +67,7 @@ UNKNOWN_ACTOR = "unknown"
 
 def actor_of(reviewer: Reviewer) -> str:
     """How a reviewer is named in the audit log (an id: usernames can be reused)."""
-    return f"reviewer:{reviewer.id}"
+    return reviewer_actor(reviewer.id)
 
 
 def normalise_username(raw: str) -> str:
@@ -157,7 +163,9 @@ def prepare_credentials(*, username: str, password: str, password_kdf: KdfSettin
         username=username,
         password_hash=passwords.hash_password(password, password_kdf),
         public_key=str(identity.recipient),
-        wrapped_private_key=wrap_identity(identity, password, passwords.wrap_params(password_kdf)),
+        wrapped_private_key=wrap_identity_with_password(
+            identity, password, passwords.wrap_params(password_kdf)
+        ),
     )
 
 
@@ -171,7 +179,7 @@ def add_reviewer(
     totp_secret: str,
     totp_last_step: int = 0,
     actor: str,
-    via: str = "cli",
+    via: str = CLI_ACTOR,
 ) -> Reviewer:
     """Insert an account whose TOTP is already enrolled (``totp_secret``)."""
     role_value = validate_role(role).value
@@ -223,7 +231,7 @@ def create_reviewer(
     unit_slugs: Iterable[str],
     password_kdf: KdfSettings,
     totp_key: TotpKey,
-    actor: str = "cli",
+    actor: str = CLI_ACTOR,
 ) -> tuple[Reviewer, str]:
     """Create an account with a fresh key pair and TOTP secret; returns both."""
     validate_role(role)
@@ -323,14 +331,14 @@ def authenticate_password(
     if not ok:
         raise _fail(session, reviewer, step="password", reason="password", now=now)
     try:
-        identity = unwrap_identity(reviewer.wrapped_private_key, password)
+        identity = unwrap_identity_with_password(reviewer.wrapped_private_key, password)
     except KeyWrapError:
         raise _fail(session, reviewer, step="password", reason="key_unwrap", now=now) from None
     if passwords.needs_rehash(reviewer.password_hash, password_kdf):
         reviewer.password_hash = passwords.hash_password(password, password_kdf)
     wanted = passwords.wrap_params(password_kdf)
     if read_params(reviewer.wrapped_private_key) != wanted:
-        reviewer.wrapped_private_key = wrap_identity(identity, password, wanted)
+        reviewer.wrapped_private_key = wrap_identity_with_password(identity, password, wanted)
     return PasswordVerified(reviewer_id=reviewer.id, identity=identity)
 
 
@@ -386,10 +394,10 @@ def change_password(
         raise CurrentPasswordError("the current password is wrong")
     passwords.check_password_policy(new_password, username=reviewer.username)
     try:
-        identity = unwrap_identity(reviewer.wrapped_private_key, current_password)
+        identity = unwrap_identity_with_password(reviewer.wrapped_private_key, current_password)
     except KeyWrapError:
         raise CurrentPasswordError("the current password does not open the key") from None
-    reviewer.wrapped_private_key = wrap_identity(
+    reviewer.wrapped_private_key = wrap_identity_with_password(
         identity, new_password, passwords.wrap_params(password_kdf)
     )
     reviewer.password_hash = passwords.hash_password(new_password, password_kdf)
@@ -420,7 +428,7 @@ def admin_reset_password(
     old_public_key = reviewer.public_key
     reviewer.password_hash = passwords.hash_password(password, password_kdf)
     reviewer.public_key = str(identity.recipient)
-    reviewer.wrapped_private_key = wrap_identity(
+    reviewer.wrapped_private_key = wrap_identity_with_password(
         identity, password, passwords.wrap_params(password_kdf)
     )
     reviewer.failed_logins = 0
@@ -502,9 +510,10 @@ def set_memberships(
 ) -> tuple[list[str], list[str]]:
     """Make the reviewer a member of exactly these units; returns (added, removed) slugs.
 
-    Single-person: for the operator's command line and for an approved request
-    (app.accounts.approvals). Admins in the review app go through approvals, which adds
-    units only once a second admin agrees.
+    Single-person, and called by no view or command: it sets up accounts in tests and
+    scripts. The review app's admins go through approvals (``add_membership`` once a
+    second admin agrees, ``remove_memberships``); tests/architecture/test_two_person_rule
+    keeps it out of the views.
 
     Gaining a unit gives no access by itself: the case keys must be wrapped to the
     reviewer by a member who holds them (pending grants, see app.cases.keys).

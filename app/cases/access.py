@@ -1,22 +1,31 @@
-"""Who may see what. One rule, stated once, used by the SQL of the inbox and by every
-case page, and matched by the key wraps (app.cases.keys.unit_reader_recipients):
+"""Who may see what. One rule, stated once here, in two shapes:
 
 A reviewer (role reviewer or admin) may read a case when they are an active member of
 the unit holding it, are not a member of a unit the reporter excluded, and have not
 recused themselves. Observers never read cases. Nobody else does either: not an admin
 of another unit, not the intake team once the case was routed away.
+
+- :func:`readable_by`: for one reviewer, which cases (the inbox, every case page);
+- :func:`reader_conditions`: for one case, which reviewers - used for the key wraps
+  (app.cases.keys.unit_reader_recipients, which adds "holds a key") and for who is
+  told by e-mail (app.notifications.outbox).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, exists, not_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, exists, not_, select
+from sqlalchemy.orm import Session, aliased
 
+from app.actors import reviewer_actor
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer
 from app.models.vocabulary import Role
 from crypto import Identity
+
+# Observers (the steering committee) oversee numbers, never content.
+READER_ROLES = (Role.REVIEWER, Role.ADMIN)
 
 
 class AccessDenied(PermissionError):
@@ -35,11 +44,11 @@ class Actor:
 
     @property
     def label(self) -> str:
-        return f"reviewer:{self.reviewer_id}"
+        return reviewer_actor(self.reviewer_id)
 
     @property
     def reads_cases(self) -> bool:
-        return self.role in (Role.REVIEWER, Role.ADMIN)
+        return self.role in READER_ROLES
 
 
 def load_actor(session: Session, reviewer_id: int, identity: Identity | None = None) -> Actor:
@@ -65,6 +74,41 @@ def readable_by(actor: Actor) -> ColumnElement[bool]:
             )
         ),
     )
+
+
+def reader_conditions(
+    unit_id: SQLColumnExpression[int] | int,
+    *,
+    case_id: SQLColumnExpression[str] | str | None = None,
+    excluded_unit_ids: Iterable[int] | None = None,
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``Reviewer``: may read a case held by ``unit_id``.
+
+    The excluded units are ``excluded_unit_ids`` when given (a case being submitted has
+    no exclusion rows yet), else the case's own; recusals count when ``case_id`` is
+    given. ``unit_id`` and ``case_id`` may be columns, for a query over many cases.
+    """
+    holding = aliased(Membership)
+    barred = aliased(Membership)
+    conditions: list[ColumnElement[bool]] = [
+        Reviewer.active.is_(True),
+        Reviewer.role.in_([role.value for role in READER_ROLES]),
+        exists().where(holding.reviewer_id == Reviewer.id, holding.unit_id == unit_id),
+    ]
+    excluded: Select[tuple[int]] | Select[int] | list[int] | None = None
+    if excluded_unit_ids is not None:
+        excluded = list(excluded_unit_ids)
+    elif case_id is not None:
+        excluded = select(CaseExclusion.unit_id).where(CaseExclusion.case_id == case_id)
+    if excluded is not None:
+        conditions.append(
+            not_(exists().where(barred.reviewer_id == Reviewer.id, barred.unit_id.in_(excluded)))
+        )
+    if case_id is not None:
+        conditions.append(
+            not_(exists().where(Recusal.case_id == case_id, Recusal.reviewer_id == Reviewer.id))
+        )
+    return conditions
 
 
 def readable_case(session: Session, actor: Actor, case_id: str) -> Case:

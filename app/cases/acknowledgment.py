@@ -6,11 +6,10 @@ acknowledgment within 7 days; an installation that wants it sent as soon as some
 looks turns it on with ``LIEMCHINH_AUTO_ACKNOWLEDGE`` (off by default: some teams
 prefer to word the first message themselves).
 
-The acknowledgment and the message commit together: the transition is flushed into the
-session, then :func:`app.cases.messages.add_message_from_server` commits that same
-session with the message (as the "request information" action does). If the message
-cannot be stored, the session is rolled back, so a case is never acknowledged without
-its message, nor the reverse.
+The acknowledgment and the message are one unit of work: the transition and the message
+go into the same session, which the caller commits once (app.cases.unit_of_work). If the
+message cannot be stored, the session is rolled back, so a case is never acknowledged
+without its message, nor the reverse.
 """
 
 from __future__ import annotations
@@ -38,11 +37,10 @@ def maybe_send_automatic_acknowledgment(
     """Acknowledge ``case`` and send the fixed message, when ``enabled``, the case is
     new and no reviewer has written to the reporter yet. True when it was sent.
 
-    ``case`` must belong to ``session``, and ``session`` must hold nothing else
-    uncommitted: it is committed here when the message is sent. The actor is the
-    reviewer whose view triggered it: they must be a reader of the case (checked by
-    :func:`app.cases.workflow.acknowledge`), and the message and audit events carry
-    their id, which is never shown to the reporter.
+    ``case`` must belong to ``session``; the caller commits when this returns True.
+    The actor is the reviewer whose view triggered it: they must be a reader of the
+    case (checked by :func:`app.cases.workflow.acknowledge`), and the message and audit
+    events carry their id, which is never shown to the reporter.
     """
     if not enabled:
         return False
@@ -74,7 +72,8 @@ def maybe_send_automatic_acknowledgment(
         )
     except BaseException:
         # add_message_from_server rolls back what it started; a failure before it
-        # (refused transition, blob store down) must not leave the transition pending.
+        # (refused transition, blob store down) must not leave the transition pending
+        # for the caller to commit by mistake.
         session.rollback()
         raise
     return True

@@ -9,16 +9,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cases.blobs import read_payload
+from app.cases.filenames import clean_filename
 from app.cases.payloads import AttachmentMeta, decode_message, decode_report
 from app.models import Blob
 from app.models.vocabulary import BlobKind
 from app.storage import BlobStore
 from crypto import Identity
 
+GENERIC_TYPE = "application/octet-stream"
+
+
+def uploaded_attachment(filename: str, content_type: str | None, size: int) -> AttachmentMeta:
+    """What the server records of a file a reporter sent without JavaScript: the name
+    cleaned (app.cases.filenames), the type as the browser said or a generic one."""
+    return AttachmentMeta(clean_filename(filename), content_type or GENERIC_TYPE, size)
+
 
 def unnamed_attachment(blob: Blob) -> AttachmentMeta:
     """For a file whose report or message cannot be read (or does not list it)."""
-    return AttachmentMeta("attachment", "application/octet-stream", blob.size)
+    return AttachmentMeta("attachment", GENERIC_TYPE, blob.size)
 
 
 def listed_attachments(

@@ -1,11 +1,10 @@
-"""Committing rows together with the blob files they refer to, and reading blobs back."""
+"""Checking uploaded blobs and reading them back (committing them with their rows is
+app.cases.unit_of_work's)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, TypeVar
-
-from sqlalchemy.orm import Session
 
 from app.cases.payloads import PayloadFormatError
 from app.models import Blob
@@ -33,30 +32,6 @@ class InvalidUploadError(ValueError):
 def discard_all(blobs: Iterable[PendingBlob]) -> None:
     for blob in blobs:
         blob.discard()
-
-
-def commit_with_blobs(session: Session, blobs: Sequence[PendingBlob]) -> None:
-    """Make the blob files final, then commit; on a failure before the commit undo both.
-
-    Files are moved to their final names before the commit so that a committed row
-    never points at a missing file. If the COMMIT itself fails (e.g. the connection
-    drops), its outcome is unknown: the rows may have been stored. The files are then
-    kept; if the rows were not stored they are orphans, which ``purge`` removes after
-    a grace period. Deleting them here could leave a stored case without its report.
-    """
-    try:
-        session.flush()
-        for blob in blobs:
-            blob.finalize()
-    except BaseException:
-        session.rollback()
-        discard_all(blobs)
-        raise
-    try:
-        session.commit()
-    finally:
-        for blob in blobs:
-            blob.kept = True
 
 
 def check_age_upload(part: str, data: BinaryIO, limit: int) -> None:

@@ -2,14 +2,25 @@
 
 Due dates are days, not instants: cases keep only the day they arrived, and a deadline
 is met or missed by the day.
+
+The one rule of "overdue", for SQL and for a loaded case alike: a deadline is missed
+when the case is not closed, its step was never done, and its due day is past. The
+inbox's filter, the overdue e-mails (app.notifications.outbox) and the oversight
+statistics all use :func:`overdue_clause` / :func:`missed_clauses`, and the case page
+and the e-mails :func:`missed_deadlines` / :func:`case_deadline`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import ColumnElement, and_, or_
+
+from app.models import Case
+from app.models.notifications import DeadlineKind
+from app.models.vocabulary import CaseStatus
 from config.settings import Deadlines
 
 DUE_SOON_DAYS = 2
@@ -45,3 +56,75 @@ def deadline_state(due: date | None, done: bool, today: date) -> DeadlineState:
     if (due - today).days <= DUE_SOON_DAYS:
         return DeadlineState.DUE_SOON
     return DeadlineState.OPEN
+
+
+@dataclass(frozen=True)
+class DeadlinePair:
+    """A deadline of a case: the column of its due day, and the column set when its step
+    was done (``None`` while it is not)."""
+
+    kind: DeadlineKind
+    due: str
+    done: str
+
+    def due_of(self, case: Case) -> date | None:
+        value: date | None = getattr(case, self.due)
+        return value
+
+    def done_of(self, case: Case) -> datetime | None:
+        value: datetime | None = getattr(case, self.done)
+        return value
+
+
+DEADLINE_PAIRS = (
+    DeadlinePair(DeadlineKind.ACKNOWLEDGE, "acknowledge_due", "acknowledged_at"),
+    DeadlinePair(DeadlineKind.DECISION, "decision_due", "decided_at"),
+    DeadlinePair(DeadlineKind.FEEDBACK, "feedback_due", "feedback_at"),
+)
+
+
+def _still_open() -> ColumnElement[bool]:
+    return Case.status != CaseStatus.CLOSED.value
+
+
+def missed_clauses(today: date) -> dict[DeadlineKind, ColumnElement[bool]]:
+    """Per deadline, the SQL condition "this case missed it by ``today``"."""
+    return {
+        pair.kind: and_(
+            _still_open(),
+            getattr(Case, pair.done).is_(None),
+            getattr(Case, pair.due) < today,
+        )
+        for pair in DEADLINE_PAIRS
+    }
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """The SQL condition "this case missed at least one deadline by ``today``"."""
+    return or_(*missed_clauses(today).values())
+
+
+def missed_deadlines(case: Case, today: date) -> list[DeadlineKind]:
+    """The deadlines ``case`` missed by ``today``: :func:`missed_clauses` for a loaded row."""
+    if case.status == CaseStatus.CLOSED.value:
+        return []
+    return [
+        pair.kind
+        for pair in DEADLINE_PAIRS
+        if pair.done_of(case) is None and (due := pair.due_of(case)) is not None and due < today
+    ]
+
+
+def case_deadline(case: Case, today: date) -> tuple[DeadlineState, date | None]:
+    """The most pressing open deadline of a case, and how pressing it is."""
+    if case.status == CaseStatus.CLOSED.value:
+        return DeadlineState.MET, None
+    pending = [
+        due
+        for pair in DEADLINE_PAIRS
+        if pair.done_of(case) is None and (due := pair.due_of(case)) is not None
+    ]
+    if not pending:
+        return DeadlineState.MET, None
+    due = min(pending)
+    return deadline_state(due, False, today), due

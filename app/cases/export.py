@@ -9,8 +9,9 @@ only what the database already keeps in clear (reference, category, sector, stat
 days). No reviewer is named.
 
 The folder is built under a hidden staging name and renamed into place only after the
-"case.exported" audit event committed: an export is never in place without its audit
-event, and a failed one leaves no half-written folder.
+"case.exported" audit event committed (the caller commits; the rename waits for it with
+:func:`app.cases.unit_of_work.after_commit`): an export is never in place without its
+audit event, and a failed one leaves no half-written folder.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases import references
+from app.actors import CLI_ACTOR
+from app.cases import references, unit_of_work
 from app.cases.thread import Placement, thread_order
 from app.models import Blob, Case, CaseKey, Message, Note
 from app.models.vocabulary import BlobKind, KeyKind, Side
@@ -234,11 +236,25 @@ def _manifest(case: Case, files: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _move_into_place(reference: str, staging: Path, final: Path) -> None:
+    try:
+        # rename() onto an existing non-empty folder fails: never overwrite a copy that
+        # appeared meanwhile (a concurrent export of the same case).
+        os.rename(staging, final)
+    except OSError as exc:
+        raise ExportError(
+            f"{reference} was exported to {staging} but cannot be renamed to {final}: "
+            f"{exc.strerror}"
+        ) from None
+
+
 def export_case(
-    session: Session, store: BlobStore, case_id: str, out_dir: Path, *, actor: str = "cli"
+    session: Session, store: BlobStore, case_id: str, out_dir: Path, *, actor: str = CLI_ACTOR
 ) -> ExportResult:
-    """Write ``out_dir/<reference>/`` for the case and record "case.exported". Commits
-    (the audit event), then renames the finished folder into place.
+    """Write the case under a staging name in ``out_dir`` and record "case.exported".
+    The caller commits (the audit event); the commit renames the finished folder to
+    ``out_dir/<reference>/`` (it raises :class:`ExportError` if that rename fails), a
+    rollback removes it.
 
     Raises :class:`ExportExistsError` if the folder exists, :class:`UnknownCaseError`
     for no such case, :class:`ExportError` if a blob file is missing or unreadable.
@@ -273,7 +289,7 @@ def export_case(
             case_id=case.id,
             details={"reference": case.reference, "files": len(files)},
         )
-        session.commit()
+        session.flush()
     except StorageError as exc:
         session.rollback()
         shutil.rmtree(staging, ignore_errors=True)
@@ -282,13 +298,6 @@ def export_case(
         session.rollback()
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    try:
-        # rename() onto an existing non-empty folder fails: never overwrite a copy that
-        # appeared meanwhile (a concurrent export of the same case).
-        os.rename(staging, final)
-    except OSError as exc:
-        raise ExportError(
-            f"{case.reference} was exported to {staging} but cannot be renamed to {final}: "
-            f"{exc.strerror}"
-        ) from None
+    unit_of_work.after_commit(session, lambda: _move_into_place(case.reference, staging, final))
+    unit_of_work.after_rollback(session, lambda: shutil.rmtree(staging, ignore_errors=True))
     return ExportResult(case.id, case.reference, final, len(files))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.attachments import listed_attachments
 from app.cases.blobs import read_payload
-from app.cases.keys import unwrap_identity
+from app.cases.keys import unwrap_identity_with_keys
 from app.cases.messages import ThreadMessage, load_thread
 from app.cases.payloads import AttachmentMeta, ReportContent, decode_report
 from app.cases.submission import ReceiptSettings
@@ -98,7 +98,7 @@ def open_case_with_receipt(
     ).first()
     if row is None:
         raise UnknownReceiptError("no case for this receipt")
-    return ReporterAccess(row[0], unwrap_identity(row[1], [keys.identity]))
+    return ReporterAccess(row[0], unwrap_identity_with_keys(row[1], [keys.identity]))
 
 
 def load_reporter_case(

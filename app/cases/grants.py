@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.cases.keys import (
+    active_recovery_recipient,
     excluded_unit_ids,
     recipient_lines,
-    recovery_recipient,
     try_unwrap,
     unit_reader_recipients,
-    wrap_identity,
+    wrap_identity_to_recipients,
 )
 from app.models import (
     Case,
@@ -97,7 +97,7 @@ def desired_recipients(session: Session, case: Case, kind: KeyKind) -> list[Reci
         excluded_unit_ids=excluded_unit_ids(session, case.id),
         case_id=case.id,
     )
-    recipients = [*readers, recovery_recipient(session)]
+    recipients = [*readers, active_recovery_recipient(session)]
     if kind is KeyKind.CASE:
         recipients.append(Recipient.parse(case.reporter_recipient))
     return recipients
@@ -124,7 +124,7 @@ def rewrap_case(session: Session, case: Case, identities: Sequence[Identity]) ->
     for wrap in session.scalars(select(CaseKey).where(CaseKey.case_id == case.id)):
         kind = KeyKind(wrap.kind)
         recipients = desired_recipients(session, case, kind)
-        wrap.wrap = wrap_identity(keys[kind], recipients)
+        wrap.wrap = wrap_identity_to_recipients(keys[kind], recipients)
         wrap.recipients = recipient_lines(recipients)
         readers = len(recipients)
     session.execute(delete(PendingGrant).where(PendingGrant.case_id == case.id))

@@ -12,12 +12,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app.cases.access import Actor, readable_by
-from app.cases.deadlines import DeadlineState, deadline_state
+from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause
 from app.models import Case, Message, Reviewer
 from app.models.vocabulary import CaseStatus, Category, Sector, Side
 
@@ -94,17 +94,6 @@ class InboxPage:
     pages: int
 
 
-def _overdue(today: date) -> ColumnElement[bool]:
-    return and_(
-        Case.status != CaseStatus.CLOSED.value,
-        or_(
-            and_(Case.acknowledged_at.is_(None), Case.acknowledge_due < today),
-            and_(Case.decided_at.is_(None), Case.decision_due < today),
-            and_(Case.feedback_at.is_(None), Case.feedback_due < today),
-        ),
-    )
-
-
 def _conditions(actor: Actor, filters: InboxFilters, today: date) -> list[ColumnElement[bool]]:
     conditions = [readable_by(actor)]
     if filters.status:
@@ -120,7 +109,7 @@ def _conditions(actor: Actor, filters: InboxFilters, today: date) -> list[Column
     elif filters.assignee:
         conditions.append(Case.assignee_id == int(filters.assignee))
     if filters.overdue:
-        conditions.append(_overdue(today))
+        conditions.append(overdue_clause(today))
     return conditions
 
 
@@ -138,25 +127,6 @@ def _ordered(query: Select[Any], sort: InboxSort) -> Select[Any]:
         # it cases with no decision due (closed ones) led the list on one backend only.
         return query.order_by(Case.decision_due.asc().nulls_last(), Case.created_day.asc())
     return query.order_by(Case.created_day.desc(), Case.ref_year.desc(), Case.ref_number.desc())
-
-
-def case_deadline(case: Case, today: date) -> tuple[DeadlineState, date | None]:
-    """The most pressing open deadline of a case."""
-    if case.status == CaseStatus.CLOSED.value:
-        return DeadlineState.MET, None
-    pending = [
-        (due, done)
-        for due, done in (
-            (case.acknowledge_due, case.acknowledged_at is not None),
-            (case.decision_due, case.decided_at is not None),
-            (case.feedback_due, case.feedback_at is not None),
-        )
-        if due is not None and not done
-    ]
-    if not pending:
-        return DeadlineState.MET, None
-    due = min(d for d, _ in pending)
-    return deadline_state(due, False, today), due
 
 
 def inbox_page(session: Session, actor: Actor, filters: InboxFilters, today: date) -> InboxPage:

@@ -2,9 +2,8 @@
 
 A wrap is an age file whose plaintext is the identity's text line
 (``AGE-SECRET-KEY-1…``) - the same thing a browser makes with typage, and what an
-operator opens with ``age -d -i recovery.txt case-key.age``. Who may read is decided
-here, in one place: the active members of the holding unit who hold a key and have
-not recused themselves, minus anyone in a unit the reporter excluded, plus the
+operator opens with ``age -d -i recovery.txt case-key.age``. A case's keys are wrapped
+to its readers (app.cases.access.reader_conditions) who hold a key, plus the
 installation's recovery key, plus - for the case key only - the reporter.
 """
 
@@ -15,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import CaseExclusion, Membership, RecoveryKey, Recusal, Reviewer
-from app.models.vocabulary import Role
+from app.cases.access import reader_conditions
+from app.installation import recovery_recipient_text
+from app.models import CaseExclusion, Reviewer
 from crypto import AgeError, Identity, Recipient, decrypt_bytes, encrypt_bytes
 
 
@@ -28,14 +28,14 @@ class NoRecoveryKeyError(KeyWrapError):
     """The installation has no recovery key: run ``init`` first."""
 
 
-def wrap_identity(identity: Identity, recipients: Iterable[Recipient]) -> bytes:
+def wrap_identity_to_recipients(identity: Identity, recipients: Iterable[Recipient]) -> bytes:
     unique = list(dict.fromkeys(recipients))
     if not unique:
         raise KeyWrapError("a key wrap needs at least one recipient")
     return encrypt_bytes(str(identity).encode("ascii"), unique)
 
 
-def unwrap_identity(wrap: bytes, identities: Sequence[Identity]) -> Identity:
+def unwrap_identity_with_keys(wrap: bytes, identities: Sequence[Identity]) -> Identity:
     """Open a wrap. Raises :class:`crypto.NoIdentityMatchError` (an AgeError) if none fits."""
     plaintext = decrypt_bytes(wrap, identities)
     try:
@@ -44,13 +44,11 @@ def unwrap_identity(wrap: bytes, identities: Sequence[Identity]) -> Identity:
         raise KeyWrapError("the key wrap does not hold an age identity") from exc
 
 
-def recovery_recipient(session: Session) -> Recipient:
-    text = session.scalar(
-        select(RecoveryKey.recipient)
-        .where(RecoveryKey.active.is_(True))
-        .order_by(RecoveryKey.id.desc())
-        .limit(1)
-    )
+def active_recovery_recipient(session: Session) -> Recipient:
+    """The installation's recovery key as an age recipient (for a wrap); raises
+    :class:`NoRecoveryKeyError` when there is none. The text as stored, or None, is
+    :func:`app.installation.recovery_recipient_text`."""
+    text = recovery_recipient_text(session)
     if text is None:
         raise NoRecoveryKeyError("no recovery key: run `flask --app wsgi:review_app init`")
     return Recipient.parse(text)
@@ -63,40 +61,17 @@ def unit_reader_recipients(
     excluded_unit_ids: Iterable[int] = (),
     case_id: str | None = None,
 ) -> list[Recipient]:
-    """Public keys of the unit's members who may read: active, with a key, not an
-    observer, not in an excluded unit, not recused from the case (app.cases.access)."""
-    excluded = set(excluded_unit_ids)
-    rows = session.execute(
-        select(Reviewer.id, Reviewer.public_key)
-        .join(Membership, Membership.reviewer_id == Reviewer.id)
+    """Public keys of the unit's members who may read (:func:`app.cases.access.
+    reader_conditions`, with ``excluded_unit_ids`` as the excluded units) and hold a key."""
+    keys = session.scalars(
+        select(Reviewer.public_key)
         .where(
-            Membership.unit_id == unit_id,
-            Reviewer.active.is_(True),
             Reviewer.public_key.is_not(None),
-            # The steering committee oversees numbers, never content.
-            Reviewer.role != Role.OBSERVER.value,
+            *reader_conditions(unit_id, case_id=case_id, excluded_unit_ids=excluded_unit_ids),
         )
         .order_by(Reviewer.id)
     ).all()
-    reviewer_ids = [row[0] for row in rows]
-    barred: set[int] = set()
-    if excluded and reviewer_ids:
-        barred |= set(
-            session.scalars(
-                select(Membership.reviewer_id).where(
-                    Membership.reviewer_id.in_(reviewer_ids), Membership.unit_id.in_(excluded)
-                )
-            ).all()
-        )
-    if case_id is not None and reviewer_ids:
-        barred |= set(
-            session.scalars(
-                select(Recusal.reviewer_id).where(
-                    Recusal.case_id == case_id, Recusal.reviewer_id.in_(reviewer_ids)
-                )
-            ).all()
-        )
-    return [Recipient.parse(key) for rid, key in rows if rid not in barred and key]
+    return [Recipient.parse(key) for key in keys if key]
 
 
 def excluded_unit_ids(session: Session, case_id: str) -> list[int]:
@@ -111,6 +86,6 @@ def recipient_lines(recipients: Iterable[Recipient]) -> str:
 
 def try_unwrap(wrap: bytes, identities: Sequence[Identity]) -> Identity | None:
     try:
-        return unwrap_identity(wrap, identities)
+        return unwrap_identity_with_keys(wrap, identities)
     except (AgeError, KeyWrapError):
         return None

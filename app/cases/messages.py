@@ -21,16 +21,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import audit, clock
+from app.actors import reviewer_actor
 from app.cases.attachments import listed_attachments
 from app.cases.blobs import (
     attachment_ciphertext_limit,
     check_pending_upload,
-    commit_with_blobs,
     discard_all,
     read_payload,
 )
 from app.cases.payloads import AttachmentMeta, decode_message, encode_message
 from app.cases.thread import Placement, message_day, thread_order
+from app.cases.unit_of_work import stage_blobs
 from app.models import Blob, Case, Message, utcnow
 from app.models.cases import new_message_id
 from app.models.vocabulary import BlobKind, Side
@@ -141,18 +142,21 @@ def _add(
             if notify:
                 outbox.hold_reporter_message(session, case, day)
         else:
+            if author_id is None:
+                raise ValueError("a reviewer's message names the reviewer who wrote it")
             audit.record(
                 session,
-                actor=f"reviewer:{author_id}",
+                actor=reviewer_actor(author_id),
                 action="message.to_reporter",
                 case_id=case.id,
                 details={"attachments": len(attachments)},
             )
+        session.flush()
     except BaseException:
         session.rollback()
         discard_all(blobs)
         raise
-    commit_with_blobs(session, blobs)
+    stage_blobs(session, blobs)  # the caller commits (app.cases.unit_of_work)
     return message
 
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.cases.access import Actor
-from app.cases.blobs import commit_with_blobs, decrypt_blob, discard_all
+from app.cases.blobs import decrypt_blob, discard_all
 from app.cases.messages import check_text
 from app.cases.payloads import decode_message, encode_message
+from app.cases.unit_of_work import stage_blobs
 from app.models import Blob, Case, Note, Reviewer
 from app.models.vocabulary import BlobKind, Side
 from app.storage import BlobStore
@@ -33,7 +34,7 @@ class NoteView:
 def add_note(
     session: Session, store: BlobStore, actor: Actor, case: Case, text: str, *, kind: str = "note"
 ) -> Note:
-    """Encrypt and store a note; commits (the blob file and the row go together)."""
+    """Encrypt and store a note; the caller commits, which makes the blob file final."""
     clean = check_text(text, allow_empty=False)
     blob = store.create(limit=MAX_NOTE_CIPHERTEXT_BYTES)
     try:
@@ -63,7 +64,7 @@ def add_note(
         session.rollback()
         discard_all([blob])
         raise
-    commit_with_blobs(session, [blob])
+    stage_blobs(session, [blob])  # the caller commits (app.cases.unit_of_work)
     return note
 
 

@@ -234,10 +234,11 @@ def _spent_day() -> date:
 
 
 def spend_challenge(session: Session, solved: SolvedChallenge, *, day: date | None = None) -> None:
-    """Mark a verified challenge used and COMMIT, or raise :class:`ChallengeUsedError`.
+    """Mark a verified challenge used, or raise :class:`ChallengeUsedError`.
 
-    Commits on purpose: the spend must be durable before the caller does anything
-    expensive, and a later failure of the request must not give the challenge back.
+    The caller commits at once, on its own (``app.intake.flood.spend_pow``): the spend
+    must be durable before the request does anything expensive, and a later failure of
+    the request must not give the challenge back.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -247,28 +248,9 @@ def spend_challenge(session: Session, solved: SolvedChallenge, *, day: date | No
         .on_conflict_do_nothing(index_elements=[SpentPowChallenge.challenge_hash])
         .returning(SpentPowChallenge.challenge_hash)  # a row back: this call inserted it
     )
-    try:
-        inserted = session.execute(statement).first() is not None
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    inserted = session.execute(statement).first() is not None
     if not inserted:
         raise ChallengeUsedError("proof-of-work challenge already used")
-
-
-def redeem_challenge(
-    session: Session,
-    key: ChallengeKey,
-    challenge: object,
-    nonce: object,
-    *,
-    min_difficulty: int,
-    now: float | None = None,
-) -> None:
-    """:func:`verify_solution`, then :func:`spend_challenge` (which commits)."""
-    solved = verify_solution(key, challenge, nonce, min_difficulty=min_difficulty, now=now)
-    spend_challenge(session, solved)
 
 
 def delete_spent_challenges(session: Session, today: date | None = None) -> int:

@@ -124,9 +124,37 @@ def open_attachment(
     session: Session, store: BlobStore, actor: Actor, case_id: str, blob_id: str
 ) -> AttachmentDownload:
     case = readable_case(session, actor, case_id)
-    blob = session.get(Blob, blob_id)
-    if blob is None or blob.case_id != case.id or blob.kind != BlobKind.ATTACHMENT.value:
-        raise AccessDenied("no such attachment in this case")
+    blob = _attachment_of(session, case.id, blob_id)
     identity = case_identities(session, actor, case)[KeyKind.CASE]
+    return _download(session, store, blob, identity)
+
+
+def open_reporter_attachment(
+    session: Session, store: BlobStore, case_id: str, case_identity: Identity, blob_id: str
+) -> AttachmentDownload:
+    """The reporter's twin of :func:`open_attachment`: their session holds the case id
+    and key (app.cases.followup), and only an attachment of that case is theirs."""
+    return _download(session, store, _attachment_of(session, case_id, blob_id), case_identity)
+
+
+def _attachment_of(session: Session, case_id: str, blob_id: str) -> Blob:
+    """The attachment ``blob_id`` if it belongs to ``case_id``; the same refusal for a
+    blob of another case, a report or message body, or none at all."""
+    blob = session.get(Blob, blob_id)
+    if blob is None or blob.case_id != case_id or blob.kind != BlobKind.ATTACHMENT.value:
+        raise AccessDenied("no such attachment in this case")
+    return blob
+
+
+def _download(
+    session: Session, store: BlobStore, blob: Blob, identity: Identity
+) -> AttachmentDownload:
     meta = describe_attachment(session, store, blob, identity)
     return AttachmentDownload(meta, stream_blob(store, blob, identity, size=meta.size))
+
+
+def record_download(session: Session, actor: Actor, case_id: str) -> None:
+    """An attachment was sent to the reviewer in full: audited (the caller commits).
+    Only a download that completed counts (``app.web.downloads``): a file that cannot be
+    opened or decrypted leaves no "downloaded" event."""
+    audit.record(session, actor=actor.label, action="attachment.downloaded", case_id=case_id)

@@ -27,18 +27,18 @@ from sqlalchemy import CursorResult, Engine, delete, select
 from sqlalchemy.orm import Session
 
 from app import audit, clock
-from app.cases import references
+from app.actors import CLI_ACTOR
+from app.cases import references, unit_of_work
 from app.cases.access import Actor, require_admin
 from app.cases.pow import delete_spent_challenges
 from app.models import (
     Blob,
     Case,
-    HeldNotification,
-    Notification,
     WebSession,
     utcnow,
 )
 from app.models.vocabulary import CaseStatus
+from app.notifications import outbox
 from app.storage import BlobStore, StorageError
 
 log = logging.getLogger(__name__)
@@ -79,13 +79,15 @@ class PurgeCandidate:
     purge_after: date
 
 
-@dataclass(frozen=True)
+@dataclass
 class PurgeResult:
+    """A purge; the file counts are filled in once the caller committed."""
+
     case_id: str
     reference: str
-    files_deleted: int
+    files_deleted: int = 0
     # Files that could not be deleted after the commit: orphans for the next sweep.
-    files_left: int
+    files_left: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,8 +145,8 @@ def purge_case(
     actor: str,
     today: date | None = None,
 ) -> PurgeResult:
-    """Purge one case: tombstone, rows, commit, then files. Commits (see the module
-    docstring for why the files go only after the commit).
+    """Purge one case: tombstone and rows now; the files once the caller committed
+    (:func:`app.cases.unit_of_work.after_commit`; the module docstring says why).
 
     Raises :class:`UnknownCaseError` or :class:`NotPurgeableError` (and changes nothing)
     when the case is missing, open, on hold or not yet due on ``today``.
@@ -173,41 +175,31 @@ def purge_case(
         )
         # The outbox keeps case ids without a foreign key (app.models.notifications);
         # nothing about a purged case should wait there for the outbox's own pruning.
-        session.execute(
-            delete(Notification)
-            .where(Notification.case_id == case_id)
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
-            delete(HeldNotification)
-            .where(HeldNotification.case_id == case_id)
-            .execution_options(synchronize_session=False)
-        )
+        outbox.forget_case(session, case_id)
         # Core DELETE, not session.delete(): the database's cascades remove the
         # children, so nothing depends on which relationships the ORM has loaded.
         session.execute(
             delete(Case).where(Case.id == case_id).execution_options(synchronize_session=False)
         )
         session.expunge(case)
-        session.commit()
+        session.flush()
     except BaseException:
         session.rollback()
         raise
-    deleted, left = _delete_files(store, storage_keys)
-    return PurgeResult(case_id, candidate.reference, deleted, left)
+    result = PurgeResult(case_id, candidate.reference)
+    unit_of_work.after_commit(session, lambda: _delete_files(store, storage_keys, result))
+    return result
 
 
-def _delete_files(store: BlobStore, storage_keys: Iterable[str]) -> tuple[int, int]:
-    deleted = left = 0
+def _delete_files(store: BlobStore, storage_keys: Iterable[str], result: PurgeResult) -> None:
     for key in storage_keys:
         try:
             store.delete(key)
-            deleted += 1
+            result.files_deleted += 1
         except (OSError, StorageError) as exc:
             # The row is gone already: the file is an orphan the next sweep removes.
             log.warning("blob %s left for the orphan sweep: %s", key, exc)
-            left += 1
-    return deleted, left
+            result.files_left += 1
 
 
 def _apply_legal_hold(session: Session, actor_label: str, case: Case, on: bool) -> bool:
@@ -234,7 +226,7 @@ def set_legal_hold(session: Session, actor: Actor, case: Case, on: bool) -> bool
 
 
 def set_legal_hold_by_operator(
-    session: Session, case: Case, on: bool, *, actor_label: str = "cli"
+    session: Session, case: Case, on: bool, *, actor_label: str = CLI_ACTOR
 ) -> bool:
     """The same from the server's command line: whoever runs ``flask`` there already
     controls the installation (as for ``init`` or ``grants fulfil``), so no reviewer
@@ -247,26 +239,11 @@ def _rowcount(result: object) -> int:
 
 
 def sweep(session: Session, store: BlobStore, now: datetime | None = None) -> SweepCounts:
-    """Remove spent proof-of-work challenges older than yesterday and expired web
-    sessions (committed), then orphaned blob files older than
-    :data:`ORPHAN_GRACE` and upload leftovers under ``tmp/`` older than
-    :data:`PARTIAL_GRACE`. Returns how many of each went."""
+    """Remove orphaned blob files older than :data:`ORPHAN_GRACE`, upload leftovers
+    under ``tmp/`` older than :data:`PARTIAL_GRACE`, then spent proof-of-work challenges
+    older than yesterday and expired web sessions (the caller commits those deletions).
+    Returns how many of each went."""
     when = now or utcnow()
-    try:
-        challenges = delete_spent_challenges(session, clock.local_day(when))
-        sessions = _rowcount(
-            session.execute(
-                delete(WebSession)
-                .where(
-                    (WebSession.idle_expires_at <= when) | (WebSession.absolute_expires_at <= when)
-                )
-                .execution_options(synchronize_session=False)
-            )
-        )
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     orphans = 0
     for key in _orphan_keys(session, store, when - ORPHAN_GRACE):
         try:
@@ -274,7 +251,6 @@ def sweep(session: Session, store: BlobStore, now: datetime | None = None) -> Sw
             orphans += 1
         except (OSError, StorageError) as exc:
             log.warning("orphan blob %s could not be deleted: %s", key, exc)
-    session.rollback()  # end the read transaction the orphan check opened
     partials = 0
     for path in _stale_partials(store, when, PARTIAL_GRACE):
         try:
@@ -284,6 +260,14 @@ def sweep(session: Session, store: BlobStore, now: datetime | None = None) -> Sw
             continue
         except OSError as exc:
             log.warning("stale upload %s could not be deleted: %s", path.name, exc)
+    challenges = delete_spent_challenges(session, clock.local_day(when))
+    sessions = _rowcount(
+        session.execute(
+            delete(WebSession)
+            .where((WebSession.idle_expires_at <= when) | (WebSession.absolute_expires_at <= when))
+            .execution_options(synchronize_session=False)
+        )
+    )
     return SweepCounts(challenges, sessions, orphans, partials)
 
 

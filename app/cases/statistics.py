@@ -52,12 +52,10 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
-    and_,
     cast,
     distinct,
     extract,
     func,
-    or_,
     select,
     type_coerce,
 )
@@ -65,6 +63,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON, Date
 
+from app import audit
+from app.actors import reviewer_actor
+from app.cases.deadlines import missed_clauses, overdue_clause
 from app.models import AuditEvent, Case, Unit
 from app.models.vocabulary import CaseStatus, Category, Sector
 
@@ -179,14 +180,11 @@ class _Tallies:
 
 
 def _late(today: date) -> dict[str, ColumnElement[bool]]:
-    # Overdue: not closed, the due day is past, and the step was never done.
-    open_ = Case.status != CaseStatus.CLOSED.value
-    late = {
-        "acknowledge": and_(open_, Case.acknowledged_at.is_(None), Case.acknowledge_due < today),
-        "decision": and_(open_, Case.decided_at.is_(None), Case.decision_due < today),
-        "feedback": and_(open_, Case.feedback_at.is_(None), Case.feedback_due < today),
+    # Overdue is app.cases.deadlines' rule, per deadline and for any of them.
+    late: dict[str, ColumnElement[bool]] = {
+        kind.value: clause for kind, clause in missed_clauses(today).items()
     }
-    late["any"] = or_(*late.values())
+    late["any"] = overdue_clause(today)
     return late
 
 
@@ -324,6 +322,12 @@ def oversight_statistics(session: Session, today: date) -> OversightStats:
         overdue=tuple(Row(kind, Count.of(counted.overdue[kind])) for kind in _late(today)),
         unit_names={u.slug: UnitName(u.name_vi, u.name_en) for u in units},
     )
+
+
+def record_dashboard_use(session: Session, reviewer_id: int, *, exported: bool) -> None:
+    """Every view and CSV download of the dashboard is audited (the caller commits)."""
+    action = "dashboard.exported" if exported else "dashboard.viewed"
+    audit.record(session, actor=reviewer_actor(reviewer_id), action=action)
 
 
 def export_rows(stats: OversightStats) -> list[tuple[str, str, str]]:

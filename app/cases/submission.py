@@ -11,10 +11,10 @@ Two ways in, one way to store:
   request body is read, so attachments are encrypted while they stream in;
   :func:`submit_from_server` encrypts the answers and wraps the keys.
 
-Either way :func:`_store_case` writes every row, finalizes every blob and commits in one
-go; on any failure it rolls back and removes the blobs, so a submission commits whole or
-leaves nothing behind. (This is the one domain function that commits: it must, to know
-when the blob files may be kept.)
+Either way :func:`_store_case` writes every row and flushes, then stages the blob files
+with the session (:mod:`app.cases.unit_of_work`); the caller commits, which makes the
+files final. On any failure it rolls back and removes the files, so a submission is
+stored whole or leaves nothing behind.
 
 The receipt is never stored. Its Argon2id derivation runs before the first write, so
 the expensive part never holds SQLite's write lock.
@@ -47,15 +47,14 @@ from app.cases.blobs import (
     InvalidUploadError,
     attachment_ciphertext_limit,
     check_age_upload,
-    commit_with_blobs,
     discard_all,
 )
 from app.cases.deadlines import initial_deadlines
 from app.cases.keys import (
+    active_recovery_recipient,
     recipient_lines,
-    recovery_recipient,
     unit_reader_recipients,
-    wrap_identity,
+    wrap_identity_to_recipients,
 )
 from app.cases.payloads import AttachmentMeta, encode_report
 from app.cases.references import allocate_reference
@@ -68,6 +67,7 @@ from app.cases.tickets import (
     open_ticket,
     seal_ticket,
 )
+from app.cases.unit_of_work import stage_blobs
 from app.installation import list_units
 from app.models import Blob, Case, CaseExclusion, CaseKey, Unit
 from app.models.vocabulary import BlobKind, Category, KeyKind, Sector, Side, UnitKind
@@ -236,37 +236,61 @@ def submission_recipients(
     excluded unit) and the recovery key."""
     unit = intake or intake_unit(session)
     readers = unit_reader_recipients(session, unit.id, excluded_unit_ids=[u.id for u in excluded])
-    return [*readers, recovery_recipient(session)]
+    return [*readers, active_recovery_recipient(session)]
+
+
+@dataclass(frozen=True)
+class SubmissionReaders:
+    """Every reader set a browser may wrap a new case's keys to: the intake unit's readers,
+    the recovery key, and each excludable unit with its readers (whom an exclusion
+    removes from the intake unit's). ``GET /api/v1/submission`` hands them out."""
+
+    intake: tuple[Recipient, ...]
+    recovery: Recipient
+    units: tuple[tuple[Unit, tuple[Recipient, ...]], ...]
+
+    @property
+    def recipients(self) -> list[Recipient]:
+        """Who gets the keys of a case that excludes no unit (:func:`submission_recipients`)."""
+        return [*self.intake, self.recovery]
+
+    @property
+    def version(self) -> str:
+        """A digest of all of it: the browser sends it back with the report, and
+        :func:`submit_from_browser` refuses the report if it changed meanwhile - the
+        server cannot see whom an age file is encrypted to, so this is how it knows the
+        wraps were made for the readers it expects, not a stale set (a member who left,
+        a new member of an excluded unit)."""
+        readers = {
+            "intake": sorted(str(r) for r in self.intake),
+            "recovery": str(self.recovery),
+            "units": {unit.slug: sorted(str(r) for r in rs) for unit, rs in self.units},
+        }
+        canonical = json.dumps(readers, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(b"liemchinh/recipients\x00" + canonical).hexdigest()
+
+
+def submission_readers(session: Session) -> SubmissionReaders:
+    units = IntakeUnits.load(session)
+    intake = units.require_intake()
+    return SubmissionReaders(
+        intake=tuple(unit_reader_recipients(session, intake.id)),
+        recovery=active_recovery_recipient(session),
+        units=tuple(
+            (unit, tuple(unit_reader_recipients(session, unit.id))) for unit in units.excludable
+        ),
+    )
 
 
 def recipients_version(session: Session) -> str:
-    """A digest of every reader set a browser may wrap to: the intake unit's readers,
-    the recovery key, and each excludable unit's readers (whom an exclusion removes).
-
-    ``GET /api/v1/submission`` hands it out with those sets; the browser sends it back
-    with the report, and :func:`submit_from_browser` refuses the report if it changed
-    meanwhile - the server cannot see whom an age file is encrypted to, so this is how
-    it knows the wraps were made for the readers it expects, not a stale set (a member
-    who left, a new member of an excluded unit).
-    """
-    units = IntakeUnits.load(session)
-    intake = units.require_intake()
-    readers = {
-        "intake": sorted(str(r) for r in unit_reader_recipients(session, intake.id)),
-        "recovery": str(recovery_recipient(session)),
-        "units": {
-            unit.slug: sorted(str(r) for r in unit_reader_recipients(session, unit.id))
-            for unit in units.excludable
-        },
-    }
-    canonical = json.dumps(readers, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(b"liemchinh/recipients\x00" + canonical).hexdigest()
+    """:attr:`SubmissionReaders.version` of the readers as they are now."""
+    return submission_readers(session).version
 
 
 @contextmanager
 def _receipt_conflict_is_a_used_ticket(session: Session, lookup_key: bytes) -> Iterator[None]:
     """Two submissions with one ticket can both pass :func:`receipt_in_use`; the unique
-    lookup key lets one through (at a flush or at the commit), and the other fails here
+    lookup key lets one through (at ``_store_case``'s flush), and the other fails here
     with :class:`TicketError` (``_store_case`` rolled back and discarded its blobs)."""
     try:
         yield
@@ -276,24 +300,28 @@ def _receipt_conflict_is_a_used_ticket(session: Session, lookup_key: bytes) -> I
         raise
 
 
+@dataclass(frozen=True)
+class NewCase:
+    """Everything :func:`_store_case` writes: the checked choices, the case's public
+    keys and their wraps, and the blob files (the report at position 0)."""
+
+    intake: Unit
+    lookup_key: bytes = field(repr=False)
+    reporter_recipient: Recipient
+    case_recipient: Recipient
+    staff_recipient: Recipient
+    choices: CaseChoices
+    excluded: Sequence[Unit]
+    case_wrap: bytes = field(repr=False)
+    staff_wrap: bytes = field(repr=False)
+    wrap_recipients: Sequence[Recipient]
+    blobs: Sequence[tuple[PendingBlob, BlobKind, int]]
+
+
 def _store_case(
-    session: Session,
-    *,
-    intake: Unit,
-    lookup_key: bytes,
-    reporter_recipient: Recipient,
-    case_recipient: Recipient,
-    staff_recipient: Recipient,
-    choices: CaseChoices,
-    excluded: Sequence[Unit],
-    case_wrap: bytes,
-    staff_wrap: bytes,
-    wrap_recipients: Sequence[Recipient],
-    blobs: Sequence[tuple[PendingBlob, BlobKind, int]],
-    deadlines: Deadlines,
-    today: date,
-    notify: bool = False,
+    session: Session, new: NewCase, *, deadlines: Deadlines, today: date, notify: bool = False
 ) -> StoredCase:
+    pending = [blob for blob, _, _ in new.blobs]
     try:
         reference = allocate_reference(session, today.year)
         due = initial_deadlines(today, deadlines)
@@ -302,46 +330,46 @@ def _store_case(
             reference=str(reference),
             ref_year=reference.year,
             ref_number=reference.number,
-            receipt_lookup_key=lookup_key,
-            reporter_recipient=str(reporter_recipient),
-            case_recipient=str(case_recipient),
-            staff_recipient=str(staff_recipient),
-            category=choices.category,
-            sector=choices.sector or Sector.OTHER.value,
-            holding_unit_id=intake.id,
+            receipt_lookup_key=new.lookup_key,
+            reporter_recipient=str(new.reporter_recipient),
+            case_recipient=str(new.case_recipient),
+            staff_recipient=str(new.staff_recipient),
+            category=new.choices.category,
+            sector=new.choices.sector or Sector.OTHER.value,
+            holding_unit_id=new.intake.id,
             created_day=today,
             acknowledge_due=due.acknowledge,
             decision_due=due.decision,
             feedback_due=due.feedback,
         )
         session.add(case)
-        session.add_all(CaseExclusion(case_id=case.id, unit_id=unit.id) for unit in excluded)
+        session.add_all(CaseExclusion(case_id=case.id, unit_id=unit.id) for unit in new.excluded)
         session.add_all(
             [
                 CaseKey(
                     case_id=case.id,
                     kind=KeyKind.CASE.value,
-                    wrap=case_wrap,
-                    recipients=recipient_lines([*wrap_recipients, reporter_recipient]),
+                    wrap=new.case_wrap,
+                    recipients=recipient_lines([*new.wrap_recipients, new.reporter_recipient]),
                 ),
                 CaseKey(
                     case_id=case.id,
                     kind=KeyKind.STAFF.value,
-                    wrap=staff_wrap,
-                    recipients=recipient_lines(wrap_recipients),
+                    wrap=new.staff_wrap,
+                    recipients=recipient_lines(new.wrap_recipients),
                 ),
             ]
         )
-        for pending, kind, position in blobs:
+        for blob, kind, position in new.blobs:
             session.add(
                 Blob(
-                    id=pending.blob_id,
+                    id=blob.blob_id,
                     case_id=case.id,
                     kind=kind.value,
                     author_side=Side.REPORTER.value,
                     position=position,
-                    storage_key=pending.storage_key,
-                    size=pending.size,
+                    storage_key=blob.storage_key,
+                    size=blob.size,
                     created_day=today,
                 )
             )
@@ -351,15 +379,17 @@ def _store_case(
             action="case.submitted",
             day=today,
             case_id=case.id,
-            details={"reference": case.reference, "attachments": len(blobs) - 1},
+            details={"reference": case.reference, "attachments": len(new.blobs) - 1},
         )
         if notify:
             outbox.hold_new_case(session, case, today)
+        # The unique lookup key is checked here, at the INSERT: a used ticket fails now.
+        session.flush()
     except BaseException:
         session.rollback()
-        discard_all(pending for pending, _, _ in blobs)
+        discard_all(pending)
         raise
-    commit_with_blobs(session, [pending for pending, _, _ in blobs])
+    stage_blobs(session, pending)
     return StoredCase(case.id, case.reference)
 
 
@@ -404,16 +434,15 @@ def submit_from_server(
             writer.write(encode_report(answers, [a.meta for a in attachments]))
         recipients = submission_recipients(session, excluded, intake)
         reporter = receipt_keys.identity.recipient
-        case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
-        staff_wrap = wrap_identity(keys.staff_identity, recipients)
+        case_wrap = wrap_identity_to_recipients(keys.case_identity, [*recipients, reporter])
+        staff_wrap = wrap_identity_to_recipients(keys.staff_identity, recipients)
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in pending)
         if report_blob is not None:
             report_blob.discard()
         raise
-    stored = _store_case(
-        session,
+    new = NewCase(
         intake=intake,
         lookup_key=receipt_keys.lookup_key,
         reporter_recipient=reporter,
@@ -425,6 +454,10 @@ def submit_from_server(
         staff_wrap=staff_wrap,
         wrap_recipients=recipients,
         blobs=[(report_blob, BlobKind.REPORT, 0), *pending],
+    )
+    stored = _store_case(
+        session,
+        new,
         deadlines=deadlines,
         today=today or _today(),
         notify=notify,
@@ -533,20 +566,23 @@ def submit_from_browser(
         session.rollback()
         discard_all(blob for blob, _, _ in blobs)
         raise
+    new = NewCase(
+        intake=intake,
+        lookup_key=contents.lookup_key,
+        reporter_recipient=reporter,
+        case_recipient=case_rcpt,
+        staff_recipient=staff_rcpt,
+        choices=choices,
+        excluded=excluded,
+        case_wrap=case_key_wrap,
+        staff_wrap=staff_key_wrap,
+        wrap_recipients=recipients,
+        blobs=blobs,
+    )
     with _receipt_conflict_is_a_used_ticket(session, contents.lookup_key):
         return _store_case(
             session,
-            intake=intake,
-            lookup_key=contents.lookup_key,
-            reporter_recipient=reporter,
-            case_recipient=case_rcpt,
-            staff_recipient=staff_rcpt,
-            choices=choices,
-            excluded=excluded,
-            case_wrap=case_key_wrap,
-            staff_wrap=staff_key_wrap,
-            wrap_recipients=recipients,
-            blobs=blobs,
+            new,
             deadlines=deadlines,
             today=today or _today(),
             notify=notify,

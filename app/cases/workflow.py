@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit, clock
+from app.actors import reviewer_actor
 from app.cases.access import AccessDenied, Actor, load_actor, require_admin, require_reader
 from app.cases.grants import lock_case, rewrap_case
+from app.installation import UnknownUnitError
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer, Unit, utcnow
 from app.models.vocabulary import CaseStatus, Priority, Resolution, Role, UnitKind
 
@@ -43,10 +45,6 @@ class ReasonRequiredError(WorkflowError):
 
 class ExcludedUnitError(WorkflowError):
     code = "excluded_unit"
-
-
-class UnknownUnitError(WorkflowError):
-    code = "unknown_unit"
 
 
 class NotAMemberError(WorkflowError):
@@ -144,7 +142,7 @@ def assign(session: Session, actor: Actor, case: Case, assignee_id: int | None) 
         actor=actor.label,
         action="case.assigned",
         case_id=case.id,
-        details={"assignee": f"reviewer:{assignee_id}" if assignee_id else None},
+        details={"assignee": reviewer_actor(assignee_id) if assignee_id else None},
     )
 
 

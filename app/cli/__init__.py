@@ -16,7 +16,7 @@ One module per concern, each a set of module-level click commands or groups:
 Commands run inside the review app's context (``flask.cli.with_appcontext``, which
 every ``AppGroup`` command has too) and reach what the app was built with through the
 same accessors as the views: ``app.web.context.settings()`` and ``blob_store()``, and
-``app.web.db.get_database()``. Who ran them is ``app.operators.operator_actor()``. They
+``app.web.db.get_database()``. Who ran them is ``app.actors.operator_actor()``. They
 print plain text for a terminal; a refusal prints ``error: …`` on stderr and exits with
 status 1 (:func:`app.cli.errors.fail`).
 """

@@ -15,12 +15,13 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from app.accounts import approvals, invitations, reviewers, totp
-from app.accounts.errors import AccountError, AdminExistsError, WeakPasswordError
+from app.accounts.errors import ACCOUNT_REFUSALS, AdminExistsError, WeakPasswordError
 from app.accounts.totp import TotpKey
+from app.actors import operator_actor
+from app.cases import unit_of_work
 from app.cli.errors import fail
 from app.models import Reviewer, Unit
 from app.models.vocabulary import Role
-from app.operators import operator_actor
 from app.web.context import SECRETS_KEY, settings
 from app.web.db import get_database
 from config import InstallationSecrets
@@ -51,7 +52,7 @@ def setup_link() -> None:
     Refused once an active admin exists: admins then invite everyone else.
     """
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             token = invitations.create_setup_link(session, actor=operator_actor())
     except AdminExistsError:
         fail(
@@ -85,7 +86,7 @@ def reviewers_add(username: str, units: tuple[str, ...], role: str, password_std
     password = sys.stdin.readline().rstrip("\r\n")
     key = _totp_key()
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             reviewer, secret = reviewers.create_reviewer(
                 session,
                 username=username,
@@ -99,7 +100,7 @@ def reviewers_add(username: str, units: tuple[str, ...], role: str, password_std
             name = reviewer.username
     except WeakPasswordError as exc:
         fail(_WEAK_PASSWORD.get(exc.code, str(exc)))
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         fail(str(exc))
     click.echo(totp.provisioning_uri(name, secret))
 
@@ -118,7 +119,7 @@ def reviewers_list() -> None:
 @access_group.command("list")
 def access_list() -> None:
     """Pending requests: id, kind, target, unit or value, requested by, reason."""
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         approvals.expire_stale(session)
         rows = approvals.pending_requests(session)
         for row in rows:
@@ -139,7 +140,7 @@ def access_approve(request_id: int) -> None:
     key = _totp_key()
     current = settings()
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             outcome = approvals.approve(
                 session,
                 request_id,
@@ -154,7 +155,7 @@ def access_approve(request_id: int) -> None:
                 else None
             )
             name = target.username if target else None
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         fail(str(exc))
     click.echo(f"request {request_id} approved and carried out")
     if outcome.temporary_password is not None:
@@ -168,8 +169,8 @@ def access_approve(request_id: int) -> None:
 def access_refuse(request_id: int) -> None:
     """Refuse a request; nothing of it happens."""
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             approvals.refuse(session, request_id, approvals.Decider(operator_actor()))
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         fail(str(exc))
     click.echo(f"request {request_id} refused")

@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup
 
 from app import audit
+from app.cases import unit_of_work
 from app.cases.day_release import release_finished_days
 from app.web.context import settings
 from app.web.db import get_database
@@ -23,7 +24,7 @@ audit_group = AppGroup("audit", help="The tamper-evident audit log.")
 def audit_release() -> None:
     """Chain the reporters' events of finished days and queue their notices (cron,
     daily after midnight; notify send and purge run it too)."""
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         released = release_finished_days(session, notify=settings().smtp is not None)
     click.echo(
         f"released {released.events} held reporter event(s), "

@@ -9,11 +9,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.actors import operator_actor
 from app.cases import export as exports
+from app.cases import unit_of_work
 from app.cases.references import UnknownCaseError, find_case
 from app.cli.errors import fail
 from app.models import Case
-from app.operators import operator_actor
 from app.web.context import blob_store
 from app.web.db import get_database
 
@@ -44,12 +45,13 @@ def export_command(references: tuple[str, ...], export_all: bool, output: Path) 
                     ids.append(find_case(session, reference).id)
                 except UnknownCaseError as exc:
                     fail(str(exc))
-        session.rollback()
+        unit_of_work.rollback(session)
         for case_id in ids:
             try:
                 result = exports.export_case(
                     session, blob_store(), case_id, output, actor=operator_actor()
                 )
+                unit_of_work.commit(session)  # the audit event, then the folder's rename
             except exports.ExportError as exc:
                 fail(str(exc))
             click.echo(f"{result.reference}: {result.files} file(s) in {result.path}")

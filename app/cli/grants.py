@@ -8,9 +8,9 @@ from typing import TextIO
 import click
 from flask.cli import AppGroup
 
-from app.cases import grants
+from app.actors import operator_actor, reviewer_actor
+from app.cases import grants, unit_of_work
 from app.cli.errors import fail
-from app.operators import operator_actor
 from app.web.db import get_database
 from crypto import parse_identity_file
 
@@ -23,7 +23,7 @@ def grants_list() -> None:
     with get_database().read_session() as session:
         rows = grants.pending_grants(session)
         for row in rows:
-            click.echo(f"{row.case_id}\treviewer:{row.reviewer_id}\t{row.reason}")
+            click.echo(f"{row.case_id}\t{reviewer_actor(row.reviewer_id)}\t{row.reason}")
         click.echo(f"{len(rows)} pending grant(s)")
 
 
@@ -45,7 +45,7 @@ def grants_fulfil(identity_file: TextIO) -> None:
     except ValueError as exc:
         raise click.ClickException(f"cannot read the identity file: {exc}") from None
     total = 0
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         while True:
             done = grants.fulfil_pending_grants(
                 session, identities, actor_label=operator_actor(), limit=200

@@ -10,8 +10,9 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from app import installation, schema
+from app.actors import operator_actor
+from app.cases import unit_of_work
 from app.installation import InstallationError
-from app.operators import operator_actor
 from app.web.context import settings
 from app.web.db import get_database
 from config.secrets import add_backup_key, add_totp_key, ensure_secrets
@@ -56,10 +57,10 @@ def init_command(recovery_recipient: str | None) -> None:
     schema.upgrade(database.engine)
     click.echo(f"database: at revision {schema.current_revision(database.engine)}")
     generated: Identity | None = None
-    with database.session() as session:
+    with unit_of_work.transaction(database.sessionmaker) as session:
         for unit in installation.ensure_default_units(session, actor=operator_actor()):
             click.echo(f"unit added: {unit.slug} ({unit.name_vi})")
-        recipient = installation.recovery_recipient(session)
+        recipient = installation.recovery_recipient_text(session)
         try:
             if recovery_recipient:
                 installation.set_recovery_recipient(
@@ -72,7 +73,7 @@ def init_command(recovery_recipient: str | None) -> None:
                 )
         except InstallationError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(f"recovery key: {installation.recovery_recipient(session)}")
+        click.echo(f"recovery key: {installation.recovery_recipient_text(session)}")
     if generated is not None:
         click.echo(
             "\n"

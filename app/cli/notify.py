@@ -20,11 +20,12 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app import audit, clock
+from app import clock
+from app.actors import operator_actor
+from app.cases import unit_of_work
 from app.cases.day_release import release_finished_days
 from app.cli.errors import fail
 from app.notifications import mailer, outbox
-from app.operators import operator_actor
 from app.web.context import settings
 from app.web.db import get_database
 
@@ -41,7 +42,7 @@ def send_command() -> None:
         click.echo(OFF)
         return
     # Notices of the reporters' finished days are queued first (app.cases.day_release).
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         release_finished_days(session, notify=True)
     with get_database().sessionmaker() as session:
         report = mailer.send_pending(session, current.smtp, current.review_url)
@@ -59,7 +60,7 @@ def overdue_command() -> None:
     if settings().smtp is None:
         click.echo(OFF)
         return
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         count = outbox.queue_overdue(session, clock.today())
     click.echo(f"queued {count} overdue notice(s)")
 
@@ -71,26 +72,18 @@ def audit_head_command() -> None:
     if settings().smtp is None:
         click.echo(OFF)
         return
-    with get_database().session() as session:
-        head = audit.head(session)
-        when = head.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if head.created_at else "-"
-        readers = outbox.oversight_members(session)
-        count = outbox.queue_audit_head(session, readers, f"{head.line()} {when}")
-        if count:
-            audit.record(
-                session,
-                actor=operator_actor(),
-                action="audit.head_published",
-                details={"seq": head.seq, "hash": head.hash, "recipients": count},
-            )
-    click.echo(f"audit head {head.line()} queued for {count} oversight member(s)")
-    if not readers:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
+        published = outbox.publish_audit_head(session, actor=operator_actor())
+    click.echo(
+        f"audit head {published.head.line()} queued for {published.queued} oversight member(s)"
+    )
+    if not published.readers:
         click.echo("warning: no active member of an oversight unit has an e-mail address", err=True)
 
 
 @notify_group.command("retry")
 def retry_command() -> None:
     """Try again the notifications that were given up after too many failures."""
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         count = outbox.retry_failed(session)
     click.echo(f"{count} notification(s) will be tried again")

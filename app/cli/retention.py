@@ -11,11 +11,11 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import clock
-from app.cases import retention
+from app.actors import operator_actor
+from app.cases import retention, unit_of_work
 from app.cases.day_release import release_finished_days
 from app.cases.references import UnknownCaseError, find_case
 from app.cli.errors import fail
-from app.operators import operator_actor
 from app.web.context import blob_store, settings
 from app.web.db import get_database
 
@@ -30,11 +30,11 @@ def purge_command(dry_run: bool) -> None:
     today = clock.today()
     if not dry_run:
         # Chained before any purge tombstone, so the chain stays in day order.
-        with database.session() as session:
+        with unit_of_work.transaction(database.sessionmaker) as session:
             release_finished_days(session, notify=settings().smtp is not None, today=today)
     with database.sessionmaker() as session:
         plan = retention.purge_plan(session, today)
-        session.rollback()
+        unit_of_work.rollback(session)
         for item in plan:
             closed = item.closed_day.isoformat() if item.closed_day else "-"
             click.echo(
@@ -50,17 +50,20 @@ def purge_command(dry_run: bool) -> None:
                 result = retention.purge_case(
                     session, blob_store(), item.case_id, actor=operator_actor(), today=today
                 )
+                unit_of_work.commit(session)  # the rows, then the files
             except retention.RetentionError as exc:
                 # Put on hold or reopened since the plan was made: skipped, not failed.
                 click.echo(f"skipped {item.reference}: {exc}")
                 continue
             except SQLAlchemyError as exc:
                 # One case failing (a lock timeout) must not stop the others.
+                unit_of_work.rollback(session)
                 failures.append(f"{item.reference}: {exc}")
                 continue
             purged += 1
             left += result.files_left
         counts = retention.sweep(session, blob_store())
+        unit_of_work.commit(session)
     retention.checkpoint_sqlite(database.engine)
     click.echo(f"purged {purged} case(s)")
     if left:
@@ -80,7 +83,7 @@ def purge_command(dry_run: bool) -> None:
 @with_appcontext
 def legal_hold_command(reference: str, on: bool) -> None:
     """Set or release the legal hold of a case: a held case is never purged."""
-    with get_database().session() as session:
+    with unit_of_work.transaction(get_database().sessionmaker) as session:
         try:
             case = find_case(session, reference)
         except UnknownCaseError as exc:

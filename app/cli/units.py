@@ -6,10 +6,11 @@ import click
 from flask.cli import AppGroup
 
 from app import installation
+from app.actors import operator_actor
+from app.cases import unit_of_work
 from app.cli.errors import fail
 from app.installation import InstallationError, UnitSpec
 from app.models.vocabulary import UnitKind
-from app.operators import operator_actor
 from app.web.db import get_database
 
 units_group = AppGroup("units", help="List and add units.")
@@ -34,7 +35,7 @@ def units_list() -> None:
 def units_add(slug: str, kind: str, name_vi: str, name_en: str) -> None:
     """Add a unit (e.g. a district inspectorate)."""
     try:
-        with get_database().session() as session:
+        with unit_of_work.transaction(get_database().sessionmaker) as session:
             unit = installation.add_unit(
                 session,
                 UnitSpec(slug, UnitKind(kind), name_vi, name_en),

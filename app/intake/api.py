@@ -15,18 +15,17 @@ from flask_babel import gettext as _
 
 from app.cases import pow as proof_of_work
 from app.cases import questionnaire as questionnaire_mod
+from app.cases import unit_of_work
 from app.cases.blobs import InvalidUploadError
 from app.cases.followup import UnknownReceiptError, open_case_with_receipt
-from app.cases.keys import recovery_recipient, unit_reader_recipients
 from app.cases.messages import MessageError, add_message_from_browser
 from app.cases.submission import (
+    MAX_KEY_WRAP_BYTES,
     CaseChoices,
     RecipientsChangedError,
     SubmissionError,
-    excludable_units,
     issue_ticket,
-    recipients_version,
-    submission_recipients,
+    submission_readers,
     submit_from_browser,
 )
 from app.intake import blueprint
@@ -48,7 +47,6 @@ from app.web.ratelimit import Budget, spend_budget
 from crypto import ReceiptError, parse_receipt
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
-MAX_KEY_WRAP_BYTES = 64 * 1024
 
 
 def api_error(code: str, message: str, status: int) -> tuple[Response, int]:
@@ -81,20 +79,19 @@ def api_submission() -> Response:
     few indexed reads, like showing the report form.
     """
     s = settings()
-    db = db_session()
-    units = excludable_units(db)
+    readers = submission_readers(db_session())
     body: dict[str, Any] = {
-        "recipients": [str(r) for r in submission_recipients(db, [])],
-        "recovery_recipient": str(recovery_recipient(db)),
+        "recipients": [str(r) for r in readers.recipients],
+        "recovery_recipient": str(readers.recovery),
         # Sent back with the report: refused (409) if the readers changed meanwhile.
-        "recipients_version": recipients_version(db),
+        "recipients_version": readers.version,
         "units": [
             {
                 "slug": unit.slug,
                 "name": unit.name(locale()),
-                "recipients": [str(r) for r in unit_reader_recipients(db, unit.id)],
+                "recipients": [str(r) for r in unit_readers],
             }
-            for unit in units
+            for unit, unit_readers in readers.units
         ],
         "questionnaire": questionnaire_mod.load_questionnaire().to_public_dict(),
         "limits": {
@@ -252,6 +249,7 @@ def api_reports() -> tuple[Response, int]:
             recipients_version=form.get("recipients_version", ""),
             notify=settings().smtp is not None,
         )
+        unit_of_work.commit(db_session())
     except RecipientsChangedError as exc:
         return api_error(exc.code, submission_error_message(exc), 409)
     except SubmissionError as exc:
@@ -294,6 +292,7 @@ def api_followup_messages() -> tuple[Response, int]:
             notify=settings().smtp is not None,
             admit=admit_with_pow(solved),
         )
+        unit_of_work.commit(db_session())
     except proof_of_work.PowError as exc:
         _discard(uploads)
         return _pow_error(exc)

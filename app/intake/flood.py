@@ -21,6 +21,7 @@ from collections.abc import Callable
 from flask import current_app
 
 from app.cases import pow as proof_of_work
+from app.cases import unit_of_work
 from app.cases.tickets import TicketKey
 from app.web.context import installation_secrets, settings
 from app.web.db import db_session
@@ -59,8 +60,10 @@ def verify_pow(challenge: object, nonce: object) -> proof_of_work.SolvedChalleng
 
 
 def spend_pow(solved: proof_of_work.SolvedChallenge) -> None:
-    """Step 3, in the request's session, committed (raises ChallengeUsedError)."""
+    """Step 3, in the request's session, committed at once (raises ChallengeUsedError):
+    a failure later in the request must not give the challenge back."""
     proof_of_work.spend_challenge(db_session(), solved)
+    unit_of_work.commit(db_session())
 
 
 def admit(budget: Budget) -> Callable[[], None]:

@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.cases import questionnaire as questionnaire_mod
-from app.cases.attachments import describe_attachment
-from app.cases.blobs import stream_blob
-from app.cases.filenames import clean_filename
+from app.cases import unit_of_work
+from app.cases.access import AccessDenied
+from app.cases.attachments import uploaded_attachment
 from app.cases.followup import (
     ReporterAccess,
     UnknownReceiptError,
@@ -24,13 +24,13 @@ from app.cases.followup import (
     open_case_with_receipt,
 )
 from app.cases.messages import MessageError, add_message_from_server, newest_message_id
-from app.cases.payloads import AttachmentMeta
+from app.cases.reading import open_reporter_attachment
 from app.intake import blueprint
 from app.intake.flood import admit
 from app.intake.uploads import file_parts
 from app.intake.views import receipt_settings
-from app.models import Blob, Case
-from app.models.vocabulary import BlobKind, Side
+from app.models import Case
+from app.models.vocabulary import Side
 from app.storage import StorageError
 from app.web.context import blob_store, settings
 from app.web.db import db_session
@@ -155,18 +155,14 @@ def followup_message() -> Any:
             author_id=None,
             text=request.form.get("body", ""),
             attachments=[
-                (
-                    sink.blob,
-                    AttachmentMeta(
-                        clean_filename(name), ctype or "application/octet-stream", sink.size
-                    ),
-                )
+                (sink.blob, uploaded_attachment(name, ctype, sink.size))
                 for sink, name, ctype in uploads
             ],
             notify=settings().smtp is not None,
             after=_message_id(request.form.get("after", "")),
             admit=admit(Budget.FORMS),
         )
+        unit_of_work.commit(db_session())
     except MessageError as exc:
         return _case_page(message_error_text(exc.code), status=400)
     except StorageError:
@@ -194,9 +190,10 @@ def followup_attachment(blob_id: str) -> WerkzeugResponse:
     access = reporter_access()
     if access is None:
         return redirect(url_for("intake.followup"))
-    blob = db_session().get(Blob, blob_id)
-    if blob is None or blob.case_id != access.case_id or blob.kind != BlobKind.ATTACHMENT.value:
+    try:
+        download = open_reporter_attachment(
+            db_session(), blob_store(), access.case_id, access.case_identity, blob_id
+        )
+    except AccessDenied:
         abort(404)
-    meta = describe_attachment(db_session(), blob_store(), blob, access.case_identity)
-    chunks = stream_blob(blob_store(), blob, access.case_identity, size=meta.size)
-    return attachment_response(chunks, meta.name)
+    return attachment_response(download.chunks, download.meta.name)

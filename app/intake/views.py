@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from app.cases import questionnaire as questionnaire_mod
-from app.cases.filenames import clean_filename
-from app.cases.payloads import AttachmentMeta
+from app.cases import unit_of_work
+from app.cases.attachments import uploaded_attachment
 from app.cases.submission import (
     CaseChoices,
     ReceiptSettings,
@@ -111,12 +111,6 @@ def report_form() -> tuple[str, int]:
     return _render_form()
 
 
-def attachment_meta(filename: str, content_type: str, size: int) -> AttachmentMeta:
-    return AttachmentMeta(
-        clean_filename(filename), content_type or "application/octet-stream", size
-    )
-
-
 @blueprint.post("/report")
 def report_submit() -> tuple[str, int]:
     from flask import request
@@ -147,12 +141,7 @@ def report_submit() -> tuple[str, int]:
         excluded_units=tuple(form.getlist("excluded_units")),
     )
     attachments = [
-        UploadedAttachment(
-            sink.blob,
-            AttachmentMeta(
-                clean_filename(name), content_type or "application/octet-stream", sink.size
-            ),
-        )
+        UploadedAttachment(sink.blob, uploaded_attachment(name, content_type, sink.size))
         for sink, name, content_type in uploads
     ]
     spend_forms_budget = admit(Budget.FORMS)
@@ -174,6 +163,7 @@ def report_submit() -> tuple[str, int]:
             notify=settings().smtp is not None,
             admit=admit_and_spend_nonce,
         )
+        unit_of_work.commit(db_session())
     except SubmissionError as exc:
         return _render_form(form, form_error=submission_error_message(exc), status=400)
     except StorageError:

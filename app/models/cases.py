@@ -178,10 +178,6 @@ class CaseKey(Base):
 
     case: Mapped[Case] = relationship(back_populates="keys")
 
-    @property
-    def recipient_list(self) -> list[str]:
-        return [line for line in self.recipients.splitlines() if line]
-
 
 class Blob(Base):
     """An age file in the blob store. ``storage_key`` names it there; content never here.

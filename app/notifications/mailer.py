@@ -16,6 +16,14 @@ Two overlapping runs do not send twice: a run claims a row by moving its ``not_b
 past a lease in one conditional UPDATE and commits before it talks to the server. A
 crash between the server's acceptance and our commit can still send a row twice, which
 is better than never.
+
+Commits. This module is the one exception to the commit rule of ``app/cases/__init__.py``
+(domain functions flush, the caller commits once): it commits itself, row by row. A
+sent e-mail cannot be taken back, so its record must be durable before the next row is
+tried, and a claim must be visible to other runs before the slow SMTP exchange; one
+commit at the end of a batch would resend every mail of the batch after a crash half-way.
+It writes no blob files, so the unit of work (``app.cases.unit_of_work``) has nothing to
+finalise here. ``tests/architecture/test_commit_rule.py`` allows this file by name.
 """
 
 from __future__ import annotations

@@ -8,11 +8,9 @@ off nothing is queued, so no table of case and reviewer ids grows for nobody, an
 switching e-mail on later does not send a burst of stale notices.
 
 Who is told: the members of the holding unit who may read the case, by the rule of
-app.cases.access (active, reviewer or admin, not in a unit the reporter excluded, not
-recused) and the key rule of app.cases.keys.unit_reader_recipients (holding a key),
-who have an e-mail address. The rule is restated here as one SQL query rather than
-imported, so that app.cases can call this module without an import cycle; a test
-checks that both agree.
+app.cases.access.reader_conditions (active, reviewer or admin, not in a unit the
+reporter excluded, not recused) and holding a key, as for the key wraps
+(app.cases.keys.unit_reader_recipients), who have an e-mail address.
 
 When: a notice a reporter's action calls for (a new case, a reporter message) is not
 written during the reporter's request. The request writes a :class:`HeldNotification`
@@ -35,22 +33,22 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, delete, exists, not_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from app import clock
+from app import audit, clock
+from app.cases.access import reader_conditions
+from app.cases.deadlines import missed_deadlines, overdue_clause
 from app.models import (
     Case,
-    CaseExclusion,
     HeldNotification,
     Membership,
     Notification,
-    Recusal,
     Reviewer,
     Unit,
     utcnow,
 )
-from app.models.notifications import DeadlineKind, NotificationKind
-from app.models.vocabulary import CaseStatus, Role, UnitKind
+from app.models.notifications import NotificationKind
+from app.models.vocabulary import UnitKind
 
 # Sent rows are kept this long for the admin page's sake, then deleted; an overdue
 # notice is kept while its case exists, because it is what stops a second notice.
@@ -62,24 +60,8 @@ MAX_ATTEMPTS = 8
 def _may_read(
     case_id: SQLColumnExpression[str] | str, unit_id: SQLColumnExpression[int] | int
 ) -> list[ColumnElement[bool]]:
-    """Conditions on ``Reviewer``: may read the case (app.cases.access, app.cases.keys)."""
-    holding = aliased(Membership)
-    barred = aliased(Membership)
-    return [
-        Reviewer.active.is_(True),
-        Reviewer.public_key.is_not(None),
-        Reviewer.role != Role.OBSERVER.value,
-        exists().where(holding.reviewer_id == Reviewer.id, holding.unit_id == unit_id),
-        not_(
-            exists().where(
-                barred.reviewer_id == Reviewer.id,
-                barred.unit_id.in_(
-                    select(CaseExclusion.unit_id).where(CaseExclusion.case_id == case_id)
-                ),
-            )
-        ),
-        not_(exists().where(Recusal.case_id == case_id, Recusal.reviewer_id == Reviewer.id)),
-    ]
+    """Conditions on ``Reviewer``: may read the case and holds a key, as for the wraps."""
+    return [Reviewer.public_key.is_not(None), *reader_conditions(unit_id, case_id=case_id)]
 
 
 def readers_to_notify(session: Session, case: Case) -> list[int]:
@@ -199,31 +181,8 @@ def release_held(
     return queued
 
 
-def _overdue_deadlines(case: Case, today: date) -> list[DeadlineKind]:
-    """The same rule as app.cases.inbox's overdue filter, per deadline."""
-    if case.status == CaseStatus.CLOSED.value:
-        return []
-    checks = [
-        (DeadlineKind.ACKNOWLEDGE, case.acknowledged_at, case.acknowledge_due),
-        (DeadlineKind.DECISION, case.decided_at, case.decision_due),
-        (DeadlineKind.FEEDBACK, case.feedback_at, case.feedback_due),
-    ]
-    return [kind for kind, done, due in checks if done is None and due is not None and due < today]
-
-
 def _overdue_cases(session: Session, today: date) -> Iterable[Case]:
-    return session.scalars(
-        select(Case)
-        .where(
-            Case.status != CaseStatus.CLOSED.value,
-            or_(
-                and_(Case.acknowledged_at.is_(None), Case.acknowledge_due < today),
-                and_(Case.decided_at.is_(None), Case.decision_due < today),
-                and_(Case.feedback_at.is_(None), Case.feedback_due < today),
-            ),
-        )
-        .order_by(Case.id)
-    )
+    return session.scalars(select(Case).where(overdue_clause(today)).order_by(Case.id))
 
 
 def queue_overdue(session: Session, today: date, *, now: datetime | None = None) -> int:
@@ -232,7 +191,7 @@ def queue_overdue(session: Session, today: date, *, now: datetime | None = None)
     moment = now or utcnow()
     written = 0
     for case in _overdue_cases(session, today):
-        missed = _overdue_deadlines(case, today)
+        missed = missed_deadlines(case, today)
         readers = readers_to_notify(session, case)
         if not missed or not readers:
             continue
@@ -313,6 +272,30 @@ def oversight_members(session: Session) -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class PublishedHead:
+    head: audit.Head
+    readers: int  # oversight members with an address
+    queued: int  # notices written now (none on a second run the same day)
+
+
+def publish_audit_head(session: Session, *, actor: str) -> PublishedHead:
+    """Queue today's audit head for the oversight unit's members, audited as
+    "audit.head_published" when anything was queued. The caller commits."""
+    head = audit.head(session)
+    when = head.created_at.strftime("%Y-%m-%dT%H:%M:%SZ") if head.created_at else "-"
+    readers = oversight_members(session)
+    queued = queue_audit_head(session, readers, f"{head.line()} {when}")
+    if queued:
+        audit.record(
+            session,
+            actor=actor,
+            action="audit.head_published",
+            details={"seq": head.seq, "hash": head.hash, "recipients": queued},
+        )
+    return PublishedHead(head, len(readers), queued)
+
+
 def queue_audit_head(
     session: Session, reviewer_ids: Iterable[int], head_line: str, *, now: datetime | None = None
 ) -> int:
@@ -349,8 +332,16 @@ def queue_audit_head(
 
 def forget_case(session: Session, case_id: str) -> int:
     """Delete every notification row of a case, held ones too (for the retention purge)."""
-    session.execute(delete(HeldNotification).where(HeldNotification.case_id == case_id))
-    result = session.execute(delete(Notification).where(Notification.case_id == case_id))
+    session.execute(
+        delete(HeldNotification)
+        .where(HeldNotification.case_id == case_id)
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(
+        delete(Notification)
+        .where(Notification.case_id == case_id)
+        .execution_options(synchronize_session=False)
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

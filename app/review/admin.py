@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import audit, installation
+from app.actors import reviewer_actor
+from app.cases import unit_of_work
 from app.cases.grants import REVOCATION_REASONS, fulfil_pending_grants, pending_grant_rows
 from app.cases.references import UnknownCaseError, find_case, references_of
 from app.installation import (
@@ -21,7 +23,7 @@ from app.installation import (
     UnitInUseError,
     UnitSpec,
     UnknownUnitError,
-    recovery_recipient,
+    recovery_recipient_text,
 )
 from app.models.vocabulary import Role, UnitKind
 from app.review import blueprint
@@ -50,7 +52,7 @@ def admin_keys() -> ResponseReturnValue:
         "review/admin_keys.html",
         grants=rows,
         total=total,
-        recovery=recovery_recipient(db),
+        recovery=recovery_recipient_text(db),
         reasons=GRANT_REASONS,
         revocations=REVOCATION_REASONS,
     )
@@ -64,9 +66,9 @@ def admin_keys_fulfil() -> ResponseReturnValue:
     done = []
     if identity is not None:
         done = fulfil_pending_grants(
-            db_session(), [identity], actor_label=f"reviewer:{reviewer.id}"
+            db_session(), [identity], actor_label=reviewer_actor(reviewer.id)
         )
-        db_session().commit()
+        unit_of_work.commit(db_session())
     flash(
         _(
             "%(count)s case(s) rewrapped with your key. The rest need a member of their unit "
@@ -129,7 +131,7 @@ def admin_units() -> ResponseReturnValue:
         "review/admin_units.html",
         units=installation.list_units(db_session()),
         kinds=list(UnitKind),
-        recovery=recovery_recipient(db_session()),
+        recovery=recovery_recipient_text(db_session()),
     )
 
 
@@ -138,15 +140,15 @@ def _unit_change(change: Callable[[str], object], done: str) -> ResponseReturnVa
     reviewer = current_reviewer()
     assert reviewer is not None
     try:
-        change(f"reviewer:{reviewer.id}")
+        change(reviewer_actor(reviewer.id))
     except UnknownUnitError:
-        db_session().rollback()
+        unit_of_work.rollback(db_session())
         abort(404)
     except ValueError as exc:  # InstallationError, or an unknown kind
-        db_session().rollback()
+        unit_of_work.rollback(db_session())
         flash(_unit_error(exc), "error")
         return redirect(url_for("review.admin_units"), code=303)
-    db_session().commit()
+    unit_of_work.commit(db_session())
     flash(done, "success")
     return redirect(url_for("review.admin_units"), code=303)
 

@@ -16,8 +16,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.accounts import approvals, invitations, reviewers
-from app.accounts.errors import AccountError
-from app.installation import list_units
+from app.accounts.errors import ACCOUNT_REFUSALS, AccountError
+from app.actors import reviewer_actor
+from app.cases import unit_of_work
+from app.installation import UnknownUnitError, list_units
 from app.models import Reviewer
 from app.models.vocabulary import AccessChangeKind, Role
 from app.notifications import addresses
@@ -63,8 +65,8 @@ def _actor() -> str:
     return reviewers.actor_of(reviewer)
 
 
-def _refused(exc: AccountError) -> ResponseReturnValue:
-    db_session().rollback()
+def _refused(exc: AccountError | UnknownUnitError) -> ResponseReturnValue:
+    unit_of_work.rollback(db_session())
     return _admin_page(400, error=approval_error(exc))
 
 
@@ -96,9 +98,9 @@ def admin_invite() -> ResponseReturnValue:
             role=request.form.get("role", ""),
             created_by=creator,
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     link = f"{settings().review_url}/invite/{token}"
     return _admin_page(
         invite_link=link, invite_hours=int(invitations.INVITE_TTL.total_seconds() // 3600)
@@ -113,9 +115,9 @@ def admin_deactivate(reviewer_id: int) -> ResponseReturnValue:
     target = _target(reviewer_id)
     try:
         reviewers.deactivate(db, target, actor=_actor())
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     flash(_("%(name)s was deactivated and logged out.", name=target.username), "info")
     return redirect(url_for("review.admin_reviewers"))
 
@@ -127,9 +129,9 @@ def _request_reset(reviewer_id: int, kind: AccessChangeKind) -> ResponseReturnVa
         row = approvals.request_reset(
             db, decider(), target, kind, request.form.get("reason", ""), notify=notify()
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     return _requested([row.id])
 
 
@@ -163,9 +165,9 @@ def admin_set_role(reviewer_id: int) -> ResponseReturnValue:
             request.form.get("reason", ""),
             notify=notify(),
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     if row is not None:
         return _requested([row.id])
     flash(_("The role of %(name)s was saved.", name=target.username), "info")
@@ -187,9 +189,9 @@ def admin_set_units(reviewer_id: int) -> ResponseReturnValue:
             request.form.get("reason", ""),
             notify=notify(),
         )
-    except AccountError as exc:
+    except ACCOUNT_REFUSALS as exc:
         return _refused(exc)
-    db.commit()
+    unit_of_work.commit(db)
     if change.removed:
         flash(
             _(
@@ -215,12 +217,12 @@ def admin_set_email(reviewer_id: int) -> ResponseReturnValue:
     assert admin is not None
     try:
         address = addresses.set_email(
-            db, target, request.form.get("email", ""), actor=f"reviewer:{admin.id}"
+            db, target, request.form.get("email", ""), actor=reviewer_actor(admin.id)
         )
     except addresses.InvalidEmailError:
-        db.rollback()
+        unit_of_work.rollback(db)
         return notifications_page(400, error=_("That is not a valid e-mail address."))
-    db.commit()
+    unit_of_work.commit(db)
     if address is None:
         flash(_("%(name)s will get no e-mail notifications.", name=target.username), "info")
     else:

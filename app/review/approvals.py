@@ -16,7 +16,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.accounts import approvals, totp
-from app.accounts.errors import AccountError
+from app.accounts.errors import ACCOUNT_REFUSALS, AccountError
+from app.cases import unit_of_work
+from app.installation import UnknownUnitError
 from app.models import AccessChangeRequest, Reviewer, Unit
 from app.models.vocabulary import AccessChangeKind, Role
 from app.review import blueprint
@@ -63,7 +65,7 @@ def access_notices() -> list[approvals.AccessNotice]:
     return [] if reviewer is None else approvals.notices_for(db_session(), reviewer.id)
 
 
-def approval_error(exc: AccountError) -> str:
+def approval_error(exc: AccountError | UnknownUnitError) -> str:
     return str(ERRORS.get(exc.code, _l("Not a valid choice.")))
 
 
@@ -90,7 +92,7 @@ def _names(rows: list[AccessChangeRequest]) -> dict[str, dict[int, Any]]:
 
 def _page(status: int = 200, **result: Any) -> ResponseReturnValue:
     # Expiry is written as it is noticed: in a short transaction of its own.
-    with get_database().session() as db:
+    with unit_of_work.transaction(get_database().sessionmaker) as db:
         approvals.expire_stale(db)
     db = db_session()
     pending = approvals.pending_requests(db)
@@ -130,12 +132,12 @@ def admin_access_approve(request_id: int) -> ResponseReturnValue:
             totp_key=totp_key(),
             notify=notify(),
         )
-    except AccountError as exc:
-        db.rollback()
+    except ACCOUNT_REFUSALS as exc:
+        unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
     target = db.get(Reviewer, outcome.request.target_id) if outcome.request.target_id else None
     name = target.username if target else None
-    db.commit()
+    unit_of_work.commit(db)
     result: dict[str, Any] = {"approved": outcome.request.id}
     if outcome.temporary_password is not None:
         result.update(reset_for=name, temporary_password=outcome.temporary_password)
@@ -156,10 +158,10 @@ def admin_access_refuse(request_id: int) -> ResponseReturnValue:
     db = db_session()
     try:
         approvals.refuse(db, request_id, decider())
-    except AccountError as exc:
-        db.rollback()
+    except ACCOUNT_REFUSALS as exc:
+        unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
-    db.commit()
+    unit_of_work.commit(db)
     flash(_("Request %(id)s refused: nothing was changed.", id=request_id), "info")
     return redirect(url_for("review.admin_access"), code=303)
 
@@ -176,10 +178,10 @@ def admin_access_recovery() -> ResponseReturnValue:
             request.form.get("reason", ""),
             notify=notify(),
         )
-    except AccountError as exc:
-        db.rollback()
+    except ACCOUNT_REFUSALS as exc:
+        unit_of_work.rollback(db)
         return _page(400, error=approval_error(exc))
-    db.commit()
+    unit_of_work.commit(db)
     flash(requested_message(row.id), "info")
     return redirect(url_for("review.admin_access"), code=303)
 

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.actors import operator_of, reviewer_id_of
 from app.models import Reviewer, Unit
 from app.review import blueprint
 from app.web.db import db_session
@@ -92,12 +93,15 @@ class AuditNames:
         return self._units
 
     def actor(self, label: str) -> str:
-        kind, _sep, rest = label.partition(":")
-        if kind == "reviewer" and rest.isdigit():
-            name = self._reviewer_names().get(int(rest))
-            return name if name is not None else _("deleted account #%(id)s", id=rest)
-        if kind == "cli":
-            return str(_("command line (%(user)s)", user=rest) if rest else _("command line"))
+        reviewer_id = reviewer_id_of(label)
+        if reviewer_id is not None:
+            name = self._reviewer_names().get(reviewer_id)
+            return name if name is not None else _("deleted account #%(id)s", id=reviewer_id)
+        operator = operator_of(label)
+        if operator is not None:
+            return str(
+                _("command line (%(user)s)", user=operator) if operator else _("command line")
+            )
         fixed = {"reporter": _("the reporter"), "system": _("the system")}
         return str(fixed.get(label, label))
 

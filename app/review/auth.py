@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.accounts.totp import TotpKey
+from app.cases import unit_of_work
 from app.models import Reviewer
 from app.web.context import installation_secrets, settings
 from app.web.db import db_session
@@ -84,7 +85,7 @@ def _end_transaction() -> None:
     # cookie is saved (on SQLite an open write transaction would block that save).
     db = g.get("db_session")
     if db is not None:
-        db.rollback()
+        unit_of_work.rollback(db)
 
 
 def ends_transaction(view: Callable[P, R]) -> Callable[P, R]:

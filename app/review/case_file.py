@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app import clock
 from app.cases import questionnaire as questionnaire_mod
+from app.cases import unit_of_work
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.case_file import CaseFile, Entry, record_case_file_export
 from app.cases.case_file_pdf import CaseFileWords, render_case_file_pdf
@@ -115,5 +116,5 @@ def case_file(case_id: str) -> ResponseReturnValue:
     document, pages = render_case_file_pdf(_content(opened, case, reviewer.username), _words())
     # Audited before it leaves: the bytes are ready, nothing can fail to decrypt now.
     record_case_file_export(db, actor, case, pages)
-    db.commit()
+    unit_of_work.commit(db)
     return attachment_response(iter([document]), f"{case.reference} - ho so.pdf")

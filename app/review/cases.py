@@ -1,4 +1,4 @@
-"""Inbox and case views of the review app: parse, call app.cases, commit, render.
+"""Inbox and case views of the review app: parse, call app.cases, commit once, render.
 
 A case that the reviewer may not read is answered with 404, not 403, so that a
 reviewer of another unit cannot even learn that a case id exists.
@@ -6,30 +6,38 @@ reviewer of another unit cannot even learn that a case id exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
-from app import audit, clock
+from app import clock
+from app.cases import actions, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
-from app.cases import workflow
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
+from app.cases.deadlines import case_deadline
 from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
-from app.cases.inbox import InboxFilters, case_deadline, inbox_page
-from app.cases.messages import MessageError, add_message_from_server, mark_reporter_messages_read
+from app.cases.inbox import InboxFilters, inbox_page
+from app.cases.messages import MessageError, mark_reporter_messages_read
 from app.cases.notes import add_note
-from app.cases.reading import NoKeyError, open_attachment, open_case
+from app.cases.reading import NoKeyError, open_attachment, open_case, record_download
+from app.installation import UnknownUnitError
 from app.models import Case, Reviewer, Unit
-from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector, Side
+from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector
 from app.review import audit_labels, blueprint
 from app.review.approvals import access_notices
 from app.review.auth import current_identity, current_reviewer, login_required
 from app.storage import StorageError
 from app.web.context import blob_store, settings
-from app.web.db import db_session, get_database
+from app.web.db import db_session, get_database, writes_on_get
 from app.web.downloads import attachment_response
 
 CASE_READERS = (Role.REVIEWER.value, Role.ADMIN.value)
@@ -66,7 +74,7 @@ def inbox() -> ResponseReturnValue:
         if readable:
             # Whoever opens the inbox with a key in their session opens the way for
             # colleagues waiting for access (new members, reset keys), 50 cases a time.
-            with get_database().session() as db:
+            with unit_of_work.transaction(get_database().sessionmaker) as db:
                 fulfilled = len(
                     fulfil_pending_grants(
                         db, [actor.identity], actor_label=actor.label, case_ids=readable, limit=50
@@ -91,34 +99,35 @@ def inbox() -> ResponseReturnValue:
 
 
 @blueprint.get("/cases/<case_id>")
+@writes_on_get  # reading decrypts, and that is audited: one session reads and writes
 @login_required
 def case_view(case_id: str) -> ResponseReturnValue:
     actor, case = _case_or_404(case_id)
+    db = db_session()
     try:
-        opened = open_case(db_session(), blob_store(), actor, case.id)
+        opened = open_case(db, blob_store(), actor, case.id)
     except NoKeyError:
         return render_template("review/case_no_key.html", case=case), 409
     except AccessDenied:
         abort(404)
-    # Reading decrypts: audited, and the reporter's messages now count as read.
-    with get_database().session() as db:
-        workflow.record_view(db, actor, db.get(Case, case.id))  # type: ignore[arg-type]
-        mark_reporter_messages_read(db, case.id)
+    sent = False
     if settings().auto_acknowledge and case.status == CaseStatus.NEW.value:
-        with get_database().sessionmaker() as db:  # the function commits itself
-            fresh = db.get(Case, case.id)
-            try:
-                sent = fresh is not None and maybe_send_automatic_acknowledgment(
-                    db, blob_store(), actor, fresh, enabled=True
-                )
-            except StorageError:
-                sent = False  # nothing was kept; the reviewer can acknowledge by hand
-        if sent:
-            flash(_("The reporter was sent the automatic acknowledgment."), "success")
-            return redirect(url_for("review.case_view", case_id=case.id), code=303)
-    db = db_session()
+        # On StorageError it rolled back and kept nothing; the reviewer acknowledges by hand.
+        with suppress(StorageError):
+            sent = maybe_send_automatic_acknowledgment(db, blob_store(), actor, case, enabled=True)
+    # Reading decrypts: audited, and the reporter's messages now count as read.
+    workflow.record_view(db, actor, case)
+    mark_reporter_messages_read(db, case.id)
+    # Everything the page shows is read before the one commit: on SQLite this session
+    # holds the write lock, and rendering after the commit would take it again.
     holder = db.get(Unit, case.holding_unit_id)
     assignee = db.get(Reviewer, case.assignee_id) if case.assignee_id else None
+    targets = workflow.route_targets(db, case)
+    members = workflow.case_members(db, case)
+    unit_of_work.commit(db)
+    if sent:
+        flash(_("The reporter was sent the automatic acknowledgment."), "success")
+        return redirect(url_for("review.case_view", case_id=case.id), code=303)
     return render_template(
         "review/case.html",
         opened=opened,
@@ -126,8 +135,8 @@ def case_view(case_id: str) -> ResponseReturnValue:
         holder=holder,
         assignee=assignee,
         questionnaire=questionnaire_mod.load_questionnaire(),
-        targets=workflow.route_targets(db, case),
-        members=workflow.case_members(db, case),
+        targets=targets,
+        members=members,
         priorities=list(Priority),
         resolutions=list(Resolution),
         actor=actor,
@@ -147,27 +156,21 @@ def case_attachment(case_id: str, blob_id: str) -> ResponseReturnValue:
     except AccessDenied:
         abort(404)
 
-    def record_download() -> None:
-        # Only for a download that is sent (see attachment_response): a file that
-        # cannot be opened or decrypted leaves no "downloaded" event.
-        with get_database().session() as db:
-            audit.record(db, actor=actor.label, action="attachment.downloaded", case_id=case.id)
+    def on_sent() -> None:
+        # After the response was streamed, when the request's session is gone.
+        with unit_of_work.transaction(get_database().sessionmaker) as db:
+            record_download(db, actor, case.id)
 
-    return attachment_response(download.chunks, download.meta.name, on_sent=record_download)
-
-
-def _done(case: Case, message: str) -> ResponseReturnValue:
-    flash(message, "success")
-    return redirect(url_for("review.case_view", case_id=case.id), code=303)
+    return attachment_response(download.chunks, download.meta.name, on_sent=on_sent)
 
 
 def _refused(case: Case, message: str) -> ResponseReturnValue:
-    db_session().rollback()
+    unit_of_work.rollback(db_session())
     flash(message, "error")
     return redirect(url_for("review.case_view", case_id=case.id), code=303)
 
 
-def _workflow_error(exc: workflow.WorkflowError) -> str:
+def _workflow_error(exc: workflow.WorkflowError | UnknownUnitError) -> str:
     texts = {
         "invalid_transition": _("This action is not possible in the case's current state."),
         "reason_required": _("Please give a reason for the routing."),
@@ -179,88 +182,112 @@ def _workflow_error(exc: workflow.WorkflowError) -> str:
     return str(texts.get(exc.code, _("The action was refused.")))
 
 
-def _reply_to_reporter(actor: Actor, case: Case, text: str) -> None:
-    add_message_from_server(
-        db_session(),
-        blob_store(),
-        case=case,
-        side=Side.REVIEWER,
-        author_id=actor.reviewer_id,
-        text=text,
-        attachments=[],
-    )
+Form = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """One button of the case page: the domain function it calls (with what it parsed
+    from the form), the message shown once it is committed, and whether the reviewer
+    goes back to the inbox (they may no longer read the case)."""
+
+    run: Callable[[Session, Actor, Case, Form], object]
+    done: LazyString
+    to_inbox: bool = False
+
+
+def _assignee(form: Form) -> int | None:
+    value = form.get("assignee", "")
+    return int(value) if value.isdigit() else None
+
+
+ACTIONS: dict[str, CaseAction] = {
+    "acknowledge": CaseAction(
+        lambda db, actor, case, form: workflow.acknowledge(db, actor, case),
+        _l("Case acknowledged."),
+    ),
+    "request-info": CaseAction(
+        lambda db, actor, case, form: actions.ask_reporter(
+            db, blob_store(), actor, case, form.get("message", "")
+        ),
+        _l("Question sent to the reporter."),
+    ),
+    "resume": CaseAction(
+        lambda db, actor, case, form: workflow.resume_triage(db, actor, case),
+        _l("Back in triage."),
+    ),
+    "priority": CaseAction(
+        lambda db, actor, case, form: workflow.set_priority(
+            db, actor, case, form.get("priority", "")
+        ),
+        _l("Priority set."),
+    ),
+    "assign": CaseAction(
+        lambda db, actor, case, form: workflow.assign(db, actor, case, _assignee(form)),
+        _l("Assignment saved."),
+    ),
+    "route": CaseAction(
+        lambda db, actor, case, form: actions.route_with_reason(
+            db, blob_store(), actor, case, form.get("unit", ""), form.get("reason", "")
+        ),
+        _l("Case routed. Only the receiving unit can read it now."),
+        to_inbox=True,  # unless also in the receiving unit, the router lost the case
+    ),
+    "recuse": CaseAction(
+        lambda db, actor, case, form: workflow.recuse(db, actor, case),
+        _l("You have recused yourself from this case."),
+        to_inbox=True,
+    ),
+    "close": CaseAction(
+        lambda db, actor, case, form: actions.close_with_message(
+            db,
+            blob_store(),
+            actor,
+            case,
+            form.get("resolution", ""),
+            settings().retention_days,
+            form.get("message", ""),
+        ),
+        _l("Case closed."),
+    ),
+    "reopen": CaseAction(
+        lambda db, actor, case, form: workflow.reopen(db, actor, case),
+        _l("Case reopened."),
+    ),
+    "reply": CaseAction(
+        lambda db, actor, case, form: actions.reply_to_reporter(
+            db, blob_store(), actor, case, form.get("message", "")
+        ),
+        _l("Reply sent. The reporter will see it when they follow up."),
+    ),
+    "note": CaseAction(
+        lambda db, actor, case, form: add_note(db, blob_store(), actor, case, form.get("note", "")),
+        _l("Note added."),
+    ),
+}
 
 
 @blueprint.post("/cases/<case_id>/<action>")
 @login_required
 def case_action(case_id: str, action: str) -> ResponseReturnValue:
     actor, case = _case_or_404(case_id)
+    chosen = ACTIONS.get(action)
+    if chosen is None:
+        abort(404)
     db = db_session()
-    form = request.form
     try:
-        if action == "acknowledge":
-            workflow.acknowledge(db, actor, case)
-            db.commit()
-            return _done(case, _("Case acknowledged."))
-        if action == "request-info":
-            text = form.get("message", "")
-            workflow.request_information(db, actor, case)
-            db.flush()
-            _reply_to_reporter(actor, case, text)  # commits with the status change
-            return _done(case, _("Question sent to the reporter."))
-        if action == "resume":
-            workflow.resume_triage(db, actor, case)
-            db.commit()
-            return _done(case, _("Back in triage."))
-        if action == "priority":
-            workflow.set_priority(db, actor, case, form.get("priority", ""))
-            db.commit()
-            return _done(case, _("Priority set."))
-        if action == "assign":
-            value = form.get("assignee", "")
-            workflow.assign(db, actor, case, int(value) if value.isdigit() else None)
-            db.commit()
-            return _done(case, _("Assignment saved."))
-        if action == "route":
-            reason = form.get("reason", "")
-            workflow.route(db, actor, case, form.get("unit", ""), reason)
-            db.flush()
-            # The reasoning is internal: encrypted to the staff key, never to the reporter.
-            add_note(db, blob_store(), actor, case, reason, kind="routing_reason")
-            flash(_("Case routed. Only the receiving unit can read it now."), "success")
-            # The router may no longer read the case (unless also in the receiving unit).
-            return redirect(url_for("review.inbox"), code=303)
-        if action == "recuse":
-            workflow.recuse(db, actor, case)
-            db.commit()
-            flash(_("You have recused yourself from this case."), "success")
-            return redirect(url_for("review.inbox"), code=303)
-        if action == "close":
-            workflow.close(db, actor, case, form.get("resolution", ""), settings().retention_days)
-            text = form.get("message", "").strip()
-            if text:
-                db.flush()
-                _reply_to_reporter(actor, case, text)
-            else:
-                db.commit()
-            return _done(case, _("Case closed."))
-        if action == "reopen":
-            workflow.reopen(db, actor, case)
-            db.commit()
-            return _done(case, _("Case reopened."))
-        if action == "reply":
-            _reply_to_reporter(actor, case, form.get("message", ""))
-            return _done(case, _("Reply sent. The reporter will see it when they follow up."))
-        if action == "note":
-            add_note(db, blob_store(), actor, case, form.get("note", ""))
-            return _done(case, _("Note added."))
-    except workflow.WorkflowError as exc:
+        chosen.run(db, actor, case, request.form)
+        unit_of_work.commit(db)
+    except (workflow.WorkflowError, UnknownUnitError) as exc:
         return _refused(case, _workflow_error(exc))
     except MessageError:
         return _refused(case, _("Please write a message."))
     except AccessDenied:
-        db.rollback()
+        unit_of_work.rollback(db)
         abort(403)
     except StorageError:
         return _refused(case, _("The encrypted store is not available. Nothing was changed."))
-    abort(404)
+    flash(str(chosen.done), "success")
+    if chosen.to_inbox:
+        return redirect(url_for("review.inbox"), code=303)
+    return redirect(url_for("review.case_view", case_id=case.id), code=303)

@@ -18,7 +18,14 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app import audit, clock
-from app.cases.statistics import OversightStats, Row, export_rows, oversight_statistics
+from app.cases import unit_of_work
+from app.cases.statistics import (
+    OversightStats,
+    Row,
+    export_rows,
+    oversight_statistics,
+    record_dashboard_use,
+)
 from app.models.vocabulary import Role
 from app.review import blueprint
 from app.review.approvals import access_notices
@@ -44,11 +51,12 @@ def _today() -> date:
     return clock.today()
 
 
-def _audit(action: str) -> None:
+def _audit(*, exported: bool) -> None:
     reviewer = current_reviewer()
     assert reviewer is not None  # role_required ran
-    with get_database().session() as db:
-        audit.record(db, actor=f"reviewer:{reviewer.id}", action=action)
+    # Its own short transaction: the page itself was read without the write lock.
+    with unit_of_work.transaction(get_database().sessionmaker) as db:
+        record_dashboard_use(db, reviewer.id, exported=exported)
 
 
 def _label(macro: str, key: str) -> str:
@@ -126,7 +134,7 @@ def dashboard() -> ResponseReturnValue:
         audit_head=audit.head(db_session()),
         access_notices=access_notices(),
     )
-    _audit("dashboard.viewed")
+    _audit(exported=False)
     return page
 
 
@@ -139,7 +147,7 @@ def dashboard_csv() -> ResponseReturnValue:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(("table", "key", "value"))
     writer.writerows(export_rows(stats))
-    _audit("dashboard.exported")
+    _audit(exported=True)
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers.set(
         "Content-Disposition", "attachment", filename=f"liemchinh-statistics-{today}.csv"

@@ -21,11 +21,12 @@ from app.accounts.errors import (
     InvalidInvitationError,
     InvalidTotpError,
     InvalidUsernameError,
-    UnknownUnitError,
     UsernameTakenError,
     WeakPasswordError,
 )
 from app.accounts.reviewers import Credentials
+from app.cases import unit_of_work
+from app.installation import UnknownUnitError
 from app.models import Invitation, Unit, utcnow
 from app.models.vocabulary import InvitationKind
 from app.review import blueprint
@@ -191,15 +192,15 @@ def _confirm_enrolment(
                 notify=settings().smtp is not None,
             )
     except UsernameTakenError:
-        db.rollback()
+        unit_of_work.rollback(db)
         session.pop(PENDING_ENROL, None)
         flash(_("This username was taken meanwhile. Choose another one."), "error")
         return redirect(url_for(f"review.{kind.value}", token=token))
     except (InvalidInvitationError, UnknownUnitError):
-        db.rollback()
+        unit_of_work.rollback(db)
         session.pop(PENDING_ENROL, None)
         return render_template("review/enrol.html", invalid=True, kind=kind.value), 404
-    db.commit()
+    unit_of_work.commit(db)
     session.pop(PENDING_ENROL, None)
     flash(_("Your account is ready. Log in with your password and a code from the app."), "info")
     if kind is InvitationKind.INVITE:

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts import reviewers
 from app.accounts.errors import LoginFailedError
+from app.cases import unit_of_work
 from app.models import Reviewer, utcnow
 from app.review import blueprint
 from app.review.auth import (
@@ -85,9 +86,9 @@ def login() -> ResponseReturnValue:
             db, username=username, password=password, password_kdf=password_kdf()
         )
     except LoginFailedError:
-        db.commit()  # the failure counter and the audit event
+        unit_of_work.commit(db)  # the failure counter and the audit event
         return _render_login(username, str(LOGIN_FAILED), next_url)
-    db.commit()  # a rehash or rewrap with new parameters, if any
+    unit_of_work.commit(db)  # a rehash or rewrap with new parameters, if any
     session.pop(PENDING_LOGIN, None)
     session[PENDING_LOGIN] = {
         "reviewer_id": verified.reviewer_id,
@@ -117,13 +118,13 @@ def login_totp() -> ResponseReturnValue:
             totp_key=totp_key(),
         )
     except LoginFailedError:
-        db.commit()
+        unit_of_work.commit(db)
         locked = db.get(Reviewer, int(pending["reviewer_id"]))
         if locked is None or reviewers.is_locked(locked) or not locked.active:
             session.pop(PENDING_LOGIN, None)
             return _render_login("", str(LOGIN_FAILED), None)
         return render_template("review/login_totp.html", error=str(WRONG_CODE)), 400
-    db.commit()
+    unit_of_work.commit(db)
     language = session.get("lang")
     session.clear()
     if language:
@@ -142,6 +143,6 @@ def logout() -> ResponseReturnValue:
     if reviewer is not None:
         db = db_session()
         reviewers.record_logout(db, reviewer)
-        db.commit()
+        unit_of_work.commit(db)
     session.destroy()  # type: ignore[attr-defined]
     return redirect(url_for("review.login"))

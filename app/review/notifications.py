@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.cases import unit_of_work
 from app.models import Reviewer
 from app.models.notifications import NotificationKind
 from app.models.vocabulary import Role
@@ -59,6 +60,6 @@ def admin_notifications() -> ResponseReturnValue:
 def admin_notifications_retry() -> ResponseReturnValue:
     db = db_session()
     count = outbox.retry_failed(db)
-    db.commit()
+    unit_of_work.commit(db)
     flash(_("%(count)s notification(s) will be tried again.", count=count), "info")
     return redirect(url_for("review.admin_notifications"), code=303)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.accounts import reviewers
 from app.accounts.errors import CurrentPasswordError, WeakPasswordError
+from app.cases import unit_of_work
 from app.review import blueprint
 from app.review.auth import current_reviewer, ends_transaction, login_required, password_kdf
 from app.web.db import db_session
@@ -59,7 +60,7 @@ def account_password() -> ResponseReturnValue:
         else:
             # Other sessions of this reviewer end; this one continues under a new id.
             reviewers.end_sessions(db, reviewer.id)
-            db.commit()
+            unit_of_work.commit(db)
             session.rotate()  # type: ignore[attr-defined]
             flash(_("Your password was changed. Your other sessions were logged out."), "info")
             return redirect(url_for("review.account_password"))

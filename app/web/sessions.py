@@ -42,6 +42,7 @@ from werkzeug.datastructures import CallbackDict
 from werkzeug.exceptions import InternalServerError
 
 from app import clock
+from app.cases import unit_of_work
 from app.database import Database
 from app.models import WebSession, utcnow
 from app.models.vocabulary import SessionFace
@@ -242,7 +243,7 @@ class EncryptedSessionInterface(SessionInterface):
         old_token = session.token
         if session.destroy_requested or not session:
             if old_token is not None:
-                with self.database.session() as db:
+                with unit_of_work.transaction(self.database.sessionmaker) as db:
                     db.execute(delete(WebSession).where(WebSession.id == _session_id(old_token)))
                 response.delete_cookie(name, **cookie_args)
             return
@@ -257,7 +258,7 @@ class EncryptedSessionInterface(SessionInterface):
         idle = min(now + self.policy.idle, absolute)
         payload = _encrypt(token, self.policy.face, _seal(dict(session), idle, absolute))
         reporter = self.policy.face == SessionFace.INTAKE.value
-        with self.database.session() as db:
+        with unit_of_work.transaction(self.database.sessionmaker) as db:
             if old_token is not None and old_token != token:
                 db.execute(delete(WebSession).where(WebSession.id == _session_id(old_token)))
             row = db.get(WebSession, _session_id(token))

@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.models.vocabulary import AccessChangeKind
 from config import Settings
-from crypto import Identity, unwrap_identity
+from crypto import Identity, unwrap_identity_with_password
 from tests.factories import Account, make_account, make_reviewer, submit_case, totp_key_for
 
 pytestmark = pytest.mark.both_backends
@@ -136,7 +136,7 @@ def _identity(database: Database, account: Account) -> Identity:
     with database.read_session() as db:
         wrapped = _reviewer(db, account).wrapped_private_key
     assert wrapped is not None
-    return unwrap_identity(wrapped, account.password)
+    return unwrap_identity_with_password(wrapped, account.password)
 
 
 def _opens(database: Database, case_id: str, identity: Identity) -> bool:
@@ -173,9 +173,9 @@ def test_nobody_approves_a_change_to_themselves(
         after = _reviewer(db, hai)
         assert after.public_key != hai.public_key
         assert after.wrapped_private_key is not None
-        assert str(unwrap_identity(after.wrapped_private_key, password).recipient) == (
-            after.public_key
-        )
+        assert str(
+            unwrap_identity_with_password(after.wrapped_private_key, password).recipient
+        ) == (after.public_key)
 
 
 def test_a_reset_changes_nothing_until_approved_and_a_refusal_nothing_at_all(

@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts import invitations
-from app.accounts.errors import AdminExistsError, InvalidInvitationError, UnknownUnitError
+from app.accounts.errors import AdminExistsError, InvalidInvitationError
 from app.database import Database
-from app.models import Invitation, Reviewer, utcnow
+from app.installation import UnknownUnitError
+from app.models import Invitation, Reviewer, Unit, utcnow
 from config import Settings
 from tests.factories import make_account
 
@@ -66,4 +67,5 @@ def test_invitation_is_bound_to_unit_and_role(database: Database, settings: Sett
     with database.session() as db:
         invitation = invitations.redeem(db, token)
         assert invitation.role == "observer" and invitation.kind == "invite"
-        assert invitations.unit_slug_of(db, invitation) == "inspection"
+        unit = db.get(Unit, invitation.unit_id)
+        assert unit is not None and unit.slug == "inspection"

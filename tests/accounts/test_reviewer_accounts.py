@@ -11,16 +11,16 @@ from app.accounts.errors import (
     InvalidUsernameError,
     LastAdminError,
     LoginFailedError,
-    UnknownUnitError,
     UsernameTakenError,
     WeakPasswordError,
 )
 from app.audit import verify_chain
 from app.database import Database
+from app.installation import UnknownUnitError
 from app.models import AuditEvent, Membership, Reviewer, utcnow
 from config import Settings
 from config.settings import KdfSettings
-from crypto import Recipient, unwrap_identity
+from crypto import Recipient, unwrap_identity_with_password
 from crypto.keywrap import read_params
 from tests.factories import PASSWORD, code, make_account, totp_key_for
 
@@ -46,7 +46,7 @@ def test_create_makes_a_key_pair_wrapped_under_the_password(
     account = make_account(database, settings, "alice", units=("intake", "inspection"))
     reviewer = _reviewer(database, account.id)
     assert reviewer.wrapped_private_key is not None and reviewer.totp_secret is not None
-    identity = unwrap_identity(reviewer.wrapped_private_key, PASSWORD)
+    identity = unwrap_identity_with_password(reviewer.wrapped_private_key, PASSWORD)
     assert str(identity.recipient) == reviewer.public_key
     Recipient.parse(account.public_key)
     assert account.secret.encode() not in reviewer.totp_secret
@@ -209,7 +209,10 @@ def test_rehash_and_rewrap_on_login_when_parameters_change(
     assert not passwords.needs_rehash(after.password_hash, stronger)
     assert after.wrapped_private_key is not None
     assert read_params(after.wrapped_private_key).memory_kib == 128
-    assert str(unwrap_identity(after.wrapped_private_key, PASSWORD).recipient) == account.public_key
+    assert (
+        str(unwrap_identity_with_password(after.wrapped_private_key, PASSWORD).recipient)
+        == account.public_key
+    )
 
 
 def test_change_password_rewraps_the_same_key(database: Database, settings: Settings) -> None:
@@ -244,11 +247,14 @@ def test_change_password_rewraps_the_same_key(database: Database, settings: Sett
     reviewer = _reviewer(database, account.id)
     assert reviewer.public_key == account.public_key
     assert reviewer.wrapped_private_key is not None
-    assert str(unwrap_identity(reviewer.wrapped_private_key, new).recipient) == account.public_key
+    assert (
+        str(unwrap_identity_with_password(reviewer.wrapped_private_key, new).recipient)
+        == account.public_key
+    )
     from crypto import WrongPasswordError
 
     with pytest.raises(WrongPasswordError):
-        unwrap_identity(reviewer.wrapped_private_key, PASSWORD)
+        unwrap_identity_with_password(reviewer.wrapped_private_key, PASSWORD)
 
 
 def test_admin_reset_makes_a_new_key_and_is_audited(database: Database, settings: Settings) -> None:
@@ -264,9 +270,9 @@ def test_admin_reset_makes_a_new_key_and_is_audited(database: Database, settings
     reviewer = _reviewer(database, account.id)
     assert reviewer.public_key != account.public_key
     assert reviewer.wrapped_private_key is not None
-    assert str(unwrap_identity(reviewer.wrapped_private_key, temporary).recipient) == (
-        reviewer.public_key
-    )
+    assert str(
+        unwrap_identity_with_password(reviewer.wrapped_private_key, temporary).recipient
+    ) == (reviewer.public_key)
     [event] = _events(database, "reviewer.key_reset")
     assert event.actor == f"reviewer:{admin.id}"
     assert account.public_key in event.details and str(reviewer.public_key) in event.details

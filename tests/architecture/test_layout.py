@@ -23,10 +23,18 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app.intake", "app.review", "app.cli"),  # the faces
     ("app.web",),  # Flask plumbing the faces share
     ("app.accounts",),
-    ("app.cases", "app.notifications", "app.backup", "app.operators"),
+    ("app.cases", "app.notifications", "app.backup"),
     ("app.installation",),
     ("app.audit", "app.storage"),
-    ("app.models", "app.clock", "app.database", "app.schema", "app.file_days"),
+    (
+        "app.models",
+        "app.clock",
+        "app.database",
+        "app.schema",
+        "app.file_days",
+        "app.actors",
+        "app.audit_actions",
+    ),
     ("config",),
     ("crypto",),
 )

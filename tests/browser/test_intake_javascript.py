@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Route, expect
 from sqlalchemy import func, select
 
-from app.cases.keys import unwrap_identity
+from app.cases.keys import unwrap_identity_with_keys
 from app.database import Database
 from app.models import Blob, Case, CaseKey, Message
 from app.models.vocabulary import BlobKind, KeyKind
@@ -158,9 +158,9 @@ def test_report_is_encrypted_in_the_browser_and_reads_back(
     assert all(data.startswith(b"age-encryption.org/v1\n") for data in blob_files)
 
     # The intake reviewer opens the case key and reads what the reporter wrote.
-    case_identity = unwrap_identity(wraps[KeyKind.CASE], [reviewer.identity])
+    case_identity = unwrap_identity_with_keys(wraps[KeyKind.CASE], [reviewer.identity])
     assert str(case_identity.recipient) == case.case_recipient
-    unwrap_identity(wraps[KeyKind.STAFF], [reviewer.identity])
+    unwrap_identity_with_keys(wraps[KeyKind.STAFF], [reviewer.identity])
     by_kind = {b.kind: b for b in blobs}
 
     def plaintext(kind: BlobKind) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.cases import unit_of_work
 from app.cases.access import AccessDenied, Actor, load_actor
 from app.cases.acknowledgment import AUTOMATIC_ACKNOWLEDGMENT, maybe_send_automatic_acknowledgment
 from app.cases.messages import add_message_from_server, load_thread
@@ -42,7 +43,7 @@ def _actor(database: Database, who: ReviewerKeys) -> Actor:
 def _send(
     database: Database, store: BlobStore, who: ReviewerKeys, case_id: str, enabled: bool = True
 ) -> bool:
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         target = db.get(Case, case_id)
         assert target is not None
         return maybe_send_automatic_acknowledgment(
@@ -101,7 +102,7 @@ def test_not_sent_when_a_reviewer_already_wrote(
     database: Database, settings: Settings, member: ReviewerKeys, case: SubmittedCase
 ) -> None:
     store = BlobStore(settings.blob_path)
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         target = db.get(Case, case.case_id)
         assert target is not None
         add_message_from_server(

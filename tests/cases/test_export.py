@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.cases import unit_of_work
 from app.cases.export import ExportExistsError, export_case
 from app.cases.payloads import AttachmentMeta, decode_message, decode_report
 from app.cases.references import UnknownCaseError, find_case
@@ -70,7 +71,7 @@ def test_export_opens_with_the_recovery_key_and_age(
 ) -> None:
     case_id = case_with_everything(database, settings, member)
     out = tmp_path / "export"
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         result = export_case(db, BlobStore(settings.blob_path), case_id, out)
     folder = result.path
     assert folder.name == result.reference and folder.parent == out
@@ -151,8 +152,9 @@ def test_export_refuses_to_overwrite_and_unknown_cases(
 ) -> None:
     case_id = case_with_everything(database, settings, member)
     store = BlobStore(settings.blob_path)
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         first = export_case(db, store, case_id, tmp_path / "out")
+        unit_of_work.commit(db)
         before = sorted(p.name for p in first.path.rglob("*"))
         with pytest.raises(ExportExistsError, match="exists already"):
             export_case(db, store, case_id, tmp_path / "out")
@@ -174,7 +176,10 @@ def test_a_missing_blob_file_fails_the_export_without_a_trace(
     store = BlobStore(settings.blob_path)
     victim = next(iter(store.stored_keys()))
     (store.root / victim).unlink()
-    with database.sessionmaker() as db, pytest.raises(Exception, match="cannot be read"):
+    with (
+        unit_of_work.transaction(database.sessionmaker) as db,
+        pytest.raises(Exception, match="cannot be read"),
+    ):
         export_case(db, store, case_id, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
     with database.read_session() as db:
@@ -203,7 +208,7 @@ def test_padded_attachments_are_cut_to_their_size_as_the_readme_says(
         message="Xin gửi thêm",
         message_files=[],
     )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         folder = export_case(db, BlobStore(settings.blob_path), case_id, tmp_path / "out").path
     readme = (folder / "README.txt").read_text(encoding="utf-8")
     assert (

@@ -10,7 +10,9 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
 
+from app.cases import unit_of_work
 from app.cases.pow import (
     ChallengeExpiredError,
     ChallengeKey,
@@ -23,7 +25,6 @@ from app.cases.pow import (
     delete_spent_challenges,
     issue_challenge,
     leading_zero_bits,
-    redeem_challenge,
     solve,
     spend_challenge,
     verify_solution,
@@ -170,6 +171,13 @@ def test_wrong_or_malformed_nonce_refused() -> None:
 # -- the spent set -------------------------------------------------------------------------
 
 
+def redeem_challenge(
+    db: Session, key: ChallengeKey, challenge: str, nonce: str, *, min_difficulty: int
+) -> None:
+    """Steps 2 and 3 of app.intake.flood: verify the work, spend the challenge."""
+    spend_challenge(db, verify_solution(key, challenge, nonce, min_difficulty=min_difficulty))
+
+
 def _spent_rows(database: Database) -> list[tuple[bytes, date]]:
     with database.read_session() as db:
         return [(r.challenge_hash, r.day) for r in db.scalars(select(SpentPowChallenge))]
@@ -212,6 +220,7 @@ def test_the_spend_is_committed_at_once(database: Database) -> None:
     challenge, nonce = _solved()
     db = database.sessionmaker()
     redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+    unit_of_work.commit(db)  # as app.intake.flood.spend_pow does, before anything else
     db.rollback()
     db.close()
     with pytest.raises(ChallengeUsedError), database.session() as db:
@@ -249,6 +258,7 @@ def test_concurrent_redemption_only_one_wins(database: Database) -> None:
             try:
                 barrier.wait()
                 redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
+                unit_of_work.commit(db)
                 outcome = "ok"
             except ChallengeUsedError:
                 outcome = "used"
@@ -285,6 +295,7 @@ def test_concurrent_redemption_race_at_the_insert(database: Database) -> None:
         db = database.sessionmaker()
         try:
             spend_challenge(db, solved)
+            unit_of_work.commit(db)
             outcome.append("ok")
         except ChallengeUsedError:
             outcome.append("used")

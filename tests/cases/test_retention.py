@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases import retention, workflow
+from app.cases import retention, unit_of_work, workflow
 from app.cases.access import AccessDenied, Actor, load_actor
 from app.cases.payloads import AttachmentMeta
 from app.cases.submission import (
@@ -111,7 +111,7 @@ def test_purge_removes_every_row_and_file_and_leaves_a_tombstone(
     assert len(keys) == 5  # report, attachment, message, message attachment, note
     assert keys <= set(store.stored_keys())
 
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         plan = retention.purge_plan(db, LATER)
         assert [c.case_id for c in plan] == [case_id]
         assert plan[0].closed_day == date.today()
@@ -152,15 +152,16 @@ def test_a_file_that_cannot_be_deleted_is_swept_later(
     def refuse(_key: str) -> None:
         raise PermissionError("read-only file system")
 
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         monkeypatch.setattr(store, "delete", refuse)
         result = retention.purge_case(db, store, case_id, actor="cli", today=LATER)
+        unit_of_work.commit(db)  # the files are deleted (or not) once the rows are gone
         monkeypatch.undo()
     assert result.files_left == 5
     with database.read_session() as db:
         assert db.get(Case, case_id) is None
     assert keys <= set(store.stored_keys())  # orphans now
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         counts = retention.sweep(db, store, utcnow() + retention.ORPHAN_GRACE * 2)
     assert counts.orphan_files == 5
     assert not keys & set(store.stored_keys())
@@ -177,7 +178,7 @@ def test_legal_hold_keeps_a_closed_case(
         with pytest.raises(AccessDenied):
             retention.set_legal_hold(db, actor(database, member), case, True)
         assert retention.set_legal_hold(db, actor(database, admin), case, True)
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         assert retention.purge_plan(db, LATER) == []
         with pytest.raises(retention.NotPurgeableError, match="legal hold"):
             retention.purge_case(db, store, case_id, actor="cli", today=LATER)
@@ -198,7 +199,7 @@ def test_open_and_not_yet_due_cases_are_never_purged(
 ) -> None:
     open_case = submit_case(database, settings)
     closed = full_case(database, settings, member)
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         assert retention.purge_plan(db, date.today()) == []  # closed today, due in 365 days
         assert [c.case_id for c in retention.purge_plan(db, LATER)] == [closed]
         with pytest.raises(retention.NotPurgeableError, match="not closed"):
@@ -273,7 +274,7 @@ def test_sweep_removes_expired_state_and_old_leftovers_only(
     fresh.write(b"still uploading")
     fresh.handle.flush()
 
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         counts = retention.sweep(db, store)
     assert counts == retention.SweepCounts(
         challenges=1,

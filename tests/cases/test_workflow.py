@@ -11,6 +11,7 @@ from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.grants import fulfil_pending_grants, queue_grants_for_member
 from app.cases.keys import try_unwrap
 from app.database import Database
+from app.installation import UnknownUnitError
 from app.models import AuditEvent, Case, CaseKey, Membership, Unit
 from app.models.vocabulary import Role
 from config import Settings
@@ -121,8 +122,8 @@ def test_routing_is_refused_to_an_excluded_unit(
     ("slug", "reason", "error"),
     [
         ("inspection", "   ", workflow.ReasonRequiredError),
-        ("oversight", "lý do", workflow.UnknownUnitError),
-        ("nowhere", "lý do", workflow.UnknownUnitError),
+        ("oversight", "lý do", UnknownUnitError),
+        ("nowhere", "lý do", UnknownUnitError),
     ],
 )
 def test_bad_routing_changes_nothing(

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.accounts import approvals
 from app.accounts.approvals import Decider
+from app.actors import operator_actor
 from app.database import Database
 from app.models import AccessChangeRequest, AuditEvent, Reviewer
-from app.operators import operator_actor
 from config import Settings
 from tests.factories import make_account
 

@@ -19,7 +19,7 @@ from crypto import (
     PasswordKdfParams,
     derive_receipt_keys,
     new_receipt,
-    unwrap_identity,
+    unwrap_identity_with_password,
 )
 from crypto.argon2_cost import (
     MAX_MEMORY_KIB,
@@ -57,7 +57,7 @@ def _login_and_receipt_work(password_kdf: KdfSettings, receipt_kdf: KdfSettings)
         username="ngoc.tran", password=PASSWORD, password_kdf=password_kdf
     )
     assert passwords.verify_password(credentials.password_hash, PASSWORD, password_kdf)
-    identity = unwrap_identity(credentials.wrapped_private_key, PASSWORD)
+    identity = unwrap_identity_with_password(credentials.wrapped_private_key, PASSWORD)
     assert str(identity.recipient) == credentials.public_key
     params = ReceiptSettings.from_config(SALT, receipt_kdf).params
     receipt = new_receipt()

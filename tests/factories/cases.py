@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select
 
+from app.cases import unit_of_work
 from app.database import Database
 from app.models import Blob, Case, Unit
 from app.models.vocabulary import BlobKind
@@ -90,7 +91,7 @@ def store_case(
     receipts = ReceiptSettings.from_config(
         load_secrets(settings.secrets_file).receipt_salt, settings.receipt_kdf
     )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         receipt, stored = submit_from_server(
             db,
             store,
@@ -140,7 +141,7 @@ def case_with_thread(
         database, settings, choices=choices, answers=answers, attachments=report_files
     )
     store = BlobStore(settings.blob_path)
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.get(Case, stored.case_id)
         assert case is not None
         add_message_from_server(
@@ -155,7 +156,7 @@ def case_with_thread(
                 for data, meta in message_files
             ],
         )
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.get(Case, stored.case_id)
         assert case is not None
         add_note(db, store, load_actor(db, member.id, member.identity), case, "Ghi chú nội bộ")

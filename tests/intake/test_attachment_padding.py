@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.cases.access import load_actor
-from app.cases.keys import unwrap_identity
+from app.cases.keys import unwrap_identity_with_keys
 from app.cases.payloads import AttachmentMeta, encode_report
 from app.cases.reading import open_attachment
 from app.database import Database
@@ -78,7 +78,7 @@ def test_no_javascript_attachments_in_one_bucket_are_stored_alike_and_download_e
     # Inside the encryption: the file, then zero bytes up to the PADMÉ length.
     with database.read_session() as db:
         wrap = db.scalars(select(CaseKey.wrap).where(CaseKey.kind == "case")).one()
-    case_identity = unwrap_identity(wrap, [intake_reviewer.identity])
+    case_identity = unwrap_identity_with_keys(wrap, [intake_reviewer.identity])
     for (content, _name), blob in zip(files, blobs, strict=True):
         stored = decrypt_bytes(
             (settings.blob_path / blob.storage_key).read_bytes(), [case_identity]

@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select, update
 
 import app.cases.followup as followup_domain
+from app.cases import unit_of_work
 from app.cases.messages import add_message_from_server
 from app.database import Database
 from app.models import Blob, Case, Message, WebSession, utcnow
@@ -356,7 +357,7 @@ def thread_of(html: str) -> list[dict[str, Any]]:
 def reviewer_reply(
     database: Database, settings: Settings, reviewer: ReviewerKeys, text: str
 ) -> None:
-    with database.session() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.scalars(select(Case)).one()
         add_message_from_server(
             db,

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.cases import unit_of_work
 from app.cases.messages import add_message_from_server
 from app.database import Database
 from app.models import Case
@@ -168,7 +169,7 @@ def every_page(app: Flask, database: Database, settings: Settings) -> dict[str, 
         pages[f"{lang} receipt"] = receipt_page
         assert open_case(client, receipt_from(receipt_page)).status_code == 303
         reviewer = make_reviewer(database, "intake")
-        with database.session() as db:
+        with unit_of_work.transaction(database.sessionmaker) as db:
             [case] = [c for c in db.scalars(select(Case)) if c.id not in seen_cases]
             seen_cases.add(case.id)
             add_message_from_server(

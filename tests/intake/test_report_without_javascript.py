@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.cases.keys import unwrap_identity
+from app.cases.keys import unwrap_identity_with_keys
 from app.database import Database
 from app.models import Blob, Case, CaseExclusion, CaseKey, Unit
 from app.models.vocabulary import KeyKind
@@ -47,9 +47,9 @@ def test_report_is_stored_encrypted_and_opens_with_the_receipt(
         blobs = db.scalars(select(Blob).order_by(Blob.position)).all()
     assert [b.kind for b in blobs] == ["report", "attachment"]
     # The intake reviewer can open the case key and read everything.
-    case_identity = unwrap_identity(wraps[KeyKind.CASE].wrap, [intake_reviewer.identity])
+    case_identity = unwrap_identity_with_keys(wraps[KeyKind.CASE].wrap, [intake_reviewer.identity])
     assert str(case_identity.recipient) == case.case_recipient
-    unwrap_identity(wraps[KeyKind.STAFF].wrap, [intake_reviewer.identity])
+    unwrap_identity_with_keys(wraps[KeyKind.STAFF].wrap, [intake_reviewer.identity])
 
     page = intake_client.submit("/followup", {"receipt": receipt}, action="/followup")
     assert page.status_code == 303

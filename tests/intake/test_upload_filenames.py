@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from app.cases.blobs import decrypt_blob
-from app.cases.keys import unwrap_identity
+from app.cases.keys import unwrap_identity_with_keys
 from app.cases.payloads import decode_report
 from app.cases.pow import solve
 from app.database import Database
@@ -94,7 +94,7 @@ def recovery_report(
                 CaseKey.case_id == case.id, CaseKey.kind == KeyKind.CASE.value
             )
         ).one()
-        key = unwrap_identity(wrap, [recovery])
+        key = unwrap_identity_with_keys(wrap, [recovery])
         blobs = db.scalars(
             select(Blob)
             .where(Blob.case_id == case.id, Blob.message_id.is_(None))

@@ -35,6 +35,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from app.cases import unit_of_work
 from app.cases.retention import PARTIAL_GRACE, sweep
 from app.database import Database
 from app.models import Case, utcnow
@@ -236,7 +237,7 @@ def _check_after(
     assert rows - finals == set(), "committed blob rows whose file was deleted"
     if chaos:
         # Files kept for commits in doubt that did not land: the sweep removes them.
-        with database.sessionmaker() as db:  # sweep commits as it goes
+        with unit_of_work.transaction(database.sessionmaker) as db:
             sweep(
                 db, BlobStore(settings.blob_path), now=utcnow() + PARTIAL_GRACE + timedelta(days=1)
             )

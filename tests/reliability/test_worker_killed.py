@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from app.cases import unit_of_work
 from app.cases.retention import ORPHAN_GRACE, PARTIAL_GRACE, sweep
 from app.database import Database
 from app.models import Blob, Case, utcnow
@@ -48,7 +49,7 @@ def sweep_orphans(database: Database, settings: Settings) -> None:
     uploads and blob files no row refers to."""
     store = BlobStore(settings.blob_path)
     later = utcnow() + PARTIAL_GRACE + ORPHAN_GRACE + timedelta(minutes=1)
-    with database.sessionmaker() as db:
+    with unit_of_work.transaction(database.sessionmaker) as db:
         counts = sweep(db, store, now=later)
     assert counts.orphan_files == 0  # nothing was ever moved to a final name
     assert counts.stale_partials <= 1

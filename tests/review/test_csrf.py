@@ -9,7 +9,6 @@ nothing, and checks that they did.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -160,8 +159,7 @@ def _snapshot(database: Database, case_id: str) -> tuple[Any, ...]:
 
 def test_every_case_action_is_covered() -> None:
     """If the view learns a new action, this test (and the CSRF list) must learn it too."""
-    source = inspect.getsource(review_cases.case_action)
-    assert sorted(set(re.findall(r'action == "([a-z-]+)"', source))) == sorted(CASE_ACTIONS)
+    assert sorted(review_cases.ACTIONS) == sorted(CASE_ACTIONS)
 
 
 def test_the_rule_list_is_complete(world: World) -> None:

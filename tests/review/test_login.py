@@ -12,7 +12,7 @@ from app.accounts import totp
 from app.database import Database
 from app.models import AuditEvent, Invitation, Reviewer, WebSession, utcnow
 from config import Settings
-from crypto import WrongPasswordError, unwrap_identity
+from crypto import WrongPasswordError, unwrap_identity_with_password
 from tests.conftest import CsrfClient
 from tests.factories import Account, allow_next_code, code, login, make_account, secret_on_page
 
@@ -229,9 +229,9 @@ def test_password_change_rewraps_the_key(
         assert reviewer is not None and reviewer.wrapped_private_key is not None
         assert reviewer.public_key == alice.public_key
         blob = reviewer.wrapped_private_key
-    assert str(unwrap_identity(blob, new).recipient) == alice.public_key
+    assert str(unwrap_identity_with_password(blob, new).recipient) == alice.public_key
     with pytest.raises(WrongPasswordError):
-        unwrap_identity(blob, alice.password)
+        unwrap_identity_with_password(blob, alice.password)
 
 
 def test_first_admin_through_the_setup_link(
