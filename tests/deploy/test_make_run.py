@@ -51,7 +51,8 @@ def test_ctrl_c_stops_both_servers_within_seconds(tmp_path: Path, env: dict[str,
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "run", *binds],
         cwd=ROOT,
-        env={**os.environ, **env},
+        # Two workers each, as a small server has: fewer to boot on a loaded test machine.
+        env={**os.environ, **env, "LIEMCHINH_WORKERS": "2"},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -71,8 +72,19 @@ def test_ctrl_c_stops_both_servers_within_seconds(tmp_path: Path, env: dict[str,
         started = time.monotonic()
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         # proc.poll() reaps make itself: a zombie still counts as a member of the group.
-        while proc.poll() is None or _group_alive(proc.pid) or _answers(intake) or _answers(review):
-            assert time.monotonic() - started < 12, "still running 12 s after Ctrl-C"
+        while True:
+            running = {
+                "make": proc.poll() is None,
+                "its process group": _group_alive(proc.pid),
+                "intake": _answers(intake),
+                "review": _answers(review),
+            }
+            if not any(running.values()):
+                break
+            if time.monotonic() - started > 15:
+                log.flush()
+                output = (tmp_path / "make-run.log").read_text(errors="replace")
+                raise AssertionError(f"still running 15 s after Ctrl-C: {running}\n{output}")
             time.sleep(0.1)
         browser.close()
     finally:
