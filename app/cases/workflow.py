@@ -9,7 +9,9 @@ land together or not at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -162,6 +164,53 @@ def route_targets(session: Session, case: Case) -> list[Unit]:
             .order_by(Unit.id)
         )
     )
+
+
+class RoutingBlock(StrEnum):
+    """Why a case cannot be routed now (the page says it instead of hiding the form)."""
+
+    CLOSED = "closed"
+    EXCLUDED_BY_REPORTER = "excluded_by_reporter"  # every inspection/investigation unit
+    NO_OTHER_UNIT = "no_other_unit"  # none active besides the holder
+
+
+@dataclass(frozen=True)
+class RoutingOptions:
+    targets: list[Unit]
+    excluded: list[Unit]  # every unit the reporter excluded, route target or not
+    blocked: RoutingBlock | None
+
+
+def routing_options(session: Session, case: Case) -> RoutingOptions:
+    """Where the case may go, which units the reporter kept out, and, when it can go
+    nowhere, why: a reporter who excludes both inspection and investigation makes a case
+    only the intake unit can ever handle, and the reviewer must be told so."""
+    excluded = list(
+        session.scalars(
+            select(Unit)
+            .join(CaseExclusion, CaseExclusion.unit_id == Unit.id)
+            .where(CaseExclusion.case_id == case.id)
+            .order_by(Unit.id)
+        )
+    )
+    targets = route_targets(session, case)
+    blocked = None
+    if _status(case) is CaseStatus.CLOSED:
+        blocked = RoutingBlock.CLOSED
+    elif not targets:
+        possible = session.scalars(
+            select(Unit.id).where(
+                Unit.kind.in_([k.value for k in ROUTE_TARGETS]),
+                Unit.active.is_(True),
+                Unit.id != case.holding_unit_id,
+            )
+        ).all()
+        excluded_ids = {unit.id for unit in excluded}
+        if possible and set(possible) <= excluded_ids:
+            blocked = RoutingBlock.EXCLUDED_BY_REPORTER
+        else:
+            blocked = RoutingBlock.NO_OTHER_UNIT
+    return RoutingOptions(targets=targets, excluded=excluded, blocked=blocked)
 
 
 def route(session: Session, actor: Actor, case: Case, unit_slug: str, reason: str) -> CaseStatus:

@@ -122,7 +122,7 @@ def case_view(case_id: str) -> ResponseReturnValue:
     # holds the write lock, and rendering after the commit would take it again.
     holder = db.get(Unit, case.holding_unit_id)
     assignee = db.get(Reviewer, case.assignee_id) if case.assignee_id else None
-    targets = workflow.route_targets(db, case)
+    routing = workflow.routing_options(db, case)
     members = workflow.case_members(db, case)
     unit_of_work.commit(db)
     if sent:
@@ -135,7 +135,8 @@ def case_view(case_id: str) -> ResponseReturnValue:
         holder=holder,
         assignee=assignee,
         questionnaire=questionnaire_mod.load_questionnaire(),
-        targets=targets,
+        targets=routing.targets,
+        routing=routing,
         members=members,
         priorities=list(Priority),
         resolutions=list(Resolution),
