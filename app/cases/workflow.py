@@ -45,6 +45,12 @@ class ReasonRequiredError(WorkflowError):
     code = "reason_required"
 
 
+class ResolutionRequiredError(WorkflowError):
+    """Closing needs a resolution chosen on purpose: there is no default one."""
+
+    code = "resolution_required"
+
+
 class ExcludedUnitError(WorkflowError):
     code = "excluded_unit"
 
@@ -283,7 +289,7 @@ def recuse(session: Session, actor: Actor, case: Case) -> None:
 
 def close(session: Session, actor: Actor, case: Case, resolution: str, retention_days: int) -> None:
     if resolution not in {r.value for r in Resolution}:
-        raise WorkflowError(f"unknown resolution {resolution!r}")
+        raise ResolutionRequiredError(f"choose a resolution, not {resolution!r}")
     _transition(
         session,
         actor,

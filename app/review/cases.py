@@ -175,6 +175,7 @@ def _workflow_error(exc: workflow.WorkflowError | UnknownUnitError) -> str:
     texts = {
         "invalid_transition": _("This action is not possible in the case's current state."),
         "reason_required": _("Please give a reason for the routing."),
+        "resolution_required": _("Choose how the case ends: there is no default resolution."),
         "excluded_unit": _("The reporter asked that this unit never read the case."),
         "unknown_unit": _("Choose an inspection or investigation unit."),
         "not_a_member": _("The case can only be assigned to a member who can read it."),
@@ -195,6 +196,9 @@ class CaseAction:
     run: Callable[[Session, Actor, Case, Form], object]
     done: LazyString
     to_inbox: bool = False
+    # Cannot be undone by the reviewer (the case leaves them, or ends): the form carries a
+    # "I understand" box, checked here too, so a stray click or a replayed form does nothing.
+    irreversible: bool = False
 
 
 def _assignee(form: Form) -> int | None:
@@ -233,11 +237,13 @@ ACTIONS: dict[str, CaseAction] = {
         ),
         _l("Case routed. Only the receiving unit can read it now."),
         to_inbox=True,  # unless also in the receiving unit, the router lost the case
+        irreversible=True,
     ),
     "recuse": CaseAction(
         lambda db, actor, case, form: workflow.recuse(db, actor, case),
         _l("You have recused yourself from this case."),
         to_inbox=True,
+        irreversible=True,
     ),
     "close": CaseAction(
         lambda db, actor, case, form: actions.close_with_message(
@@ -250,6 +256,7 @@ ACTIONS: dict[str, CaseAction] = {
             form.get("message", ""),
         ),
         _l("Case closed."),
+        irreversible=True,
     ),
     "reopen": CaseAction(
         lambda db, actor, case, form: workflow.reopen(db, actor, case),
@@ -275,6 +282,8 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
     chosen = ACTIONS.get(action)
     if chosen is None:
         abort(404)
+    if chosen.irreversible and request.form.get("confirm") != "yes":
+        return _refused(case, _("Tick the box to confirm: this step cannot be undone."))
     db = db_session()
     try:
         chosen.run(db, actor, case, request.form)

@@ -79,7 +79,7 @@ def test_the_log_names_people_and_units_and_collapses_reloads(
         assert reviewer.client.get(f"/cases/{sent.case_id}").status_code == 200
     routed = reviewer.client.submit(
         f"/cases/{sent.case_id}",
-        {"unit": "inspection", "reason": "Thuộc thẩm quyền thanh tra"},
+        {"unit": "inspection", "reason": "Thuộc thẩm quyền thanh tra", "confirm": "yes"},
         action=f"/cases/{sent.case_id}/route",
     )
     assert routed.status_code in (302, 303), routed.get_data(as_text=True)[:500]

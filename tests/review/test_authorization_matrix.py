@@ -125,9 +125,9 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "resume": {},
     "priority": {"priority": "urgent"},
     "assign": {"assignee": "{holder}"},
-    "route": {"unit": "inspection", "reason": "MATRIX-REASON"},
-    "recuse": {},
-    "close": {"resolution": "duplicate", "message": "MATRIX-CLOSING"},
+    "route": {"unit": "inspection", "reason": "MATRIX-REASON", "confirm": "yes"},
+    "recuse": {"confirm": "yes"},
+    "close": {"resolution": "duplicate", "message": "MATRIX-CLOSING", "confirm": "yes"},
     "reopen": {},
     "reply": {"message": "MATRIX-REPLY"},
     "note": {"note": "MATRIX-NOTE"},
@@ -230,7 +230,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     # The recused reviewer could read the case, and gave that up.
     assert users["recused"].client.get(f"/cases/{sent.case_id}").status_code == 200
-    recusal = users["recused"].post(f"/cases/{sent.case_id}/recuse")
+    recusal = users["recused"].post(f"/cases/{sent.case_id}/recuse", {"confirm": "yes"})
     assert recusal.status_code == 303 and recusal.headers["Location"].endswith("/inbox")
 
     # The keys agree with the rule: only the holder's key is among the readers.

@@ -86,7 +86,9 @@ def test_full_path_from_intake_to_closure(
     _redirected_to(hana.post(f"{case_path}/acknowledge"), case_path)
     assert _case_status(database, sent.case_id) == "triage"
     reason = "ROUTING-REASON-đất đai thuộc thẩm quyền thanh tra"
-    routed = hana.post(f"{case_path}/route", {"unit": "inspection", "reason": reason})
+    routed = hana.post(
+        f"{case_path}/route", {"unit": "inspection", "reason": reason, "confirm": "yes"}
+    )
     # The router lands on a page they can still read (not the case, now out of reach).
     assert routed.status_code == 303
     landing = hana.client.get(routed.headers["Location"])
@@ -152,7 +154,9 @@ def test_full_path_from_intake_to_closure(
 
     # 10. Close with a resolution and a last message.
     closing = "CLOSING-Vụ việc đã được chuyển xử lý."
-    closed = tuan.post(f"{case_path}/close", {"resolution": "substantiated", "message": closing})
+    closed = tuan.post(
+        f"{case_path}/close", {"resolution": "substantiated", "message": closing, "confirm": "yes"}
+    )
     _redirected_to(closed, case_path)
     with database.read_session() as db:
         case = db.get(Case, sent.case_id)
