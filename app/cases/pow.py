@@ -240,7 +240,7 @@ def token_puzzles(challenge: str) -> int:
         return 1
     if len(raw) != TOKEN_BYTES or raw[0] != _VERSION:
         return 1
-    return 1 << _BODY.unpack(raw[: _BODY.size])[4]
+    return 1 << int(_BODY.unpack(raw[: _BODY.size])[4])
 
 
 def solve(challenge: str, difficulty: int, puzzles: int | None = None) -> str:
