@@ -61,6 +61,8 @@ export class Keeper {
       this.timer = null;
       fn();
     }, Math.max(ms, 0));
+    // Under Node (tests/js/) a pending renewal must not keep the process alive.
+    if (this.timer && typeof this.timer.unref === "function") this.timer.unref();
   }
 
   progress(fraction) {
