@@ -26,7 +26,16 @@ function monotonic() {
  *        what the solved challenge buys, and its lifetime in seconds
  */
 export class Keeper {
-  constructor({ fetchChallenge, solve, redeem, now = monotonic, schedule = setTimeout, cancel = clearTimeout, valueMargin = VALUE_MARGIN_MS }) {
+  constructor({
+    fetchChallenge,
+    solve,
+    redeem,
+    now = monotonic,
+    // Wrapped: a browser refuses setTimeout called as a method of another object.
+    schedule = (fn, ms) => setTimeout(fn, ms),
+    cancel = (timer) => clearTimeout(timer),
+    valueMargin = VALUE_MARGIN_MS,
+  }) {
     Object.assign(this, { fetchChallenge, solve, redeem, now, schedule, cancel, valueMargin });
     this.ready = null; // {value, deadline}
     this.pending = null; // Promise of the next ready value
