@@ -125,37 +125,34 @@ def one_run(
 
 
 def page_bytes(browser: Any, base: str, javascript: bool) -> dict[str, int]:
-    """Bytes on the wire per resource /report loads until the network is idle."""
+    """Bytes on the wire (response headers and encoded body, as Chromium counts them) per
+    resource /report loads: with JavaScript, until the ticket is fetched (the work before
+    the click); then, apart, what loads once the reporter starts writing."""
     context = browser.new_context(base_url=base, locale="vi-VN", java_script_enabled=javascript)
+    by_path: dict[str, int] = {}
+    prefix = ""
+
+    def finished(request: Any) -> None:
+        if not request.url.startswith(base):
+            return  # data: URLs of the browser's own
+        sizes = request.sizes()
+        path = prefix + request.url[len(base) :]
+        size = int(sizes["responseHeadersSize"]) + int(sizes["responseBodySize"])
+        by_path[path] = by_path.get(path, 0) + size
+
     try:
+        context.on("requestfinished", finished)
         page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        urls: dict[str, str] = {}
-        sizes: dict[str, int] = {}
-        cdp.on(
-            "Network.requestWillBeSent",
-            lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]),
-        )
-        cdp.on(
-            "Network.loadingFinished",
-            lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])),
-        )
         page.goto("/report", wait_until="networkidle")
-        page.wait_for_timeout(8000 if javascript else 1000)  # the ticket, after the work
-        by_path: dict[str, int] = {}
-        for request_id, size in sizes.items():
-            path = urls.get(request_id, "?").split("//", 1)[-1].split("/", 1)[-1]
-            by_path["/" + path] = by_path.get("/" + path, 0) + size
         if javascript:
-            page.fill("#q-summary", "x")  # starts loading the encryption worker
-            page.wait_for_timeout(2000)
-            extra = {
-                "/" + urls[r].split("//", 1)[-1].split("/", 1)[-1]: s
-                for r, s in sizes.items()
-                if urls.get(r, "").endswith("crypto-worker.js")
-            }
-            by_path.update({f"(on writing) {k}": v for k, v in extra.items()})
+            for _ in range(1200):  # at most two minutes for the proof of work
+                if "/api/v1/tickets" in by_path:
+                    break
+                page.wait_for_timeout(100)
+            prefix = "(on writing) "
+            page.fill("#q-summary", "x")  # the encryption worker starts loading
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(1000)
         return by_path
     finally:
         context.close()

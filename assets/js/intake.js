@@ -451,7 +451,9 @@ function enhance(form, handler) {
   });
 }
 
-/** The encryption worker loads once the reporter starts writing or picks a file. */
+/** The encryption worker loads once the reporter starts writing (a field takes the
+ * focus, or changes) or picks a file: the reporter will need it, and it loads while
+ * they type rather than after the click. */
 function warmOnInput(form) {
   if (!form || !form.dataset.api) return;
   const warm = () => {
@@ -461,8 +463,7 @@ function warmOnInput(form) {
       // Tried again, with a message, when the form is sent.
     }
   };
-  form.addEventListener("input", warm, { once: true });
-  form.addEventListener("change", warm, { once: true });
+  for (const type of ["focusin", "input", "change"]) form.addEventListener(type, warm, { once: true });
 }
 
 /** Start the proof of work (and, for a report, the ticket) as the page opens. */
