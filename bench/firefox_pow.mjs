@@ -37,6 +37,7 @@ const browser = await puppeteer.launch({
   executablePath: "/usr/bin/firefox-esr",
   headless: true,
   extraPrefsFirefox: prefs,
+  protocolTimeout: 60 * 60 * 1000, // without JIT one run can take minutes
 });
 const errors = [];
 try {
