@@ -35,19 +35,21 @@ def main() -> int:
     with installation_in_tempdir() as inst, gunicorn(inst.env) as server:
         base = f"http://127.0.0.1:{server.port}"
         for mode in args.modes.split(","):
-            out = subprocess.run(
+            # Streamed: a run without JIT takes minutes, and its line should show at once.
+            proc = subprocess.Popen(
                 ["node", "bench/firefox_pow.mjs", base, str(args.runs), mode],
                 cwd=REPO_ROOT,
-                capture_output=True,
+                stdout=subprocess.PIPE,
                 text=True,
-                timeout=3600,
-                check=False,
             )
-            print(out.stdout, end="")
-            if out.returncode != 0:
-                print(out.stderr, file=sys.stderr)
+            assert proc.stdout is not None
+            output = []
+            for line in proc.stdout:
+                print(line, end="", flush=True)
+                output.append(line)
+            if proc.wait() != 0:
                 return 1
-            runs = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]
+            runs = [json.loads(x) for x in output if x.startswith("{")]
             timed = [r for r in runs if not r.get("summary")]
             [summary] = [r for r in runs if r.get("summary")]
             seconds = [r["seconds"] for r in timed]
