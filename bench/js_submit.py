@@ -46,6 +46,7 @@ import statistics
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -146,7 +147,13 @@ def page_bytes(browser: Any, base: str, javascript: bool) -> dict[str, int]:
             return  # data: URLs of the browser's own
         sizes = request.sizes()
         path = prefix + request.url[len(base) :]
-        size = int(sizes["responseHeadersSize"]) + int(sizes["responseBodySize"])
+        body = int(sizes["responseBodySize"])
+        if body <= 0 and request.method == "GET":
+            # Chromium reports no body size for a worker's script: count the bytes the
+            # server sends for it (identity encoding, so the same as on the wire).
+            with urllib.request.urlopen(request.url) as response:  # noqa: S310 - loopback
+                body = len(response.read())
+        size = int(sizes["responseHeadersSize"]) + body
         by_path[path] = by_path.get(path, 0) + size
 
     try:
