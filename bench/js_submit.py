@@ -222,11 +222,11 @@ def main() -> int:
                     lines.append(bench_line("report_crypto_worker_bytes", worker, "bytes", 0))
             for rate in [float(r) for r in args.rates.split(",")]:
                 suffix = "" if rate == 1 else f"_cpu{rate:g}x"
-                text = [
-                    one_run(browser, base, rate, args.wait, None)["ms"]
-                    for _ in range(args.text_runs)
+                text_runs = [
+                    one_run(browser, base, rate, args.wait, None) for _ in range(args.text_runs)
                 ]
-                lines += series(f"js_submit_text_ms{suffix}", text)
+                text = [r["ms"] for r in text_runs]
+                lines += series(f"js_submit_text_ms{suffix}", text_runs)
                 lines.append(
                     bench_line(
                         "js_submit_text_p95_over_median"
@@ -236,11 +236,11 @@ def main() -> int:
                         2,
                     )
                 )
-                files = [
-                    one_run(browser, base, rate, args.wait, big)["ms"]
-                    for _ in range(args.file_runs)
-                ]
-                lines += series(f"js_submit_10mib_ms{suffix}", files)
+                if args.file_runs:
+                    files = [
+                        one_run(browser, base, rate, args.wait, big) for _ in range(args.file_runs)
+                    ]
+                    lines += series(f"js_submit_10mib_ms{suffix}", files)
     for line in lines:
         print(line)
     return 0
