@@ -28,6 +28,7 @@ from app.cases.submission import (
     submission_readers,
     submit_from_browser,
 )
+from app.cases.tickets import TICKET_TTL
 from app.intake import blueprint
 from app.intake.flood import admit_with_pow, new_challenge, spend_pow, ticket_key, verify_pow
 from app.intake.followup import (
@@ -68,7 +69,14 @@ def _pow_error(exc: proof_of_work.PowError) -> tuple[Response, int]:
 
 def _challenge_body() -> dict[str, Any]:
     challenge = new_challenge()
-    return {"challenge": challenge.challenge, "difficulty": challenge.difficulty}
+    return {
+        "challenge": challenge.challenge,
+        "difficulty": challenge.difficulty,
+        "puzzles": challenge.puzzles,
+        "bits": challenge.bits,
+        # Relative, so that a browser whose clock is wrong still renews in time.
+        "expires_in": int(proof_of_work.DEFAULT_TTL.total_seconds()),
+    }
 
 
 @blueprint.get("/api/v1/submission")
@@ -139,6 +147,7 @@ def api_tickets() -> tuple[Response, int]:
                 "receipt": ticket.receipt,
                 "reporter_recipient": ticket.reporter_recipient,
                 "expires": ticket.expires_at.isoformat(),
+                "expires_in": int(TICKET_TTL.total_seconds()),
             }
         ),
         201,

@@ -2,8 +2,9 @@
 //
 // Everything here runs unchanged in a browser (bundled by esbuild into
 // app/static/js/intake.js) and under Node 20 (tests/js/). It uses typage
-// (npm "age-encryption") for age v1 files with X25519 recipients, and noble's
-// synchronous SHA-256 for the proof of work.
+// (npm "age-encryption") for age v1 files with X25519 recipients. In the
+// browser it runs in the encryption worker (crypto-worker.js), off the page's
+// main thread; the proof of work is in pow.js.
 //
 // What leaves the browser (see docs in DESIGN.md, "Cryptography"):
 //   * the report, every attachment and every follow-up message: age files
@@ -23,7 +24,6 @@
 // is listed only inside the encrypted report or message.
 
 import { Encrypter, generateX25519Identity, identityToRecipient } from "age-encryption";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { padFile } from "./padding.js";
 
 export const PAYLOAD_VERSION = 1;
@@ -38,84 +38,8 @@ const X25519_RECIPIENT = /^age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}$/;
 const utf8 = new TextEncoder();
 
 // ---------------------------------------------------------------- proof of work
-
-/** Number of leading zero bits of a byte array. */
-export function leadingZeroBits(bytes) {
-  let n = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b === 0) {
-      n += 8;
-      continue;
-    }
-    return n + Math.clz32(b) - 24;
-  }
-  return n;
-}
-
-function abortError(signal) {
-  if (signal && signal.reason !== undefined) return signal.reason;
-  const e = new Error("aborted");
-  e.name = "AbortError";
-  return e;
-}
-
-// Let the page breathe between batches. A MessageChannel task is used when
-// available because browsers throttle setTimeout in background tabs (down to
-// once a second), which would stall the proof of work if the reporter
-// switches tabs.
-function yieldToEventLoop() {
-  return new Promise((resolve) => {
-    if (typeof MessageChannel === "function") {
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => {
-        ch.port1.close();
-        resolve();
-      };
-      ch.port2.postMessage(null);
-    } else {
-      setTimeout(resolve, 0);
-    }
-  });
-}
-
-/**
- * Find a decimal nonce such that SHA-256(UTF-8 `${challenge}:${nonce}`) starts
- * with at least `difficulty` zero bits. Works in batches of `batchSize` hashes
- * and yields to the event loop between batches so that the page stays
- * responsive. `onProgress(hashesTried)` is called after every batch;
- * `signal` (an AbortSignal) stops the search with its reason.
- */
-export async function solvePow(challenge, difficulty, { onProgress, signal, batchSize = 20000 } = {}) {
-  if (typeof challenge !== "string") throw new TypeError("challenge must be a string");
-  if (!Number.isInteger(difficulty) || difficulty < 0 || difficulty > 256) {
-    throw new RangeError("difficulty must be an integer between 0 and 256");
-  }
-  // The prefix is hashed once; every attempt copies that state into one
-  // reused hash object (noble's _cloneInto, the same call its HMAC uses) and
-  // adds the nonce's ASCII digits. About twice as fast as clone() + encode().
-  const prefix = sha256.create().update(utf8.encode(`${challenge}:`));
-  const fast = typeof prefix._cloneInto === "function";
-  let work = fast ? sha256.create() : null;
-  const digits = new Uint8Array(20);
-  const digest = new Uint8Array(32);
-  let nonce = 0;
-  for (;;) {
-    if (signal && signal.aborted) throw abortError(signal);
-    const end = nonce + batchSize;
-    for (; nonce < end; nonce++) {
-      const s = String(nonce);
-      for (let k = 0; k < s.length; k++) digits[k] = s.charCodeAt(k);
-      const h = fast ? (work = prefix._cloneInto(work)) : prefix.clone();
-      h.update(digits.subarray(0, s.length));
-      h.digestInto(digest);
-      if (leadingZeroBits(digest) >= difficulty) return s;
-    }
-    if (!Number.isSafeInteger(nonce)) throw new Error("proof of work: nonce space exhausted");
-    if (onProgress) onProgress(nonce);
-    await yieldToEventLoop();
-  }
-}
+// The search lives in pow.js (the PoW worker's only import); re-exported here.
+export { leadingZeroBits, solvePow, solvePuzzles } from "./pow.js";
 
 // ---------------------------------------------------------------- payloads
 
@@ -229,12 +153,35 @@ async function encryptBytes(recipients, bytes) {
   return await e.encrypt(bytes);
 }
 
-/** Pad a File/Blob (padding.js) and encrypt it to `recipient`, streaming; resolves to a Blob. */
-async function encryptAttachment(recipient, blob) {
+/** A stream that passes `source` through and calls `onBytes(total so far)`. */
+function counted(source, onBytes) {
+  let seen = 0;
+  return source.pipeThrough(
+    new TransformStream({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        onBytes(seen);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+/**
+ * Pad a File/Blob (padding.js) and encrypt it to `recipient`, streaming; resolves to a
+ * Blob. `onBytes(done, total)`: padded plaintext bytes read so far, as encryption goes.
+ */
+async function encryptAttachment(recipient, blob, onBytes) {
   const e = new Encrypter();
   e.addRecipient(checkRecipient(recipient, "recipient"));
-  const stream = await e.encrypt(padFile(blob).stream());
+  const padded = padFile(blob);
+  const source = onBytes ? counted(padded.stream(), (n) => onBytes(n, padded.size)) : padded.stream();
+  const stream = await e.encrypt(source);
   return await new Response(stream).blob();
+}
+
+function attachmentProgress(onProgress, index) {
+  return onProgress ? (done, total) => onProgress({ file: index, done, total }) : undefined;
 }
 
 /** A Blob of type application/octet-stream (bytes or another Blob). */
@@ -258,7 +205,16 @@ async function newKeyPair() {
  * then the (possibly large) attachments, so that a streaming server has the
  * ticket and the keys before it meets the big parts.
  */
-export async function prepareReport({ info, ticket, answers, category, sector, excludedSlugs = [], files = [] }) {
+export async function prepareReport({
+  info,
+  ticket,
+  answers,
+  category,
+  sector,
+  excludedSlugs = [],
+  files = [],
+  onProgress,
+}) {
   if (!ticket || typeof ticket.ticket !== "string" || !ticket.ticket) throw new Error("no ticket");
   const reporter = checkRecipient(ticket.reporter_recipient, "reporter_recipient");
   const fileList = Array.from(files);
@@ -273,7 +229,9 @@ export async function prepareReport({ info, ticket, answers, category, sector, e
   const caseWrap = await encryptBytes(caseReaders, caseKey.identity);
   const staffWrap = await encryptBytes(staffReaders, staffKey.identity);
   const attachments = [];
-  for (const f of fileList) attachments.push(await encryptAttachment(caseKey.recipient, f));
+  for (const [i, f] of fileList.entries()) {
+    attachments.push(await encryptAttachment(caseKey.recipient, f, attachmentProgress(onProgress, i)));
+  }
 
   const fd = new FormData();
   fd.append("ticket", ticket.ticket);
@@ -290,46 +248,21 @@ export async function prepareReport({ info, ticket, answers, category, sector, e
   return fd;
 }
 
-export const RECIPIENTS_CHANGED = "recipients_changed";
-
-/**
- * Send a report, wrapping its keys again when the readers changed meanwhile.
- *
- * The server cannot see whom an age file is encrypted to; it checks the
- * recipients version sent with the report instead, and answers 409
- * `recipients_changed` (storing nothing) when a member joined or left since
- * `info` was fetched. Then the info is fetched again and `prepare(info)` makes
- * new wraps for the current readers, at most `attempts` times in all.
- * `post(body)` and `fetchInfo()` do the HTTP; the last Response is returned.
- */
-export async function postReport({ info, prepare, post, fetchInfo, attempts = 3 }) {
-  let current = info;
-  for (let attempt = 1; ; attempt++) {
-    const res = await post(await prepare(current));
-    if (res.status !== 409 || attempt >= attempts) return res;
-    let code = "";
-    try {
-      const body = await res.clone().json();
-      code = body && typeof body.error === "string" ? body.error : "";
-    } catch (e) {
-      code = "";
-    }
-    if (code !== RECIPIENTS_CHANGED) return res;
-    current = await fetchInfo();
-  }
-}
+export { RECIPIENTS_CHANGED, postReport } from "./send.js";
 
 /**
  * Encrypt a follow-up message (and its attachments) to the case key. Returns
  * the FormData to POST to /api/v1/followup/messages. `after`: see
  * buildMessagePayload.
  */
-export async function prepareMessage({ caseRecipient, text, files = [], after = null }) {
+export async function prepareMessage({ caseRecipient, text, files = [], after = null, onProgress }) {
   const recipient = checkRecipient(caseRecipient, "case recipient");
   const fileList = Array.from(files);
   const message = await encryptBytes([recipient], buildMessagePayload(text, fileList, after));
   const attachments = [];
-  for (const f of fileList) attachments.push(await encryptAttachment(recipient, f));
+  for (const [i, f] of fileList.entries()) {
+    attachments.push(await encryptAttachment(recipient, f, attachmentProgress(onProgress, i)));
+  }
   const fd = new FormData();
   fd.append("message", octets(message), "message.age");
   attachments.forEach((blob, i) => fd.append("attachment", octets(blob), `attachment-${i}.age`));

@@ -12,10 +12,19 @@
 // forms, so a flood of those cannot stop this path. Nothing here logs, stores
 // or sends plaintext; progress and errors are shown in #js-status with the
 // texts the server rendered into data-msg-*.
+//
+// The slow parts happen before the click, off the main thread: as soon as a
+// form is shown its proof of work runs in the PoW worker (pow-worker.js) and,
+// on the report form, the ticket is fetched once it is solved (keeper.js keeps
+// both fresh). The encryption runs in the encryption worker
+// (crypto-worker.js), loaded when the reporter starts writing or picks a file.
+// A click before the work is done shows how much is left and sends when it is.
 
-import { postReport, prepareMessage, prepareReport, solvePow } from "./core.js";
+import { CHALLENGE_MARGIN_MS, Keeper } from "./keeper.js";
 import { initLanguageSwitch } from "./language.js";
 import { initReceipt, showReceipt } from "./receipt.js";
+import { postReport } from "./send.js";
+import { CryptoJobs, solveInWorker } from "./workers.js";
 
 const JSON_TYPE = "application/json";
 
@@ -177,11 +186,135 @@ function clearOf(form, answers, id) {
   return typeof v === "string" ? v : "";
 }
 
-async function submitReport(form) {
-  say(msg(form, "msgWorking"));
-  const infoRes = await expect(form, await api(form, "/submission", { method: "GET" }), [200]);
-  const info = await infoRes.json();
+// ------------------------------------------------------- work before the click
 
+// Kept across a language switch (language.js replaces the page's body): the
+// work done and the ticket fetched stay valid in the other language.
+const state = { info: null, reportKeeper: null, powKeeper: null, crypto: null };
+
+function currentForm(id, fallback) {
+  return document.getElementById(id) || fallback;
+}
+
+function preparing(form) {
+  return (fraction) => {
+    const percent = Math.min(99, Math.max(0, Math.floor(fraction * 100)));
+    say(`${msg(form, "msgPreparing")} ${percent}%`);
+  };
+}
+
+async function getJson(form, path) {
+  const res = await expect(form, await api(form, path, { method: "GET" }), [200]);
+  const body = await res.json();
+  if (!body || typeof body !== "object") throw new ShownError(msg(form, "msgFailed"));
+  return body;
+}
+
+function checkedPow(form, pow) {
+  if (!pow || typeof pow.challenge !== "string") throw new ShownError(msg(form, "msgFailed"));
+  return pow;
+}
+
+function solver(form) {
+  return (pow, onProgress) => solveInWorker(form.dataset.powWorker, pow, onProgress);
+}
+
+/** The report form's /submission info: fetched once when the page loads. */
+function reportInfo(form) {
+  if (!state.info) {
+    state.info = getJson(form, "/submission");
+    state.info.catch(() => {
+      state.info = null; // asked again on the click
+    });
+  }
+  return state.info;
+}
+
+/** Challenge, solution and ticket for the report form, prepared while the reporter types. */
+function reportKeeper(form) {
+  if (state.reportKeeper) return state.reportKeeper;
+  const here = () => currentForm("report-form", form);
+  let first = true;
+  state.reportKeeper = new Keeper({
+    fetchChallenge: async () => {
+      if (first) {
+        first = false;
+        return checkedPow(here(), (await reportInfo(here())).pow);
+      }
+      return checkedPow(here(), await getJson(here(), "/challenge"));
+    },
+    solve: (pow, onProgress) => solver(here())(pow, onProgress),
+    redeem: async (pow, solution) => {
+      const res = await expect(
+        here(),
+        await api(here(), "/tickets", {
+          method: "POST",
+          headers: { "Content-Type": JSON_TYPE },
+          body: JSON.stringify({ pow_challenge: pow.challenge, pow_nonce: solution }),
+        }),
+        [200, 201],
+      );
+      const ticket = await res.json();
+      if (!ticket || typeof ticket.receipt !== "string" || !ticket.receipt || typeof ticket.ticket !== "string") {
+        throw new ShownError(msg(here(), "msgFailed"));
+      }
+      return { value: ticket, expiresIn: Number(ticket.expires_in) || 30 * 60 };
+    },
+  });
+  return state.reportKeeper;
+}
+
+/** A solved challenge for the follow-up forms, kept fresh while the page is open. */
+function powKeeper(form) {
+  if (state.powKeeper) return state.powKeeper;
+  const here = () => currentForm(form.id, form);
+  state.powKeeper = new Keeper({
+    fetchChallenge: async () => checkedPow(here(), await getJson(here(), "/challenge")),
+    solve: (pow, onProgress) => solver(here())(pow, onProgress),
+    redeem: async (pow, solution, deadline) => ({
+      value: { pow_challenge: pow.challenge, pow_nonce: solution },
+      expiresIn: (deadline - performance.now()) / 1000,
+    }),
+    valueMargin: CHALLENGE_MARGIN_MS,
+  });
+  return state.powKeeper;
+}
+
+function cryptoJobs(form) {
+  if (!state.crypto) state.crypto = new CryptoJobs(form.dataset.cryptoWorker);
+  return state.crypto;
+}
+
+// One progress bar per picked file, right after the file field, moved by the
+// encryption worker's reports.
+function fileProgress(form, files) {
+  const input = form.querySelector('input[type="file"][name="attachments"]');
+  if (!input || !files.length || typeof document.createElement !== "function") return () => {};
+  const old = document.getElementById(`${form.id}-file-progress`);
+  if (old) old.remove();
+  const list = document.createElement("ul");
+  list.id = `${form.id}-file-progress`;
+  list.className = "file-progress";
+  const bars = files.map((f) => {
+    const item = document.createElement("li");
+    const label = document.createElement("span");
+    label.textContent = String(f.name || "");
+    const bar = document.createElement("progress");
+    bar.max = 1;
+    bar.value = 0;
+    item.append(label, " ", bar);
+    list.append(item);
+    return bar;
+  });
+  input.insertAdjacentElement("afterend", list);
+  return ({ file, done, total }) => {
+    const bar = bars[file];
+    if (bar && total > 0) bar.value = Math.min(1, done / total);
+  };
+}
+
+async function submitReport(form) {
+  const info = await reportInfo(form);
   const questions = (info.questionnaire && info.questionnaire.questions) || [];
   const answers = collectAnswers(form, questions);
   const files = selectedFiles(form);
@@ -190,48 +323,52 @@ async function submitReport(form) {
     form.querySelectorAll('input[name="excluded_units"]:checked'),
     (el) => el.value,
   );
+  const crypto = cryptoJobs(form);
+  crypto.warm(); // loads while the last of the work is done
+  const keeper = reportKeeper(form);
 
-  say(msg(form, "msgPow"));
-  const nonce = await solvePow(String(info.pow.challenge), Number(info.pow.difficulty));
-
-  const ticketRes = await expect(
-    form,
-    await api(form, "/tickets", {
-      method: "POST",
-      headers: { "Content-Type": JSON_TYPE },
-      body: JSON.stringify({ pow_challenge: info.pow.challenge, pow_nonce: nonce }),
-    }),
-    [200, 201],
-  );
-  const ticket = await ticketRes.json();
-  if (!ticket || typeof ticket.receipt !== "string" || !ticket.receipt || typeof ticket.ticket !== "string") {
-    throw new ShownError(msg(form, "msgFailed"));
-  }
+  // Usually ready long ago; if not, say how much work is left, and go on when it is done.
+  const ticket = await keeper.take(preparing(form));
+  const onFile = fileProgress(form, files);
 
   // Encrypt and send; if the readers changed meanwhile (409), wrap for the new ones.
-  const sent = await postReport({
-    info,
-    prepare: (fresh) => {
-      say(msg(form, "msgEncrypting"));
-      return prepareReport({
-        info: fresh,
-        ticket,
-        answers,
-        category: clearOf(form, answers, "category"),
-        sector: clearOf(form, answers, "sector"),
-        excludedSlugs: excluded,
-        files,
-      });
-    },
-    post: async (body) => {
-      say(msg(form, "msgSending"));
-      return await api(form, "/reports", { method: "POST", body });
-    },
-    fetchInfo: async () => (await expect(form, await api(form, "/submission", { method: "GET" }), [200])).json(),
-  });
-  await expect(form, sent, [201]);
+  let sent;
+  try {
+    sent = await postReport({
+      info,
+      prepare: (fresh) => {
+        say(msg(form, "msgEncrypting"));
+        return crypto.run(
+          "report",
+          {
+            info: fresh,
+            ticket,
+            answers,
+            category: clearOf(form, answers, "category"),
+            sector: clearOf(form, answers, "sector"),
+            excludedSlugs: excluded,
+            files,
+          },
+          onFile,
+        );
+      },
+      post: async (body) => {
+        say(msg(form, "msgSending"));
+        return await api(form, "/reports", { method: "POST", body });
+      },
+      fetchInfo: async () => {
+        state.info = getJson(form, "/submission");
+        return await state.info;
+      },
+    });
+    await expect(form, sent, [201]);
+  } catch (err) {
+    keeper.start(); // a new ticket for the next try, prepared in the background
+    throw err;
+  }
 
   // Stored: show the receipt (receipt.js), drop the plaintext from the page.
+  keeper.stop();
   form.reset();
   form.hidden = true;
   say("");
@@ -240,14 +377,9 @@ async function submitReport(form) {
 
 // ---------------------------------------------------------------- follow-up
 
-/** A fresh challenge from the server, solved: {pow_challenge, pow_nonce}. */
+/** A solved challenge, prepared while the page was open: {pow_challenge, pow_nonce}. */
 async function solvedChallenge(form) {
-  const res = await expect(form, await api(form, "/challenge", { method: "GET" }), [200]);
-  const pow = await res.json();
-  if (!pow || typeof pow.challenge !== "string") throw new ShownError(msg(form, "msgFailed"));
-  say(msg(form, "msgPow"));
-  const nonce = await solvePow(pow.challenge, Number(pow.difficulty));
-  return { pow_challenge: pow.challenge, pow_nonce: nonce };
+  return await powKeeper(form).take(preparing(form));
 }
 
 async function openCase(form) {
@@ -281,14 +413,15 @@ async function submitMessage(form) {
     if (bodyField && typeof bodyField.focus === "function") bodyField.focus();
     throw new ShownError(msg(form, "msgRequired"));
   }
+  const crypto = cryptoJobs(form);
+  crypto.warm();
   const pow = await solvedChallenge(form);
   say(msg(form, "msgEncrypting"));
-  const body = await prepareMessage({
-    caseRecipient: form.dataset.caseRecipient,
-    text,
-    files,
-    after: form.dataset.after || null,
-  });
+  const body = await crypto.run(
+    "message",
+    { caseRecipient: form.dataset.caseRecipient, text, files, after: form.dataset.after || null },
+    fileProgress(form, files),
+  );
   body.append("pow_challenge", pow.pow_challenge);
   body.append("pow_nonce", pow.pow_nonce);
   say(msg(form, "msgSending"));
@@ -318,10 +451,43 @@ function enhance(form, handler) {
   });
 }
 
+/** The encryption worker loads once the reporter starts writing (a field takes the
+ * focus, or changes) or picks a file: the reporter will need it, and it loads while
+ * they type rather than after the click. */
+function warmOnInput(form) {
+  if (!form || !form.dataset.api) return;
+  const warm = () => {
+    try {
+      cryptoJobs(form).warm();
+    } catch (e) {
+      // Tried again, with a message, when the form is sent.
+    }
+  };
+  for (const type of ["focusin", "input", "change"]) form.addEventListener(type, warm, { once: true });
+}
+
+/** Start the proof of work (and, for a report, the ticket) as the page opens. */
+function prepareEarly() {
+  const report = document.getElementById("report-form");
+  if (report && report.dataset.api && !report.hidden) {
+    reportInfo(report).catch(() => {});
+    reportKeeper(report).start();
+    warmOnInput(report);
+  }
+  for (const id of ["open-case-form", "message-form"]) {
+    const form = document.getElementById(id);
+    if (form && form.dataset.api) {
+      powKeeper(form).start();
+      if (id === "message-form") warmOnInput(form);
+    }
+  }
+}
+
 function init() {
   enhance(document.getElementById("report-form"), submitReport);
   enhance(document.getElementById("message-form"), submitMessage);
   enhance(document.getElementById("open-case-form"), openCase);
+  prepareEarly();
   initReceipt();
   // A language switch replaces the page's body (language.js): wire the new one.
   initLanguageSwitch(init);

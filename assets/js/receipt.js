@@ -97,6 +97,19 @@ export function showReceipt(code, { written = false, focus = true } = {}) {
   updateContinue();
   if (document.body && document.body.classList) document.body.classList.add("receipt-page");
   if (!view) return;
+  // The same page as the one the server renders after a form post: the receipt
+  // alone, under its own title, nothing of the form above it.
+  const main = view.parentElement;
+  if (main && main.children) {
+    for (const el of Array.from(main.children)) if (el !== view) el.hidden = true;
+  }
+  if (view.dataset && view.dataset.title) document.title = view.dataset.title;
+  const heading = typeof view.querySelector === "function" ? view.querySelector("h2") : null;
+  if (heading && typeof document.createElement === "function") {
+    const h1 = document.createElement("h1");
+    h1.textContent = heading.textContent;
+    heading.replaceWith(h1);
+  }
   view.hidden = false;
   if (focus) {
     if (view.hasAttribute("tabindex") && typeof view.focus === "function") view.focus();

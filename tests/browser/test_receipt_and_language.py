@@ -100,7 +100,7 @@ def test_javascript_language_switch_keeps_answers_files_and_receipt(
 
     page.click("nav.lang a[lang=en]")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("h1")).to_have_text("Send a report")
+    expect(page.locator("main h1:visible")).to_have_text("Send a report")
     expect(page.locator("label[for=q-summary]")).to_have_text("Summary *")
     assert page.input_value("#q-summary") == SUMMARY
     assert page.input_value("#q-details") == DETAILS
@@ -128,7 +128,7 @@ def test_javascript_language_switch_keeps_answers_files_and_receipt(
     expect(page.locator("#receipt-view")).to_be_visible(timeout=30_000)
     expect(page.locator("#receipt-code")).to_have_text(re.compile(RECEIPT))
     receipt = page.inner_text("#receipt-code").strip()
-    expect(page.locator("#receipt-view h2")).to_have_text("Your report has been stored")
+    expect(page.locator("#receipt-view h1")).to_have_text("Your report has been stored")
     assert found_in(session.traffic.bodies(), CANARIES) == set()
     assert found_in([r.body for r in live_intake.recorder.received], CANARIES) == set()
 
@@ -137,7 +137,8 @@ def test_javascript_language_switch_keeps_answers_files_and_receipt(
     page.click("nav.lang a[lang=vi]")
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page.locator("#receipt-view")).to_be_visible()
-    expect(page.locator("#receipt-view h2")).to_have_text("Phản ánh của bạn đã được lưu")
+    expect(page.locator("#receipt-view h1")).to_have_text("Phản ánh của bạn đã được lưu")
+    expect(page.locator("main h1:visible")).to_have_text("Phản ánh của bạn đã được lưu")  # alone
     expect(page.locator("#receipt-code")).to_have_text(receipt)
     expect(page.locator("#report-form")).to_be_hidden()
     expect(page.locator("#receipt-written")).to_be_checked()
@@ -205,7 +206,7 @@ def test_receipt_copy_print_continue_and_leave_warning(
     assert page.evaluate("window.__printed") == 1
     page.emulate_media(media="print")
     expect(page.locator("#receipt-code")).to_be_visible()
-    expect(page.locator("#receipt-view h2")).to_be_visible()
+    expect(page.locator("#receipt-view h1")).to_be_visible()
     expect(page.locator("#receipt-view p", has_text="Ai có mã này")).to_be_visible()
     for hidden in (
         "header.site-header",

@@ -3,7 +3,10 @@ single use enforced by the spent set, even under concurrency."""
 
 import base64
 import hashlib
+import math
+import random
 import secrets
+import statistics
 import threading
 import time
 from datetime import date, timedelta
@@ -14,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.cases import unit_of_work
 from app.cases.pow import (
+    PUZZLES,
     ChallengeExpiredError,
     ChallengeKey,
     ChallengeTooEasyError,
@@ -25,8 +29,11 @@ from app.cases.pow import (
     delete_spent_challenges,
     issue_challenge,
     leading_zero_bits,
+    puzzle_bits,
+    puzzle_count,
     solve,
     spend_challenge,
+    token_puzzles,
     verify_solution,
 )
 from app.database import Database
@@ -68,7 +75,7 @@ def test_leading_zero_bits() -> None:
 def test_solve_and_check() -> None:
     nonce = solve("abc", 12)
     assert nonce.isdigit()
-    digest = hashlib.sha256(f"abc:{nonce}".encode()).digest()
+    digest = hashlib.sha256(f"abc:0:{nonce}".encode()).digest()
     assert leading_zero_bits(digest) >= 12
     assert check_solution("abc", nonce, 12)
     assert not check_solution("abc", _wrong_nonce("abc", 12), 12)
@@ -95,11 +102,12 @@ def _solved(difficulty: int = DIFFICULTY, key: ChallengeKey = KEY, **kw: object)
 def test_challenge_format() -> None:
     info = issue_challenge(KEY, DIFFICULTY)
     assert info.difficulty == DIFFICULTY
-    assert len(info.challenge) == 56 and set(info.challenge) <= set(
+    assert len(info.challenge) == 58 and set(info.challenge) <= set(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     )
-    raw = base64.urlsafe_b64decode(info.challenge)
-    assert raw[0] == 1 and raw[25] == DIFFICULTY  # version, difficulty
+    raw = base64.urlsafe_b64decode(info.challenge + "==")
+    assert raw[0] == 2 and raw[25] == DIFFICULTY  # version, difficulty
+    assert raw[26] == 4 and info.puzzles == 16 and info.bits == DIFFICULTY - 4  # log2 k
     expires = int.from_bytes(raw[17:25], "big")
     assert 590 < expires - time.time() <= 600
     assert issue_challenge(KEY, DIFFICULTY).challenge != info.challenge
@@ -127,12 +135,12 @@ def test_forged_and_foreign_challenges_refused() -> None:
     challenge, nonce = _solved(key=OTHER_KEY)  # another installation's
     with pytest.raises(UnknownChallengeError):
         verify_solution(KEY, challenge, nonce, min_difficulty=0)
-    raw = bytearray(base64.urlsafe_b64decode(issue_challenge(KEY, 0).challenge))
+    raw = bytearray(base64.urlsafe_b64decode(issue_challenge(KEY, 0).challenge + "=="))
     raw[25] = 30  # raise the difficulty? lower it? any change breaks the tag
     tampered = base64.urlsafe_b64encode(bytes(raw)).decode()
     with pytest.raises(UnknownChallengeError):
         verify_solution(KEY, tampered, solve(tampered, 0), min_difficulty=0)
-    for junk in ["", "0" * 32, "A" * 56, "A" * 55 + "=", None, 12]:
+    for junk in ["", "0" * 32, "A" * 58, "A" * 56, "A" * 57 + "=", None, 12]:
         with pytest.raises(UnknownChallengeError):
             verify_solution(KEY, junk, "1", min_difficulty=0)
     assert issubclass(UnknownChallengeError, PowError)
@@ -325,3 +333,68 @@ def test_sweep_keeps_yesterday_and_today(database: Database) -> None:
     assert days == [today - timedelta(days=1), today]
     with database.read_session() as db:
         assert db.scalar(select(func.count()).select_from(SpentPowChallenge)) == 2
+
+
+# -- k puzzles: the same mean work, far less spread ----------------------------------------
+
+
+def test_a_challenge_is_k_puzzles_each_bound_to_its_index() -> None:
+    challenge = issue_challenge(KEY, DIFFICULTY).challenge  # 16 puzzles of 4 bits
+    solution = solve(challenge, DIFFICULTY)
+    nonces = solution.split(".")
+    assert len(nonces) == PUZZLES == 16
+    verify_solution(KEY, challenge, solution, min_difficulty=DIFFICULTY)
+    for i, nonce in enumerate(nonces):
+        digest = hashlib.sha256(f"{challenge}:{i}:{nonce}".encode()).digest()
+        assert leading_zero_bits(digest) >= DIFFICULTY - 4
+    # Wrong count, or one puzzle's answer replayed for the others: refused.
+    replayed = ".".join([nonces[0]] * 16)  # differs from the solution but for 1 in 2^60
+    for bad in [".".join(nonces[:-1]), solution + ".0", replayed]:
+        with pytest.raises(InvalidSolutionError):
+            verify_solution(KEY, challenge, bad, min_difficulty=DIFFICULTY)
+    # Positive control of the replayed answer: puzzle 0's nonce does solve puzzle 0.
+    assert check_solution(f"{challenge}", nonces[0], DIFFICULTY - 4, 1)
+    wrong_last = [*nonces[:-1], _wrong_nonce(f"{challenge}:15", DIFFICULTY - 4)]
+    with pytest.raises(InvalidSolutionError):
+        verify_solution(KEY, challenge, ".".join(wrong_last), min_difficulty=DIFFICULTY)
+
+
+def test_puzzle_count_never_asks_less_than_zero_bits() -> None:
+    assert [puzzle_count(d) for d in (0, 1, 3, 4, 20)] == [1, 2, 8, 16, 16]
+    assert puzzle_bits(20, 16) == 16 and puzzle_bits(4, 16) == 0
+    for difficulty, puzzles in ((20, 3), (2, 8), (20, 0)):
+        with pytest.raises(ValueError, match="power of two"):
+            puzzle_bits(difficulty, puzzles)
+    with pytest.raises(ValueError, match="at most"):
+        issue_challenge(KEY, 20, puzzles=512)
+    info = issue_challenge(KEY, 6, puzzles=2)
+    assert (info.puzzles, info.bits, token_puzzles(info.challenge)) == (2, 5, 2)
+    verify_solution(KEY, info.challenge, solve(info.challenge, 6), min_difficulty=6)
+
+
+def _work_quantiles(puzzles: int, bits: int, rng: random.Random, runs: int) -> tuple[float, ...]:
+    """(mean, median, p95) of the hashes needed for ``puzzles`` searches of ``bits`` bits:
+    each search is a geometric variable (attempts until one succeeds, p = 2^-bits)."""
+    log_fail = math.log1p(-(2.0**-bits))
+    totals = sorted(
+        sum(math.floor(math.log(1.0 - rng.random()) / log_fail) + 1 for _ in range(puzzles))
+        for _ in range(runs)
+    )
+    return statistics.fmean(totals), totals[runs // 2], totals[int(runs * 0.95)]
+
+
+def test_sixteen_puzzles_put_p95_within_one_and_a_half_medians() -> None:
+    """The calibration of PUZZLES (docs/crypto.md), by simulation with a fixed seed: at
+    2^20 total work, k = 16 is the smallest power of two with p95/median <= 1.5; one
+    20-bit search (today's lottery) is far above it, as the Gamma model says."""
+    rng = random.Random(20)
+    ratios = {}
+    for k in (1, 2, 4, 8, 16, 32):
+        mean, median, p95 = _work_quantiles(k, 20 - k.bit_length() + 1, rng, 20_000)
+        assert abs(mean / 2**20 - 1) < 0.04, (k, mean)  # the same expected work for every k
+        ratios[k] = p95 / median
+    assert ratios[1] > 4.0  # ln 20 / ln 2 = 4.32 for a single geometric search
+    assert ratios[8] > 1.55
+    assert 1.38 < ratios[16] <= 1.5  # Gamma(16): 22.5 / 15.67 = 1.44
+    assert ratios[32] < ratios[16]
+    assert min(k for k, r in ratios.items() if r <= 1.5) == PUZZLES

@@ -141,7 +141,8 @@ def test_submission_info_lists_who_can_read(
     assert info["recovery_recipient"] == str(recovery_identity.recipient)
     assert [u["slug"] for u in info["units"]] == ["inspection", "investigation", "oversight"]
     assert info["questionnaire"]["questions"][0]["id"] == "category"
-    assert info["pow"]["difficulty"] == 4 and len(info["pow"]["challenge"]) == 56
+    assert info["pow"]["difficulty"] == 4 and len(info["pow"]["challenge"]) == 58
+    assert (info["pow"]["puzzles"], info["pow"]["bits"], info["pow"]["expires_in"]) == (16, 0, 600)
 
 
 def test_browser_report_is_stored_and_the_receipt_opens_it(

@@ -12,45 +12,99 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { runInThisContext } from "node:vm";
 
-import { decrypt, findInFormData, keyPair, powOk } from "./helpers.mjs";
+import { decrypt, findInFormData, keyPair, puzzlesOk } from "./helpers.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const ARTIFACT = join(ROOT, "app/static/js/intake.js");
+const NAMES = ["intake.js", "pow-worker.js", "crypto-worker.js"];
 
-function buildBundle() {
+function buildBundles() {
   const cmd = readFileSync(join(ROOT, "assets/js/BUILD"), "utf8").trim();
   assert.ok(!cmd.includes("\n"), "BUILD is one line");
   const args = cmd.split(/\s+/);
   const bin = args.shift();
   const dir = mkdtempSync(join(tmpdir(), "lc-bundle-"));
   try {
-    const out = join(dir, "intake.js");
-    const fixed = args.map((a) => (a.startsWith("--outfile=") ? `--outfile=${out}` : a));
-    assert.ok(fixed.includes(`--outfile=${out}`), "BUILD names an --outfile");
+    const fixed = args.map((a) => (a.startsWith("--outdir=") ? `--outdir=${dir}` : a));
+    assert.ok(fixed.includes(`--outdir=${dir}`), "BUILD names an --outdir");
     execFileSync(join(ROOT, bin), fixed, { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
-    return readFileSync(out, "utf8");
+    return Object.fromEntries(NAMES.map((n) => [n, readFileSync(join(dir, n), "utf8")]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const BUNDLE = buildBundle();
+const BUNDLES = buildBundles();
+const BUNDLE = BUNDLES["intake.js"];
 
-test("bundle: deterministic, self-contained, no eval, no other origins", () => {
-  assert.equal(buildBundle(), BUNDLE, "two builds are byte-identical");
-  if (existsSync(ARTIFACT)) {
-    assert.equal(readFileSync(ARTIFACT, "utf8"), BUNDLE, "app/static/js/intake.js is up to date");
+test("bundles: deterministic, self-contained, no eval, no other origins", () => {
+  assert.deepEqual(buildBundles(), BUNDLES, "two builds are byte-identical");
+  for (const name of NAMES) {
+    const artifact = join(ROOT, "app/static/js", name);
+    const code = BUNDLES[name];
+    if (existsSync(artifact)) {
+      assert.equal(readFileSync(artifact, "utf8"), code, `app/static/js/${name} is up to date`);
+    }
+    assert.ok(code.startsWith("(()=>{"), "IIFE");
+    assert.doesNotMatch(code, /https?:\/\//, "no absolute URLs at all");
+    assert.doesNotMatch(code, /\/\/[a-z0-9.-]+\.[a-z]{2,}\//i, "no protocol-relative URLs");
+    assert.doesNotMatch(code, /(^|[^.\w$])eval\s*\(/, "no eval(");
+    assert.doesNotMatch(code, /new\s+Function\b|[^.\w$]Function\s*\(/, "no Function constructor");
+    assert.doesNotMatch(code, /\bimport\s*\(|importScripts|sourceMappingURL/);
+    assert.doesNotMatch(code, /console\.|localStorage|sessionStorage|indexedDB|document\.cookie|sendBeacon/);
+    assert.doesNotMatch(code, /\.style\b|setAttribute\("style"/, "no inline styles");
+    assert.doesNotMatch(code, /[^\x09\x0a\x0d\x20-\x7e]/, "pure ASCII");
   }
-  assert.ok(BUNDLE.startsWith("(()=>{"), "IIFE");
-  assert.doesNotMatch(BUNDLE, /https?:\/\//, "no absolute URLs at all");
-  assert.doesNotMatch(BUNDLE, /\/\/[a-z0-9.-]+\.[a-z]{2,}\//i, "no protocol-relative URLs");
-  assert.doesNotMatch(BUNDLE, /(^|[^.\w$])eval\s*\(/, "no eval(");
-  assert.doesNotMatch(BUNDLE, /new\s+Function\b|[^.\w$]Function\s*\(/, "no Function constructor");
-  assert.doesNotMatch(BUNDLE, /\bimport\s*\(|importScripts|sourceMappingURL/);
-  assert.doesNotMatch(BUNDLE, /console\.|localStorage|sessionStorage|indexedDB|document\.cookie|sendBeacon/);
-  assert.doesNotMatch(BUNDLE, /\.style\b|setAttribute\("style"/, "no inline styles");
-  assert.doesNotMatch(BUNDLE, /[^\x09\x0a\x0d\x20-\x7e]/, "pure ASCII");
+  // The page's own script carries no cryptography: that loads with the encryption
+  // worker, when it is needed (page weight, issue 16). The workers touch no network.
+  assert.ok(BUNDLE.length < 40 * 1024, `intake.js is ${BUNDLE.length} bytes`);
+  assert.doesNotMatch(BUNDLE, /age-encryption\.org/);
+  assert.match(BUNDLES["crypto-worker.js"], /age-encryption\.org/);
+  for (const name of ["pow-worker.js", "crypto-worker.js"]) {
+    assert.doesNotMatch(BUNDLES[name], /\bfetch\(|XMLHttpRequest|WebSocket|document\./, name);
+  }
 });
+
+// ------------------------------------------------------------------ fake workers
+
+/**
+ * A Web Worker for Node: runs the built worker bundle with its own `self`, in
+ * this realm (so typed arrays and Blobs are the same classes), and passes
+ * messages on the next turn of the event loop, as a browser does.
+ */
+class FakeWorker {
+  static started = [];
+
+  constructor(url) {
+    const name = String(url).split("/").pop();
+    assert.ok(["pow-worker.js", "crypto-worker.js"].includes(name), `worker URL ${url}`);
+    this.url = url;
+    this.terminated = false;
+    this.onmessage = null;
+    this.onerror = null;
+    const inside = {
+      onmessage: null,
+      postMessage: (data) =>
+        setImmediate(() => {
+          if (!this.terminated && this.onmessage) this.onmessage({ data });
+        }),
+    };
+    this.inside = inside;
+    // The test's own harness may build a function; the bundles under test may not.
+    new Function("self", BUNDLES[name])(inside);
+    FakeWorker.started.push(this);
+  }
+
+  postMessage(data) {
+    setImmediate(() => {
+      if (!this.terminated && this.inside.onmessage) this.inside.onmessage({ data });
+    });
+  }
+
+  terminate() {
+    this.terminated = true;
+  }
+}
+globalThis.Worker = FakeWorker;
 
 // ------------------------------------------------------------------ fake DOM
 
@@ -135,7 +189,9 @@ function makeForm(id, dataset, controls) {
 const MSGS = {
   lang: "vi",
   msgWorking: "Đang xử lý…",
-  msgPow: "Đang kiểm tra chống spam…",
+  msgPreparing: "Đang chuẩn bị gửi an toàn…",
+  powWorker: "/static/js/pow-worker.js",
+  cryptoWorker: "/static/js/crypto-worker.js",
   msgEncrypting: "Đang mã hoá…",
   msgSending: "Đang gửi…",
   msgFailed: "Gửi không thành công.",
@@ -188,6 +244,7 @@ function mockFetch(routes) {
 const SECRET = "Giám đốc Sở nhận hối lộ GLUE-SECRET-41";
 
 async function world({ reportStatus = 201, required = false, bigFile = false } = {}) {
+  FakeWorker.started = [];
   const [r1, recovery, reporter] = await Promise.all([1, 2, 3].map(() => keyPair()));
   const info = {
     recipients: [r1.recipient, recovery.recipient],
@@ -205,9 +262,15 @@ async function world({ reportStatus = 201, required = false, bigFile = false } =
       ],
     },
     limits: { max_file_bytes: 1000, max_report_bytes: 5000, max_files: 3 },
-    pow: { challenge: "glue-challenge", difficulty: 8 },
+    pow: { challenge: "glue-challenge", difficulty: 8, puzzles: 4, bits: 6, expires_in: 600 },
   };
-  const ticket = { ticket: "T-1", receipt: "1111-2222-3333-4444-5555", reporter_recipient: reporter.recipient, expires: "x" };
+  const ticket = {
+    ticket: "T-1",
+    receipt: "1111-2222-3333-4444-5555",
+    reporter_recipient: reporter.recipient,
+    expires: "x",
+    expires_in: 1800,
+  };
   const file = new File([bigFile ? new Uint8Array(2000) : "PHOTO-BYTES-GLUE"], "anh-chup.jpg", { type: "image/jpeg" });
   const controls = [
     new HTMLSelectElement("category", [["", false], ["bribery", true]]),
@@ -260,7 +323,13 @@ test("report form: PoW, ticket, encrypted report, receipt shown", async () => {
   const tkBody = JSON.parse(tk.init.body);
   assert.deepEqual(Object.keys(tkBody).sort(), ["pow_challenge", "pow_nonce"]);
   assert.equal(tkBody.pow_challenge, "glue-challenge");
-  assert.ok(powOk("glue-challenge", tkBody.pow_nonce, 8));
+  assert.ok(puzzlesOk("glue-challenge", tkBody.pow_nonce, 6, 4), "four puzzles of six bits");
+  assert.ok(!puzzlesOk("glue-challenge", tkBody.pow_nonce.split(".").reverse().join("."), 6, 4));
+  // The work ran in the PoW worker and the encryption in the encryption worker.
+  const started = Object.fromEntries(FakeWorker.started.map((wk) => [wk.url.split("/").pop(), wk]));
+  assert.deepEqual(Object.keys(started).sort(), ["crypto-worker.js", "pow-worker.js"]);
+  assert.equal(FakeWorker.started.length, 2, "one of each");
+  assert.equal(started["pow-worker.js"].terminated, true, "the PoW worker ends when done");
 
   const fd = w.body();
   assert.ok(fd instanceof FormData);
@@ -293,7 +362,13 @@ test("report form: PoW, ticket, encrypted report, receipt shown", async () => {
 test("report form: server error shows its message, nothing more is sent", async () => {
   const w = await world({ reportStatus: 400 });
   await w.form.submit();
-  assert.equal(w.calls.length, 3);
+  assert.deepEqual(w.calls.slice(0, 3).map((c) => `${c.method} ${c.url}`), [
+    "GET /api/v1/submission",
+    "POST /api/v1/tickets",
+    "POST /api/v1/reports",
+  ]);
+  // Only a new ticket is prepared for the next try (its challenge first); nothing is resent.
+  assert.deepEqual(w.calls.slice(3).map((c) => `${c.method} ${c.url}`), ["GET /api/v1/challenge"]);
   assert.equal(w.status.textContent, `${MSGS.msgFailed} Phiếu đã hết hạn.`);
   assert.equal(w.view.hidden, true);
   assert.equal(w.form.hidden, false);
@@ -302,16 +377,17 @@ test("report form: server error shows its message, nothing more is sent", async 
   assert.equal(w.form.resetCalled, false, "the reporter's answers are kept for a retry");
 });
 
-test("report form: missing required answer and too-large file stop before the ticket", async () => {
+test("report form: missing required answer and too-large file stop before encryption", async () => {
   const a = await world({ required: true });
   await a.form.submit();
-  assert.deepEqual(a.calls.map((c) => c.url), ["/api/v1/submission"]);
+  assert.ok(!a.calls.some((c) => c.url === "/api/v1/reports"));
   assert.equal(a.status.textContent, MSGS.msgRequired);
   assert.equal(focused, "agencies");
+  assert.ok(!FakeWorker.started.some((wk) => wk.url.endsWith("crypto-worker.js")), "nothing encrypted");
 
   const b = await world({ bigFile: true });
   await b.form.submit();
-  assert.deepEqual(b.calls.map((c) => c.url), ["/api/v1/submission"]);
+  assert.ok(!b.calls.some((c) => c.url === "/api/v1/reports"));
   assert.equal(b.status.textContent, MSGS.msgTooLarge);
   assert.equal(b.form.buttons[0].disabled, false);
 });
@@ -335,7 +411,8 @@ test("message form: encrypted to the case key, then reload", async () => {
   const status = { id: "js-status", textContent: "" };
   let body = null;
   const calls = mockFetch({
-    "GET /api/v1/challenge": () => json(200, { challenge: "msg-challenge", difficulty: 8 }),
+    "GET /api/v1/challenge": () =>
+      json(200, { challenge: "msg-challenge", difficulty: 8, puzzles: 2, bits: 7, expires_in: 600 }),
     "POST /api/v1/followup/messages": (call) => {
       body = call.init.body;
       return json(201, {});
@@ -351,7 +428,7 @@ test("message form: encrypted to the case key, then reload", async () => {
   assert.equal(calls[1].init.credentials, "same-origin");
   assert.deepEqual([...new Set(body.keys())], ["message", "attachment", "pow_challenge", "pow_nonce"]);
   assert.equal(body.get("pow_challenge"), "msg-challenge");
-  assert.ok(powOk("msg-challenge", body.get("pow_nonce"), 8), "a message pays its own proof of work");
+  assert.ok(puzzlesOk("msg-challenge", body.get("pow_nonce"), 7, 2), "a message pays its own proof of work");
   for (const s of ["MSG-GLUE-SECRET", "MSG-FILE", "x.txt"]) assert.deepEqual(await findInFormData(body, s), []);
   const plain = await decrypt(caseKey.identity, new Uint8Array(await body.get("message").arrayBuffer()), "text");
   assert.equal(JSON.parse(plain.trimEnd()).text, "Bổ sung: MSG-GLUE-SECRET");
@@ -366,7 +443,8 @@ test("message form: encrypted to the case key, then reload", async () => {
   const calls2 = mockFetch({});
   installDom([empty, st2]);
   await empty.submit();
-  assert.equal(calls2.length, 0);
+  // Only the page's own early challenge request (the work starts as the page opens).
+  assert.deepEqual(calls2.map((c) => `${c.method} ${c.url}`), ["GET /api/v1/challenge"]);
   assert.equal(st2.textContent, MSGS.msgRequired);
 });
 
@@ -377,7 +455,7 @@ test("receipt form: proof of work, JSON open, then the case page", async () => {
   const status = { id: "js-status", textContent: "" };
   let sent = null;
   const calls = mockFetch({
-    "GET /api/v1/challenge": () => json(200, { challenge: "open-challenge", difficulty: 8 }),
+    "GET /api/v1/challenge": () => json(200, { challenge: "open-challenge", difficulty: 8, expires_in: 600 }),
     "POST /api/v1/followup/open": (call) => {
       sent = JSON.parse(call.init.body);
       return json(200, { status: "opened" });
@@ -394,7 +472,7 @@ test("receipt form: proof of work, JSON open, then the case page", async () => {
   assert.equal(calls[1].init.redirect, "error");
   assert.deepEqual(Object.keys(sent).sort(), ["pow_challenge", "pow_nonce", "receipt"]);
   assert.equal(sent.receipt, receipt);
-  assert.ok(powOk("open-challenge", sent.pow_nonce, 8));
+  assert.ok(puzzlesOk("open-challenge", sent.pow_nonce, 8, 1), "no puzzle count: one puzzle");
   assert.deepEqual(globalThis.location.assigned, ["/followup/case"]);
   assert.equal(controls[0].value, "", "the receipt is cleared from the page");
   for (const c of calls) assert.ok(!c.url.includes("1111"), "the receipt is never in a URL");
@@ -405,7 +483,7 @@ test("receipt form: proof of work, JSON open, then the case page", async () => {
   ]);
   const status2 = { id: "js-status", textContent: "" };
   mockFetch({
-    "GET /api/v1/challenge": () => json(200, { challenge: "c2", difficulty: 4 }),
+    "GET /api/v1/challenge": () => json(200, { challenge: "c2", difficulty: 4, expires_in: 600 }),
     "POST /api/v1/followup/open": () => json(400, { error: "invalid_receipt", message: "Mã có lỗi gõ." }),
   });
   installDom([form2, status2]);
@@ -422,6 +500,6 @@ test("receipt form: proof of work, JSON open, then the case page", async () => {
   const calls3 = mockFetch({});
   installDom([form3, status3]);
   await form3.submit();
-  assert.equal(calls3.length, 0);
+  assert.deepEqual(calls3.map((c) => `${c.method} ${c.url}`), ["GET /api/v1/challenge"]);
   assert.equal(status3.textContent, MSGS.msgRequired);
 });

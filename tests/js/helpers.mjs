@@ -91,3 +91,9 @@ export function unpad(plain, size) {
   }
   return bytes.subarray(0, size);
 }
+
+/** Whether `solution` (nonces joined by ".") solves every puzzle of `challenge`. */
+export function puzzlesOk(challenge, solution, bits, puzzles) {
+  const nonces = String(solution).split(".");
+  return nonces.length === puzzles && nonces.every((n, i) => powOk(`${challenge}:${i}`, n, bits));
+}

@@ -93,7 +93,10 @@ class JsReporter:
         return self.browser.request("POST", path, body, headers)
 
     def solved(self, pow_: dict[str, Any]) -> dict[str, str]:
-        return {"pow_challenge": pow_["challenge"], "pow_nonce": solve(**pow_)}
+        return {
+            "pow_challenge": pow_["challenge"],
+            "pow_nonce": solve(pow_["challenge"], pow_["difficulty"]),
+        }
 
     def submit(self) -> str:
         info = self._expect(self._json("GET", "/api/v1/submission"), 200)

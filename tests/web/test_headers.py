@@ -14,6 +14,8 @@ def test_security_baseline_on_every_page(
         csp = response.headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives["script-src"] == directives["worker-src"] == "'self'"
         assert "base-uri 'none'" in csp and "form-action 'self'" in csp
         assert "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -39,3 +41,20 @@ def test_pages_have_no_inline_script_or_style(intake_client: CsrfClient) -> None
     html = intake_client.get("/").get_data(as_text=True)
     assert "<style" not in html and " style=" not in html
     assert "<script>" not in html and "javascript:" not in html
+
+
+def test_the_intake_workers_are_scripts_of_this_origin(intake_client: CsrfClient) -> None:
+    """The pages name their Web Workers by same-origin paths, which the CSP's
+    worker-src 'self' allows, and those scripts are served as JavaScript."""
+    for path, workers in (
+        ("/report", ("pow-worker.js", "crypto-worker.js")),
+        ("/followup", ("pow-worker.js",)),
+    ):
+        html = intake_client.get(path).get_data(as_text=True)
+        for name in workers:
+            url = f"/static/js/{name}"
+            assert f'"{url}"' in html, (path, name)
+            response = intake_client.get(url)
+            assert response.status_code == 200
+            assert "javascript" in response.headers["Content-Type"]
+            assert "worker-src 'self'" in response.headers["Content-Security-Policy"]
