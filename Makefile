@@ -32,7 +32,11 @@ translations: $(COMPILED)
 
 run: $(VENV)/.runtime translations
 	$(FLASK) init
-	@$(FLASK) setup-link 2>/dev/null && echo "  ^ open this one-time link to create the first administrator (valid 1 hour)" || true
+	@$(FLASK) setup-link 2>/dev/null && { \
+	  echo "  ^ open this one-time link to create the first administrator (valid 1 hour)"; \
+	  echo "  Reports sent before the intake unit has a member open only with the recovery key:"; \
+	  echo "  flask --app wsgi:review_app grants fulfil --identity RECOVERY_KEY_FILE (README, First run)"; \
+	} || true
 	@echo "intake (reporters): http://$(INTAKE_BIND)   review (staff): http://$(REVIEW_BIND)   Ctrl-C stops both"
 	@# Ctrl-C sends SIGINT to every process in the terminal's group: both gunicorn masters
 	@# and their workers shut down quickly on it. This shell must not signal them again: a
