@@ -261,3 +261,16 @@ def test_a_new_member_gets_access_when_a_keyed_colleague_opens_the_inbox(
     page = _page(minh.client.get(f"/cases/{sent.case_id}"))
     assert sent.canary in page
     assert audit_actions(database, sent.case_id).count("grants.fulfilled") == 1
+
+
+def test_the_first_administrator_is_told_how_to_open_earlier_reports(
+    staff: StaffFactory, report: ReportFactory
+) -> None:
+    sent = report()  # before anyone is in the intake unit: the recovery key only
+    admin = staff("quan-tri", "intake", role="admin")
+    member = staff("thanh-vien", "intake")
+    hint = "grants fulfil --identity RECOVERY_KEY_FILE"
+    assert hint in _page(admin.client.get(f"/cases/{sent.case_id}"), 409)
+    assert hint not in _page(
+        member.client.get(f"/cases/{sent.case_id}"), 409
+    )  # staff only see who to ask
