@@ -10,6 +10,7 @@ from flask import Flask, render_template_string
 from flask_babel import force_locale
 
 from app.web.dates import NO_DAY, format_day
+from tests.conftest import CsrfClient
 
 TET = date(2027, 2, 6)
 
@@ -54,3 +55,21 @@ def test_the_intake_has_the_filter_too(intake_app: Flask) -> None:
         assert render_template_string("{{ d|day }}", d=date(2027, 9, 2)) == "02/09/2027"
     with intake_app.test_request_context("/"), force_locale("en"):
         assert render_template_string("{{ d|day }}", d=date(2027, 9, 2)) == "Sep 2, 2027"
+
+
+def test_the_reporters_thread_shows_days_in_the_page_language(intake_client: CsrfClient) -> None:
+    from app import clock
+    from tests.factories import open_case, receipt_from, send_report
+
+    receipt = receipt_from(send_report(intake_client))
+    assert open_case(intake_client, receipt).status_code == 303
+    sent = intake_client.submit(
+        "/followup/case", {"body": "Tôi bổ sung biên bản họp."}, action="/followup/message"
+    )
+    assert sent.status_code in (200, 303)
+    today = clock.reporter_day()
+    vietnamese = intake_client.get("/followup/case").get_data(as_text=True)
+    assert f"· {today.strftime('%d/%m/%Y')}" in vietnamese
+    english = intake_client.get("/followup/case?lang=en").get_data(as_text=True)
+    assert f"· {format_day(today, 'en')}" in english  # e.g. "Nov 29, 2026", not 29/11/2026
+    assert f"· {today.strftime('%d/%m/%Y')}" not in english
