@@ -53,10 +53,12 @@ run: $(VENV)/.runtime translations
 	wait
 
 test: $(VENV)/.dev translations
-	$(BIN)/pytest $(PYTEST_ARGS)
-	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+	@# node_modules first: the browser tests inject axe-core from it.
+	@if command -v npm >/dev/null; then \
 	  [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; \
-	  node --test tests/js/; \
+	fi
+	$(BIN)/pytest $(PYTEST_ARGS)
+	@if command -v node >/dev/null; then node --test tests/js/; \
 	else echo "node not installed: browser-encryption tests (tests/js) skipped"; fi
 
 lint: $(VENV)/.dev
