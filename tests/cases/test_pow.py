@@ -53,12 +53,16 @@ def _wrong_nonce(challenge: str, difficulty: int) -> str:
 
 
 def _another_solution(challenge: str, difficulty: int, known: str) -> str:
-    """A valid nonce for ``challenge`` other than ``known`` (``solve`` always finds the
-    same first one)."""
+    """A valid solution of ``challenge`` other than ``known`` (``solve`` always finds the
+    same first nonces): another nonce for the first puzzle, the others kept."""
+    puzzles = token_puzzles(challenge)
+    first, *rest = known.split(".")
     counter = 0
-    while (nonce := f"y{counter}") == known or not check_solution(challenge, nonce, difficulty):
+    while True:
+        candidate = ".".join([f"y{counter}", *rest])
+        if candidate != known and check_solution(challenge, candidate, difficulty, puzzles):
+            return candidate
         counter += 1
-    return nonce
 
 
 # -- pure functions ------------------------------------------------------------------------
@@ -215,7 +219,8 @@ def test_reuse_refused(database: Database) -> None:
         redeem_challenge(db, KEY, challenge, nonce, min_difficulty=DIFFICULTY)
     # Another solution of the same challenge is the same challenge.
     other = _another_solution(challenge, DIFFICULTY, nonce)
-    assert other != nonce and check_solution(challenge, other, DIFFICULTY)
+    assert other != nonce
+    assert check_solution(challenge, other, DIFFICULTY, token_puzzles(challenge))
     with pytest.raises(ChallengeUsedError), database.session() as db:
         redeem_challenge(db, KEY, challenge, other, min_difficulty=DIFFICULTY)
     assert len(_spent_rows(database)) == 1
