@@ -56,7 +56,7 @@ def _another_solution(challenge: str, difficulty: int, known: str) -> str:
     """A valid solution of ``challenge`` other than ``known`` (``solve`` always finds the
     same first nonces): another nonce for the first puzzle, the others kept."""
     puzzles = token_puzzles(challenge)
-    first, *rest = known.split(".")
+    _first, *rest = known.split(".")
     counter = 0
     while True:
         candidate = ".".join([f"y{counter}", *rest])
