@@ -23,6 +23,12 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "case.recused",
         "case.closed",
         "case.reopened",
+        # the statutory process of a named denunciation (app/cases/legal_process.py)
+        "case.accepted",
+        "case.acceptance_refused",
+        "case.transferred",
+        "case.extended",
+        "notice.downloaded",
         "case.exported",
         "case.file_exported",
         "case.purged",
