@@ -39,6 +39,10 @@ CASE_ACTIONS = [
     "reopen",
     "reply",
     "note",
+    "accept",
+    "refuse",
+    "transfer",
+    "extend",
 ]
 
 
