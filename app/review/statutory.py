@@ -63,9 +63,7 @@ def statutory_error(exc: StatutoryError) -> str:
         ),
         "not_accepted": _("Only an accepted denunciation can be extended."),
         "day_required": _("Please give the day of the acceptance decision."),
-        "bad_day": _(
-            "The day must be a date (dd/mm/yyyy) between the day of receipt and today."
-        ),
+        "bad_day": _("The day must be a date (dd/mm/yyyy) between the day of receipt and today."),
         "decision_number_required": _("Please give the number of the acceptance decision."),
         "bad_decision_number": _(
             "The number of the acceptance decision is one line of at most 40 characters."

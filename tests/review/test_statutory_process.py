@@ -20,6 +20,7 @@ from app.cases import legal_process
 from app.cases.legal_periods import resolution_due
 from app.database import Database
 from app.models import Case, CaseNotice
+from app.web.dates import format_day
 from config import Settings
 from tests.cases.notices.readback import docx_text
 from tests.conftest import CsrfClient
@@ -74,17 +75,14 @@ def test_accept_then_extend_reaches_the_reporter(
     sent, received = _named(database, report)
     today = received  # the case arrived today
 
-    page = đạt.client.get(f"/cases/{sent.case_id}").get_data(as_text=True)
-    assert "statutory" in page and "accept" in page
-    due = legal_process.statutory_state  # the clocks the page shows come from the domain
     with database.read_session() as db:
         case = db.get(Case, sent.case_id)
         assert case is not None
-        state = due(case, today)
-        assert state is not None
-    assert state.acceptance_due.strftime("%d/%m/%Y") in page or str(
-        state.acceptance_due.year
-    ) in page
+        state = legal_process.statutory_state(case, today)
+        assert state is not None and state.decision is None
+    page = đạt.client.get(f"/cases/{sent.case_id}?lang=vi").get_data(as_text=True)
+    assert f"Hạn thụ lý: {dmy(state.acceptance_due)}" in page
+    assert "Hạn giải quyết" not in page  # no resolution clock before the acceptance
 
     accepted = đạt.post(
         f"/cases/{sent.case_id}/accept",
@@ -94,12 +92,16 @@ def test_accept_then_extend_reaches_the_reporter(
     resolution = resolution_due(
         today, 0, (), legal_process.work_calendar(), legal_process.denunciation_periods()
     )
-    assert "notices" in shown and ".docx" in shown
+    assert f"Hạn giải quyết: {dmy(resolution)}" in shown and "Đã thụ lý ngày" in shown
+    assert ".docx" in shown and "Hạn thụ lý:" not in shown
+    inbox = đạt.client.get("/inbox?lang=vi").get_data(as_text=True)
+    assert f"Hạn giải quyết: {dmy(resolution)}" in inbox
 
     # The reporter: the notice in the thread, the resolution day on the page.
     assert open_case(intake_client, sent.receipt).status_code == 303
     mine = intake_client.get("/followup/case").get_data(as_text=True)
     assert "thong-bao-thu-ly-to-cao.pdf" in mine
+    assert f"Hạn giải quyết: {dmy(resolution)}" in mine
     (notice,) = _reporter_pdfs(intake_client, sent)
     assert "Về việc thụ lý tố cáo" in notice
     assert dmy(received) in notice and dmy(resolution) in notice
@@ -116,6 +118,11 @@ def test_accept_then_extend_reaches_the_reporter(
         today, 1, (), legal_process.work_calendar(), legal_process.denunciation_periods()
     )
     assert later > resolution
+    assert f"Hạn giải quyết: {dmy(later)}" in intake_client.get("/followup/case").get_data(
+        as_text=True
+    )
+    english = đạt.client.get(f"/cases/{sent.case_id}?lang=en").get_data(as_text=True)
+    assert f"Resolution due: {format_day(later, 'en')}" in english
     pdfs = _reporter_pdfs(intake_client, sent)
     assert len(pdfs) == 2
     assert "Về việc gia hạn giải quyết tố cáo" in pdfs[1] and dmy(later) in pdfs[1]
@@ -168,6 +175,9 @@ def test_anonymous_case_offers_no_statutory_action(
     assert 'id="statutory"' not in page and "/accept" not in page
     named, _ = _named(database, report)
     assert 'id="statutory"' in đạt.client.get(f"/cases/{named.case_id}").get_data(as_text=True)
+    # The inbox: the named case has its acceptance clock, the anonymous one none.
+    inbox = đạt.client.get("/inbox?lang=vi").get_data(as_text=True)
+    assert inbox.count("Hạn thụ lý:") == 1
 
 
 def test_docx_for_readers_only_and_the_reason_never_in_clear_at_rest(
