@@ -209,7 +209,7 @@ def _assignee(form: Form) -> int | None:
 
 ACTIONS: dict[str, CaseAction] = {
     "acknowledge": CaseAction(
-        lambda db, actor, case, form: workflow.acknowledge(db, actor, case),
+        lambda db, actor, case, form: actions.acknowledge(db, blob_store(), actor, case),
         _l("Case acknowledged."),
     ),
     "request-info": CaseAction(

@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
@@ -167,7 +166,7 @@ def test_second_acceptance_is_refused(
 
 
 def test_anonymous_case_offers_no_statutory_action(
-    staff: StaffFactory, report: ReportFactory, database: Database
+    staff: StaffFactory, report: ReportFactory, database: Database, intake_client: CsrfClient
 ) -> None:
     đạt = staff("dat-tiep-nhan", "intake")
     sent = report()
@@ -179,6 +178,13 @@ def test_anonymous_case_offers_no_statutory_action(
     inbox = đạt.client.get("/inbox?lang=vi").get_data(as_text=True)
     assert inbox.count("Hạn thụ lý:") == 1
 
+    # Acknowledging anonymous information sends its system notice (art. 25), once.
+    assert open_case(intake_client, sent.receipt).status_code == 303
+    assert _reporter_pdfs(intake_client, sent) == []
+    _flash(đạt.post(f"/cases/{sent.case_id}/acknowledge"), đạt.client)
+    (notice,) = _reporter_pdfs(intake_client, sent)
+    assert "THÔNG BÁO CỦA HỆ THỐNG" in notice
+
 
 def test_docx_for_readers_only_and_the_reason_never_in_clear_at_rest(
     staff: StaffFactory,
@@ -188,7 +194,7 @@ def test_docx_for_readers_only_and_the_reason_never_in_clear_at_rest(
 ) -> None:
     đạt = staff("dat-tiep-nhan", "intake")
     outsider = staff("uy-dieu-tra", "investigation")
-    sent, received = _named(database, report)
+    sent, _received = _named(database, report)
     reason = "LÝ-DO-KHÔNG-THỤ-LÝ: đơn không nêu rõ người vi phạm"
     _flash(đạt.post(f"/cases/{sent.case_id}/refuse", {"reason": reason}), đạt.client)
     with database.read_session() as db:
