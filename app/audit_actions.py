@@ -28,6 +28,7 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "case.acceptance_refused",
         "case.transferred",
         "case.extended",
+        "case.concluded",
         "notice.downloaded",
         "case.exported",
         "case.file_exported",

@@ -1,6 +1,7 @@
 """The statutory process of a named denunciation (Luật Tố cáo 2018, docs/legal.md §2-§3):
-the decision after the initial handling - accept (thụ lý), refuse, transfer - and the
-extensions of the resolution period, each with the formal notice the Law requires.
+the decision after the initial handling - accept (thụ lý), refuse, transfer - the
+extensions of the resolution period and the conclusion, each with the formal notice the
+Law requires.
 
 Each action, in one unit of work the caller commits:
 
@@ -14,8 +15,9 @@ Each action, in one unit of work the caller commits:
 5. renders the reporter's PDF and delivers it into the thread as a staff message with
    the PDF attached, encrypted to the case key like every file.
 
-Order (art. 24, 29, 30): one decision - accepted, refused or transferred - and only
-once; extensions only after an acceptance, at most one for a complex case and two for an
+Order (art. 24, 29, 30, 35): one decision - accepted, refused or transferred - and
+only once; the conclusion once, after an acceptance; extensions only after an
+acceptance and before the conclusion, at most one for a complex case and two for an
 especially complex one (Decree 31/2019 art. 3(2)-(3): one criterion met is complex, two
 or more especially complex). A decision after its statutory day is allowed (the office
 may be late) and the case shows it overdue; a day in the future or before the receipt is
@@ -124,7 +126,9 @@ class StatutoryState:
     extensions: int
     extensions_left: int
     acceptance_overdue: bool  # no decision and the last day has passed
-    resolution_overdue: bool  # accepted, open, and the last day has passed
+    resolution_overdue: bool  # accepted, not concluded, open, and the last day has passed
+    concluded_day: date | None = None
+    conclusion_notice_due: date | None = None  # art. 35(3): 5 working days
 
 
 def statutory_state(case: Case, today: date) -> StatutoryState | None:
@@ -135,6 +139,7 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
     periods = denunciation_periods()
     decision = StatutoryDecision(case.statutory_decision) if case.statutory_decision else None
     accepted = case.statutory_decision_day if decision is StatutoryDecision.ACCEPTED else None
+    concluded = case.statutory_concluded_day if accepted else None
     clocks = legal_periods.statutory_clocks(
         Track.NAMED,
         case.created_day,
@@ -142,6 +147,7 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         periods,
         accepted=accepted,
         extensions=case.statutory_extensions if accepted else 0,
+        concluded=concluded,
     )
     assert clocks is not None  # a named denunciation always has its clocks
     is_open = case.status != CaseStatus.CLOSED.value
@@ -151,9 +157,16 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         acceptance_due=clocks.acceptance,
         resolution_due=clocks.resolution,
         extensions=case.statutory_extensions,
-        extensions_left=max(0, periods.max_extensions - case.statutory_extensions),
+        extensions_left=0
+        if concluded
+        else max(0, periods.max_extensions - case.statutory_extensions),
         acceptance_overdue=decision is None and is_open and today > clocks.acceptance,
-        resolution_overdue=clocks.resolution is not None and is_open and today > clocks.resolution,
+        resolution_overdue=clocks.resolution is not None
+        and concluded is None
+        and is_open
+        and today > clocks.resolution,
+        concluded_day=concluded,
+        conclusion_notice_due=clocks.conclusion_notice,
     )
 
 
@@ -325,6 +338,8 @@ def extend(
     _require_named_and_open(session, actor, case)
     if case.statutory_decision != StatutoryDecision.ACCEPTED.value:
         raise StatutoryError("not_accepted")
+    if case.statutory_concluded_day is not None:
+        raise StatutoryError("already_concluded")
     assert case.statutory_decision_day is not None
     text = _text(reason, "reason_required")
     chosen = list(dict.fromkeys(criteria))
@@ -362,6 +377,54 @@ def extend(
         action="case.extended",
         case_id=case.id,
         details={"extension": str(number), "resolution_due": due.isoformat()},
+    )
+    return _issue(session, store, actor, case, notice)
+
+
+def conclude(
+    session: Session,
+    store: BlobStore,
+    actor: Actor,
+    case: Case,
+    *,
+    on: date | None,
+    conclusion_number: str,
+    outcome: str,
+) -> CaseNotice:
+    """Record the conclusion (kết luận nội dung tố cáo, Mẫu 12) issued on ``on`` under
+    ``conclusion_number``, and tell the denouncer what it found (art. 35(3), within 5
+    working days of it). Once; the case stays open for the handling of the conclusion
+    (art. 36), which the inspectors close when done."""
+    _require_named_and_open(session, actor, case)
+    if case.statutory_decision != StatutoryDecision.ACCEPTED.value:
+        raise StatutoryError("not_accepted")
+    if case.statutory_concluded_day is not None:
+        raise StatutoryError("already_concluded")
+    accepted = case.statutory_decision_day
+    assert accepted is not None
+    today = clock.today()
+    day = _decision_day(case, on, today)
+    if day < accepted:
+        raise StatutoryError("bad_day")
+    number = _text(conclusion_number, "conclusion_number_required")
+    if len(number) > MAX_DECISION_NUMBER or "\n" in number:
+        raise StatutoryError("bad_decision_number")
+    notice = checked(
+        Notice(
+            **_base_notice(session, case, NoticeKind.CONCLUDE, today),
+            accepted_on=accepted,
+            concluded_on=day,
+            decision_reference=number,
+            outcome=_text(outcome, "outcome_required"),
+        )
+    )
+    case.statutory_concluded_day = day
+    audit.record(
+        session,
+        actor=actor.label,
+        action="case.concluded",
+        case_id=case.id,
+        details={"day": day.isoformat()},
     )
     return _issue(session, store, actor, case, notice)
 

@@ -134,6 +134,9 @@ class Case(Base):
     # every later notice cites it (the extension decision, Mẫu 01).
     acceptance_decision_number: Mapped[str | None] = mapped_column(String(40))
     statutory_extensions: Mapped[int] = mapped_column(Integer, default=0)
+    # The day of the conclusion (kết luận nội dung tố cáo, art. 35), which ends the
+    # resolution period.
+    statutory_concluded_day: Mapped[date | None] = mapped_column(Date)
 
     keys: Mapped[list[CaseKey]] = relationship(
         back_populates="case", cascade="all, delete-orphan", passive_deletes=True

@@ -23,6 +23,7 @@ def action_labels() -> dict[str, LazyString]:
         "case.acceptance_refused": _l("Denunciation not accepted"),
         "case.transferred": _l("Denunciation transferred"),
         "case.extended": _l("Resolution period extended"),
+        "case.concluded": _l("Denunciation concluded"),
         "notice.downloaded": _l("Notice downloaded for the paper file"),
         "message.from_reporter": _l("Message from the reporter"),
         "message.to_reporter": _l("Reply to the reporter"),

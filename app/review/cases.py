@@ -307,6 +307,18 @@ ACTIONS: dict[str, CaseAction] = {
         ),
         _l("Resolution period extended. The reporter was sent the extension decision."),
     ),
+    "conclude": CaseAction(
+        lambda db, actor, case, form: legal_process.conclude(
+            db,
+            blob_store(),
+            actor,
+            case,
+            on=statutory.parse_day(form.get("day", "")),
+            conclusion_number=form.get("conclusion_number", ""),
+            outcome=form.get("outcome", ""),
+        ),
+        _l("Conclusion recorded. The reporter was sent the notice of the conclusion."),
+    ),
     "note": CaseAction(
         lambda db, actor, case, form: add_note(db, blob_store(), actor, case, form.get("note", "")),
         _l("Note added."),

@@ -61,9 +61,15 @@ def statutory_error(exc: StatutoryError) -> str:
         "already_decided": _(
             "The decision on this denunciation was already taken; it is taken once."
         ),
-        "not_accepted": _("Only an accepted denunciation can be extended."),
-        "day_required": _("Please give the day of the acceptance decision."),
-        "bad_day": _("The day must be a date (dd/mm/yyyy) between the day of receipt and today."),
+        "not_accepted": _("Only an accepted denunciation can be extended or concluded."),
+        "already_concluded": _("The conclusion was already recorded."),
+        "conclusion_number_required": _("Please give the number of the conclusion."),
+        "outcome_required": _("Please write what the conclusion found."),
+        "day_required": _("Please give the day of the decision."),
+        "bad_day": _(
+            "The day must be a date (dd/mm/yyyy) between the day of receipt (or of the "
+            "acceptance, for a conclusion) and today."
+        ),
         "decision_number_required": _("Please give the number of the acceptance decision."),
         "bad_decision_number": _(
             "The number of the acceptance decision is one line of at most 40 characters."

@@ -2,7 +2,7 @@
 
 Luật Tố cáo 2018 arts. 24, 29, 30 (app/cases/legal_process.py): the decision after the
 initial handling (accepted / refused / transferred) and its day, the acceptance
-decision's register number, the number of extensions; and the notices issued, whose
+decision's register number, the number of extensions, the day of the conclusion; and the notices issued, whose
 fields are an encrypted blob (staff key) and whose reporter copy is a thread message.
 
 Revision ID: 0009
@@ -32,6 +32,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("statutory_extensions", sa.Integer(), nullable=False, server_default="0")
         )
+        batch_op.add_column(sa.Column("statutory_concluded_day", sa.Date(), nullable=True))
         batch_op.create_check_constraint(
             op.f("ck_cases_statutory_decision"),
             "statutory_decision IN ('accepted', 'refused', 'transferred')",
@@ -78,6 +79,7 @@ def downgrade() -> None:
     op.drop_table("case_notices")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_cases_statutory_decision"), type_="check")
+        batch_op.drop_column("statutory_concluded_day")
         batch_op.drop_column("statutory_extensions")
         batch_op.drop_column("acceptance_decision_number")
         batch_op.drop_column("statutory_decision_day")

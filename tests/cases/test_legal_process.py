@@ -393,3 +393,48 @@ def test_office_copy_is_rendered_from_the_encrypted_fields(
     text = docx_text(data)
     assert "thiếu tài liệu kèm theo" in text
     assert reference in text  # the filing line, on the office's copy only
+
+
+def test_conclusion_ends_the_period_and_notifies(
+    database: Database, settings: Settings, named: SubmittedCase, đạt: ReviewerKeys
+) -> None:
+    outcome = "Tố cáo đúng một phần: việc cấp phép sai quy định tại đường số 3"
+    conclude = {"on": TODAY, "conclusion_number": "9/KL-TTr", "outcome": outcome}
+    with pytest.raises(StatutoryError) as early:
+        _run(database, settings, đạt, named.case_id, legal_process.conclude, **conclude)
+    assert early.value.code == "not_accepted"
+    _accept(database, settings, đạt, named.case_id)
+    for changes, code in (
+        ({"on": date(2027, 1, 11)}, "bad_day"),  # before the acceptance on 12/01
+        ({"conclusion_number": " "}, "conclusion_number_required"),
+        ({"outcome": ""}, "outcome_required"),
+    ):
+        with pytest.raises(StatutoryError) as bad:
+            _run(
+                database,
+                settings,
+                đạt,
+                named.case_id,
+                legal_process.conclude,
+                **{**conclude, **changes},
+            )
+        assert bad.value.code == code
+    assert _state(database, named.case_id).concluded_day is None
+
+    _run(database, settings, đạt, named.case_id, legal_process.conclude, **conclude)
+    state = _state(database, named.case_id)
+    assert state.concluded_day == TODAY and not state.resolution_overdue
+    # Art. 35(3): the denouncer is told within 5 working days of the conclusion.
+    assert state.conclusion_notice_due == date(2027, 1, 19)
+    assert state.extensions_left == 0
+    notice = _pdfs(database, settings, đạt, named.case_id)[-1]
+    assert "Về kết luận nội dung tố cáo" in notice and "9/KL-TTr" in notice
+    assert "đường số 3" in notice and "12/01/2027" in notice
+    for action, kw in (
+        (legal_process.conclude, conclude),
+        (legal_process.extend, {"reason": REASON, "criteria": ["several_places"]}),
+    ):
+        with pytest.raises(StatutoryError) as again:
+            _run(database, settings, đạt, named.case_id, action, **kw)
+        assert again.value.code == "already_concluded"
+    assert len(_pdfs(database, settings, đạt, named.case_id)) == 2

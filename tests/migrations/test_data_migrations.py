@@ -264,6 +264,7 @@ def _check_0009(conn: Connection, tables: dict[str, Table]) -> None:
                 cases.c.statutory_decision_day,
                 cases.c.acceptance_decision_number,
                 cases.c.statutory_extensions,
+                cases.c.statutory_concluded_day,
             )
         )
         .mappings()
@@ -274,6 +275,7 @@ def _check_0009(conn: Connection, tables: dict[str, Table]) -> None:
         "statutory_decision_day": None,
         "acceptance_decision_number": None,
         "statutory_extensions": 0,
+        "statutory_concluded_day": None,
     }
     assert "case_notices" in tables
 

@@ -136,6 +136,7 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "refuse": {"reason": "MATRIX-REFUSAL"},
     "transfer": {"authority": "MATRIX-AUTHORITY", "reason": "MATRIX-REASON"},
     "extend": {"reason": "MATRIX-EXTENSION", "criteria": "several_places"},
+    "conclude": {"day": "", "conclusion_number": "9/KL-TTr", "outcome": "MATRIX-OUTCOME"},
 }
 
 # Form data for the other POST routes: enough that an allowed request would act.
@@ -399,6 +400,7 @@ HOLDER_EXPECTED: dict[str, tuple[int, bool]] = {
     "refuse": (303, False),
     "transfer": (303, False),
     "extend": (303, False),
+    "conclude": (303, False),
 }
 
 

@@ -43,6 +43,7 @@ CASE_ACTIONS = [
     "refuse",
     "transfer",
     "extend",
+    "conclude",
 ]
 
 

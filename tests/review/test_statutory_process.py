@@ -130,6 +130,21 @@ def test_accept_then_extend_reaches_the_reporter(
     assert "Về việc gia hạn giải quyết tố cáo" in pdfs[1] and dmy(later) in pdfs[1]
     assert "LÝ-DO-GIA-HẠN" in pdfs[1]
 
+    # The conclusion: its notice, and the reporter's page says it was concluded.
+    concluded = đạt.post(
+        f"/cases/{sent.case_id}/conclude",
+        {
+            "day": today.isoformat(),
+            "conclusion_number": "9/KL-TTr",
+            "outcome": "Tố cáo đúng một phần: giấy phép cấp sai ở phường Ninh Kiều",
+        },
+    )
+    assert f"Concluded on {format_day(today, 'en')}" in _flash(concluded, đạt.client)
+    mine = intake_client.get("/followup/case?lang=vi").get_data(as_text=True)
+    assert f"Đã có kết luận ngày {dmy(today)}" in mine and "Hạn giải quyết" not in mine
+    last = _reporter_pdfs(intake_client, sent)[-1]
+    assert "Về kết luận nội dung tố cáo" in last and "giấy phép cấp sai" in last
+
 
 def test_bad_input_is_refused_in_words_and_changes_nothing(
     staff: StaffFactory, report: ReportFactory, database: Database
