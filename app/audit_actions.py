@@ -23,6 +23,13 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "case.recused",
         "case.closed",
         "case.reopened",
+        # the statutory process of a named denunciation (app/cases/legal_process.py)
+        "case.accepted",
+        "case.acceptance_refused",
+        "case.transferred",
+        "case.extended",
+        "case.concluded",
+        "notice.downloaded",
         "case.exported",
         "case.file_exported",
         "case.purged",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import workflow
+from app.cases import legal_process, workflow
 from app.cases.access import Actor
 from app.cases.messages import add_message_from_server
 from app.models import Case, Message
@@ -70,6 +70,9 @@ def maybe_send_automatic_acknowledgment(
             text=AUTOMATIC_ACKNOWLEDGMENT,
             attachments=[],
         )
+        # Anonymous information also gets its system notice (Luật Tố cáo art. 25), as
+        # when a reviewer acknowledges by hand (app.cases.actions.acknowledge).
+        legal_process.send_information_notice(session, store, actor, case)
     except BaseException:
         # add_message_from_server rolls back what it started; a failure before it
         # (refused transition, blob store down) must not leave the transition pending

@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.cases import workflow
+from app.cases import legal_process, workflow
 from app.cases.access import Actor
 from app.cases.messages import add_message_from_server
 from app.cases.notes import add_note
 from app.models import Case
 from app.models.vocabulary import Side
 from app.storage import BlobStore
+
+
+def acknowledge(session: Session, store: BlobStore, actor: Actor, case: Case) -> None:
+    """Acknowledge the case; anonymous information also gets its system notice (Luật Tố
+    cáo art. 25: received, considered within competence). A named denunciation's
+    notices come with its statutory decisions (app.cases.legal_process) instead."""
+    workflow.acknowledge(session, actor, case)
+    session.flush()
+    legal_process.send_information_notice(session, store, actor, case)
 
 
 def reply_to_reporter(

@@ -10,9 +10,11 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.cases.attachments import listed_attachments
 from app.cases.blobs import read_payload
 from app.cases.keys import unwrap_identity_with_keys
+from app.cases.legal_process import StatutoryState, statutory_state
 from app.cases.messages import ThreadMessage, load_thread
 from app.cases.payloads import AttachmentMeta, ReportContent, decode_report
 from app.cases.submission import ReceiptSettings
@@ -69,6 +71,9 @@ class ReporterCase:
     report: ReportContent | None  # None: the report cannot be read (see read_payload)
     attachments: list[ReportAttachment]
     thread: list[ThreadMessage]
+    # A named denunciation's statutory clocks (the reporter is the denouncer and has the
+    # right to know them, Luật Tố cáo art. 9(1)); None for anonymous information.
+    statutory: StatutoryState | None = None
 
 
 def _admit_all() -> None:
@@ -125,4 +130,5 @@ def load_reporter_case(
             for b, meta in listed_attachments(files, report.attachments if report else None)
         ],
         thread=load_thread(session, store, case_id, case_identity),
+        statutory=statutory_state(case, clock.today()),
     )

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.access import Actor, readable_by
 from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause
+from app.cases.legal_process import StatutoryState, statutory_state
 from app.models import Case, Message, Reviewer
 from app.models.vocabulary import CaseStatus, Category, Sector, Side
 
@@ -84,6 +85,9 @@ class InboxRow:
     next_due: date | None
     unread: int
     assignee: str | None
+    # A named denunciation's statutory clocks (app.cases.legal_process); None for
+    # anonymous information, which has only the city's own targets (``deadline``).
+    statutory: StatutoryState | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +186,7 @@ def inbox_page(session: Session, actor: Actor, filters: InboxFilters, today: dat
                 next_due=due,
                 unread=int(unread.get(c.id, 0)),
                 assignee=names.get(c.assignee_id) if c.assignee_id else None,
+                statutory=statutory_state(c, today),
             )
         )
     return InboxPage(rows, total, page, pages)

@@ -30,6 +30,7 @@ from app.models.vocabulary import (
     Resolution,
     Sector,
     Side,
+    StatutoryDecision,
     Track,
 )
 
@@ -43,6 +44,9 @@ LEGACY_ID_LIMIT = 2**32
 
 def new_message_id() -> int:
     return LEGACY_ID_LIMIT + secrets.randbelow(2**63 - LEGACY_ID_LIMIT)
+
+
+NOTICE_KINDS = ("accept", "refuse", "transfer", "extend", "conclude", "information")
 
 
 class Case(Base):
@@ -62,6 +66,7 @@ class Case(Base):
         one_of("resolution", Resolution, "resolution"),
         one_of("priority", Priority, "priority"),
         one_of("track", Track, "track"),
+        one_of("statutory_decision", StatutoryDecision, "statutory_decision"),
         # The inbox: cases held by my units, by status, newest first. Measured at 100,000
         # cases (bench/inbox_latency.py): the wide index lets SQLite count and page a
         # unit's cases from the index alone, without visiting the table (348 ms -> 0.2 ms
@@ -118,6 +123,20 @@ class Case(Base):
     # In clear like category and sector: it decides which clocks and notices apply, and
     # it is the reporter's own choice of process, not who they are.
     track: Mapped[str] = mapped_column(vocab(Track), default=Track.ANONYMOUS.value)
+    # The statutory process of a named denunciation (app/cases/legal_process.py). Days
+    # only, like every staff date a reporter sees (the notices carry days). The decision
+    # and the extension count are in clear: the clocks and the inbox need them, and they
+    # say what the office did, not what the report says. The reasons, the content
+    # accepted and the complexity criteria are in the notices, encrypted (CaseNotice).
+    statutory_decision: Mapped[str | None] = mapped_column(vocab(StatutoryDecision))
+    statutory_decision_day: Mapped[date | None] = mapped_column(Date)
+    # The office's register number of the acceptance decision (Mẫu 04), "12/QĐ-TTr":
+    # every later notice cites it (the extension decision, Mẫu 01).
+    acceptance_decision_number: Mapped[str | None] = mapped_column(String(40))
+    statutory_extensions: Mapped[int] = mapped_column(Integer, default=0)
+    # The day of the conclusion (kết luận nội dung tố cáo, art. 35), which ends the
+    # resolution period.
+    statutory_concluded_day: Mapped[date | None] = mapped_column(Date)
 
     keys: Mapped[list[CaseKey]] = relationship(
         back_populates="case", cascade="all, delete-orphan", passive_deletes=True
@@ -246,6 +265,27 @@ class Note(Base):
     blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseNotice(Base):
+    """A formal notice issued on a case (docs/notices.md): its fields, as JSON encrypted
+    to the staff key (``blob_id``, kind ``note``), from which the office's DOCX is
+    rendered again on demand; and the thread message that delivered the reporter's PDF
+    (encrypted to the case key). Nothing typed by the inspector is in clear here."""
+
+    __tablename__ = "case_notices"
+    # The kinds of app.cases.notices.NoticeKind (the models do not import the domain;
+    # tests/cases/test_legal_process.py checks the two lists agree).
+    __table_args__ = (one_of("kind", NOTICE_KINDS, "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(11))
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(
+        MessageId, ForeignKey("messages.id", ondelete="SET NULL")
+    )
+    issued_day: Mapped[date] = mapped_column(Date)
 
 
 class PendingGrant(Base):

@@ -90,6 +90,16 @@ class KeyKind(StrEnum):
     STAFF = "staff"  # internal notes and triage reasoning; never wrapped to the reporter
 
 
+class StatutoryDecision(StrEnum):
+    """What the resolver decided on a named denunciation after the initial handling
+    (Luật Tố cáo 2018 art. 24): accept it (thụ lý, art. 29), refuse it with reasons
+    (art. 24(1)), or transfer it to the competent body (art. 24(2)). Decided once."""
+
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+    TRANSFERRED = "transferred"
+
+
 class BlobKind(StrEnum):
     REPORT = "report"
     ATTACHMENT = "attachment"

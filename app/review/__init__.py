@@ -18,5 +18,6 @@ from app.review import (  # noqa: E402,F401
     login,
     notifications,
     password,
+    statutory,
     views,
 )

@@ -19,20 +19,22 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.cases import actions, unit_of_work, workflow
+from app.cases import actions, legal_process, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
 from app.cases.deadlines import case_deadline
 from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
 from app.cases.inbox import InboxFilters, inbox_page
+from app.cases.legal_process import StatutoryError, statutory_state
 from app.cases.messages import MessageError, mark_reporter_messages_read
 from app.cases.notes import add_note
+from app.cases.notices import NoticeError
 from app.cases.reading import NoKeyError, open_attachment, open_case, record_download
 from app.installation import UnknownUnitError
 from app.models import Case, Reviewer, Unit
 from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector
-from app.review import audit_labels, blueprint
+from app.review import audit_labels, blueprint, statutory
 from app.review.approvals import access_notices
 from app.review.auth import current_identity, current_reviewer, login_required
 from app.storage import StorageError
@@ -124,6 +126,7 @@ def case_view(case_id: str) -> ResponseReturnValue:
     assignee = db.get(Reviewer, case.assignee_id) if case.assignee_id else None
     routing = workflow.routing_options(db, case)
     members = workflow.case_members(db, case)
+    notices = legal_process.case_notices(db, case.id)
     unit_of_work.commit(db)
     if sent:
         flash(_("The reporter was sent the automatic acknowledgment."), "success")
@@ -142,6 +145,9 @@ def case_view(case_id: str) -> ResponseReturnValue:
         resolutions=list(Resolution),
         actor=actor,
         deadline=case_deadline(case, _today()),
+        statutory=statutory_state(case, _today()),
+        notices=notices,
+        complexity_criteria=legal_process.COMPLEXITY_CRITERIA,
         audit_labels=audit_labels.action_labels(),
     )
 
@@ -208,7 +214,7 @@ def _assignee(form: Form) -> int | None:
 
 ACTIONS: dict[str, CaseAction] = {
     "acknowledge": CaseAction(
-        lambda db, actor, case, form: workflow.acknowledge(db, actor, case),
+        lambda db, actor, case, form: actions.acknowledge(db, blob_store(), actor, case),
         _l("Case acknowledged."),
     ),
     "request-info": CaseAction(
@@ -268,6 +274,59 @@ ACTIONS: dict[str, CaseAction] = {
         ),
         _l("Reply sent. The reporter will see it when they follow up."),
     ),
+    # The statutory process of a named denunciation (app/cases/legal_process.py).
+    "accept": CaseAction(
+        lambda db, actor, case, form: legal_process.accept(
+            db,
+            blob_store(),
+            actor,
+            case,
+            on=statutory.parse_day(form.get("day", "")),
+            decision_number=form.get("decision_number", ""),
+            content=form.get("content", ""),
+        ),
+        _l("Denunciation accepted. The reporter was sent the acceptance notice."),
+    ),
+    "refuse": CaseAction(
+        lambda db, actor, case, form: legal_process.refuse(
+            db, blob_store(), actor, case, reason=form.get("reason", "")
+        ),
+        _l("Denunciation not accepted. The reporter was sent the notice with the reasons."),
+    ),
+    "transfer": CaseAction(
+        lambda db, actor, case, form: legal_process.transfer(
+            db,
+            blob_store(),
+            actor,
+            case,
+            authority=form.get("authority", ""),
+            reason=form.get("reason", ""),
+        ),
+        _l("Denunciation transferred. The reporter was sent the transfer notice."),
+    ),
+    "extend": CaseAction(
+        lambda db, actor, case, form: legal_process.extend(
+            db,
+            blob_store(),
+            actor,
+            case,
+            reason=form.get("reason", ""),
+            criteria=statutory.criteria(form),
+        ),
+        _l("Resolution period extended. The reporter was sent the extension decision."),
+    ),
+    "conclude": CaseAction(
+        lambda db, actor, case, form: legal_process.conclude(
+            db,
+            blob_store(),
+            actor,
+            case,
+            on=statutory.parse_day(form.get("day", "")),
+            conclusion_number=form.get("conclusion_number", ""),
+            outcome=form.get("outcome", ""),
+        ),
+        _l("Conclusion recorded. The reporter was sent the notice of the conclusion."),
+    ),
     "note": CaseAction(
         lambda db, actor, case, form: add_note(db, blob_store(), actor, case, form.get("note", "")),
         _l("Note added."),
@@ -292,6 +351,10 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
         return _refused(case, _workflow_error(exc))
     except MessageError:
         return _refused(case, _("Please write a message."))
+    except StatutoryError as exc:
+        return _refused(case, statutory.statutory_error(exc))
+    except NoticeError as exc:
+        return _refused(case, statutory.notice_error(exc))
     except AccessDenied:
         unit_of_work.rollback(db)
         abort(403)

@@ -82,20 +82,22 @@ def test_first_view_of_a_new_case_acknowledges_and_writes_to_the_reporter(
     store = BlobStore(settings.blob_path)
     assert _send(database, store, member, case.case_id)
     status, acknowledged, sides, actions = _state(database, case.case_id)
-    assert (status, acknowledged, sides) == ("triage", True, [Side.REVIEWER.value])
-    assert actions[-2:] == ["case.acknowledged", "message.to_reporter"]
+    # The fixed message, and the information notice of anonymous information (art. 25).
+    assert (status, acknowledged, sides) == ("triage", True, [Side.REVIEWER.value] * 2)
+    assert actions[-3:] == ["case.acknowledged", "message.to_reporter", "message.to_reporter"]
     with database.read_session() as db:
         target = db.get(Case, case.case_id)
         assert target is not None
         keys = case_identities(db, _actor(database, member), target)
-        (message,) = load_thread(db, store, case.case_id, keys[KeyKind.CASE])
+        message, notice = load_thread(db, store, case.case_id, keys[KeyKind.CASE])
     assert message.text == AUTOMATIC_ACKNOWLEDGMENT
+    assert [a.meta.name for a in notice.attachments] == ["thong-bao-tiep-nhan-thong-tin.pdf"]
     assert message.text.index("Phản ánh của bạn") < message.text.index("Your report")
     # Seen again, or by a colleague: nothing more.
     other = make_reviewer(database, "intake")
     assert not _send(database, store, member, case.case_id)
     assert not _send(database, store, other, case.case_id)
-    assert _state(database, case.case_id)[2] == [Side.REVIEWER.value]
+    assert _state(database, case.case_id)[2] == [Side.REVIEWER.value] * 2
 
 
 def test_not_sent_when_a_reviewer_already_wrote(

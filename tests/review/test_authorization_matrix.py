@@ -84,6 +84,7 @@ ACCESS: dict[str, Access] = {
     "review.case_attachment": Access.CASE,
     "review.case_action": Access.CASE,
     "review.case_file": Access.CASE,
+    "review.notice_docx": Access.CASE,
     "review.admin_access": Access.ADMIN,
     "review.admin_access_approve": Access.ADMIN,
     "review.admin_access_refuse": Access.ADMIN,
@@ -131,6 +132,11 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "reopen": {},
     "reply": {"message": "MATRIX-REPLY"},
     "note": {"note": "MATRIX-NOTE"},
+    "accept": {"day": "", "decision_number": "12/QĐ-TTr", "content": "MATRIX-CONTENT"},
+    "refuse": {"reason": "MATRIX-REFUSAL"},
+    "transfer": {"authority": "MATRIX-AUTHORITY", "reason": "MATRIX-REASON"},
+    "extend": {"reason": "MATRIX-EXTENSION", "criteria": "several_places"},
+    "conclude": {"day": "", "conclusion_number": "9/KL-TTr", "outcome": "MATRIX-OUTCOME"},
 }
 
 # Form data for the other POST routes: enough that an allowed request would act.
@@ -263,6 +269,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "slug": "inspection",
         "token": "khong-co-loi-moi-nao",
         "filename": "css/site.css",
+        "notice_id": "1",
     }
     yield World(inst.review_app, database, sent, holder, clients, values)
     database.dispose()
@@ -388,6 +395,12 @@ HOLDER_EXPECTED: dict[str, tuple[int, bool]] = {
     "reopen": (403, False),  # admins only
     "reply": (303, True),
     "note": (303, True),
+    # The world's case is anonymous information (art. 25): no statutory step applies.
+    "accept": (303, False),
+    "refuse": (303, False),
+    "transfer": (303, False),
+    "extend": (303, False),
+    "conclude": (303, False),
 }
 
 

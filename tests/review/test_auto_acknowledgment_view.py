@@ -37,14 +37,15 @@ def test_the_first_view_acknowledges_in_one_commit(
 
     first = hằng.client.get(f"/cases/{sent.case_id}")
     assert first.status_code == 303  # back to the page, with the notice
-    assert _state(database, sent.case_id) == ("triage", ["reviewer"])
+    # The fixed message and the information notice (anonymous information, art. 25).
+    assert _state(database, sent.case_id) == ("triage", ["reviewer", "reviewer"])
     actions = audit_actions(database, sent.case_id)
     assert actions.count("case.viewed") == 1 and "message.to_reporter" in actions
 
     again = hằng.client.get(f"/cases/{sent.case_id}")
     assert again.status_code == 200
     assert "automatic acknowledgment" in again.get_data(as_text=True)
-    assert _state(database, sent.case_id) == ("triage", ["reviewer"])  # sent once
+    assert _state(database, sent.case_id) == ("triage", ["reviewer", "reviewer"])  # once
     assert audit_actions(database, sent.case_id).count("case.viewed") == 2
 
 

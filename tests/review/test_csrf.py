@@ -39,6 +39,11 @@ CASE_ACTIONS = [
     "reopen",
     "reply",
     "note",
+    "accept",
+    "refuse",
+    "transfer",
+    "extend",
+    "conclude",
 ]
 
 

@@ -54,7 +54,8 @@ def _unread_cell(inbox_html: str, reference: str) -> str:
     row = re.search(rf"<tr>\s*<td><a [^>]*>{re.escape(reference)}</a>.*?</tr>", inbox_html, re.S)
     assert row, f"{reference} not in the inbox"
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
-    return cells[7].strip()  # reference, category, sector, status, priority, age, deadline, unread
+    # reference, category, sector, status, priority, age, deadline, statutory clock, unread
+    return cells[8].strip()
 
 
 def test_full_path_from_intake_to_closure(
