@@ -124,11 +124,12 @@ def upgrade() -> None:
             "ix_identity_unseal_requests_case", ["case_id", "status"], unique=False
         )
 
-    # SQLite cannot alter a CHECK constraint: the batch copies the table.
-    with op.batch_alter_table("blobs", schema=None, recreate="always") as batch_op:
+    # SQLite cannot alter a CHECK constraint: there the batch copies the table; PostgreSQL
+    # alters it in place (blobs is referenced by other tables and cannot be recreated).
+    with op.batch_alter_table("blobs", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_blobs_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_blobs_kind"), NEW_BLOB_KINDS)
-    with op.batch_alter_table("access_change_requests", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("access_change_requests", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_access_change_requests_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_access_change_requests_kind"), NEW_CHANGE_KINDS)
 
@@ -136,10 +137,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DELETE FROM access_change_requests WHERE kind = 'custodian'")
     op.execute("DELETE FROM blobs WHERE kind = 'identity'")
-    with op.batch_alter_table("access_change_requests", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("access_change_requests", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_access_change_requests_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_access_change_requests_kind"), OLD_CHANGE_KINDS)
-    with op.batch_alter_table("blobs", schema=None, recreate="always") as batch_op:
+    with op.batch_alter_table("blobs", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_blobs_kind"), type_="check")
         batch_op.create_check_constraint(op.f("ck_blobs_kind"), OLD_BLOB_KINDS)
     with op.batch_alter_table("identity_unseal_requests", schema=None) as batch_op:
