@@ -19,6 +19,7 @@ from config import Settings
 from crypto import Identity
 
 if TYPE_CHECKING:
+    from app.cases.identity import IdentityFields
     from app.cases.payloads import AttachmentMeta
     from app.cases.submission import CaseChoices
     from app.storage import BlobStore, PendingBlob
@@ -69,8 +70,10 @@ def submit_case(
     category: str = "corruption",
     details: str = "Chi tiết vụ việc",
     excluded: tuple[str, ...] = (),
+    identity: IdentityFields | None = None,
 ) -> SubmittedCase:
-    """A case as the no-JavaScript intake stores it, through the domain layer."""
+    """A case as the no-JavaScript intake stores it, through the domain layer (a named
+    denunciation with ``identity``)."""
     from app.cases.submission import (
         CaseChoices,
         ReceiptSettings,
@@ -93,8 +96,21 @@ def submit_case(
             answers={"category": category, "summary": "Tóm tắt", "details": details},
             attachments=[],
             deadlines=settings.deadlines,
+            identity=identity,
         )
     return SubmittedCase(stored.case_id, receipt)
+
+
+def make_custodian(database: Database, who: ReviewerKeys, unit_slug: str) -> None:
+    """Designate ``who`` as an identity custodian directly (what an approved access
+    change does; the approval itself is tested in tests/cases/test_custodians.py)."""
+    from app.cases import custodians
+
+    with database.session() as db:
+        reviewer = db.get(Reviewer, who.id)
+        unit = db.scalars(select(Unit).where(Unit.slug == unit_slug)).one()
+        assert reviewer is not None
+        custodians.designate(db, reviewer, unit, actor="cli:test")
 
 
 def encrypted_upload(store: BlobStore, recipient: Recipient, data: bytes) -> PendingBlob:

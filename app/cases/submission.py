@@ -51,6 +51,7 @@ from app.cases.blobs import (
     discard_all,
 )
 from app.cases.deadlines import initial_deadlines
+from app.cases.identity import IdentityFields, Seal, add_seal, seal_on_server
 from app.cases.keys import (
     recipient_lines,
     recovery_recipient,
@@ -293,7 +294,9 @@ def _store_case(
     deadlines: Deadlines,
     today: date,
     notify: bool = False,
+    seal: Seal | None = None,
 ) -> StoredCase:
+    files = [pending for pending, _, _ in blobs] + ([seal.blob] if seal else [])
     try:
         reference = allocate_reference(session, today.year)
         due = initial_deadlines(today, deadlines)
@@ -315,6 +318,8 @@ def _store_case(
             feedback_due=due.feedback,
         )
         session.add(case)
+        if seal is not None:  # a named denunciation (app.cases.identity)
+            add_seal(session, case, seal, today)
         session.add_all(CaseExclusion(case_id=case.id, unit_id=unit.id) for unit in excluded)
         session.add_all(
             [
@@ -357,9 +362,9 @@ def _store_case(
             outbox.hold_new_case(session, case, today)
     except BaseException:
         session.rollback()
-        discard_all(pending for pending, _, _ in blobs)
+        discard_all(files)
         raise
-    commit_with_blobs(session, [pending for pending, _, _ in blobs])
+    commit_with_blobs(session, files)
     return StoredCase(case.id, case.reference)
 
 
@@ -387,12 +392,15 @@ def submit_from_server(
     today: date | None = None,
     notify: bool = False,
     admit: Callable[[], None] = _admit_all,
+    identity: IdentityFields | None = None,
 ) -> tuple[str, StoredCase]:
-    """Store a no-JavaScript submission. Returns (receipt, stored case)."""
+    """Store a no-JavaScript submission. Returns (receipt, stored case). With
+    ``identity`` it is a named denunciation: the identity is sealed as it is read."""
     pending: list[tuple[PendingBlob, BlobKind, int]] = [
         (a.blob, BlobKind.ATTACHMENT, i + 1) for i, a in enumerate(attachments)
     ]
     report_blob: PendingBlob | None = None
+    seal: Seal | None = None
     try:
         intake, excluded = _check_choices(session, choices)
         session.rollback()  # hold no lock while the hook and Argon2id run
@@ -406,6 +414,8 @@ def submit_from_server(
         reporter = receipt_keys.identity.recipient
         case_wrap = wrap_identity(keys.case_identity, [*recipients, reporter])
         staff_wrap = wrap_identity(keys.staff_identity, recipients)
+        if identity is not None:
+            seal = seal_on_server(session, store, identity, intake.id)
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in pending)
@@ -428,6 +438,7 @@ def submit_from_server(
         deadlines=deadlines,
         today=today or _today(),
         notify=notify,
+        seal=seal,
     )
     return receipt, stored
 
