@@ -163,7 +163,11 @@ def test_unsealing_takes_a_request_and_another_persons_approval(
         assert row is not None
         with pytest.raises(sealed.OwnRequestError):
             sealed.approve_unseal(
-                db, load_actor(db, member.id, member.identity), row, request_id, today=row.created_day
+                db,
+                load_actor(db, member.id, member.identity),
+                row,
+                request_id,
+                today=row.created_day,
             )
     with database.session() as db:
         row = db.get(Case, case.case_id)
