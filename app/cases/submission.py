@@ -50,8 +50,16 @@ from app.cases.blobs import (
     commit_with_blobs,
     discard_all,
 )
+from app.cases.custodians import custodian_recipients
 from app.cases.deadlines import initial_deadlines
-from app.cases.identity import IdentityFields, Seal, add_seal, seal_on_server
+from app.cases.identity import (
+    MAX_IDENTITY_CIPHERTEXT_BYTES,
+    IdentityFields,
+    Seal,
+    add_seal,
+    seal_on_server,
+    seal_recipients,
+)
 from app.cases.keys import (
     recipient_lines,
     recovery_recipient,
@@ -254,6 +262,8 @@ def recipients_version(session: Session) -> str:
     intake = units.require_intake()
     readers = {
         "intake": sorted(str(r) for r in unit_reader_recipients(session, intake.id)),
+        # A named report's identity key is wrapped for these (app.cases.identity).
+        "custodians": sorted(str(r) for r in custodian_recipients(session, intake.id)),
         "recovery": str(recovery_recipient(session)),
         "units": {
             unit.slug: sorted(str(r) for r in unit_reader_recipients(session, unit.id))
@@ -494,6 +504,28 @@ def _open_unused_ticket(
     return contents
 
 
+@dataclass(frozen=True)
+class BrowserIdentity:
+    """A named report's identity as the browser sealed it: the identity file (age, to
+    ``identity_recipient`` alone) and the identity key's wrap."""
+
+    blob: PendingBlob
+    identity_recipient: str
+    identity_key_wrap: bytes = field(repr=False)
+
+
+def _browser_seal(session: Session, identity: BrowserIdentity, intake: Unit) -> Seal:
+    rcpt = _parse_recipient("identity_recipient", identity.identity_recipient)
+    _check_age_upload(
+        "identity_key_wrap", io.BytesIO(identity.identity_key_wrap), MAX_KEY_WRAP_BYTES
+    )
+    with identity.blob.reopen() as handle:
+        _check_age_upload("identity", handle, MAX_IDENTITY_CIPHERTEXT_BYTES)
+    return Seal(
+        identity.blob, rcpt, identity.identity_key_wrap, tuple(seal_recipients(session, intake.id))
+    )
+
+
 def submit_from_browser(
     session: Session,
     *,
@@ -512,16 +544,22 @@ def submit_from_browser(
     today: date | None = None,
     notify: bool = False,
     now: float | None = None,
+    identity: BrowserIdentity | None = None,
 ) -> StoredCase:
     """Store a submission the browser encrypted. The ticket must be genuine, unexpired
     and unused; every upload a well-formed age file with only X25519 stanzas; the wraps
     must have been made for the readers the server expects now
     (:func:`recipients_version`). A used ticket is refused (:class:`TicketError`),
-    before ``admit`` or after a race."""
+    before ``admit`` or after a race. With ``identity`` it is a named denunciation whose
+    identity the browser sealed (its key wrapped for the intake unit's custodians and
+    the recovery key, which the recipients version covers)."""
     blobs: list[tuple[PendingBlob, BlobKind, int]] = [
         (report, BlobKind.REPORT, 0),
         *((blob, BlobKind.ATTACHMENT, i + 1) for i, blob in enumerate(attachments)),
     ]
+    if identity is not None:  # discarded with the others on any refusal below
+        blobs.append((identity.blob, BlobKind.IDENTITY, -1))
+    seal: Seal | None = None
     try:
         contents = _open_unused_ticket(session, ticket_key, ticket, now)
         case_rcpt = _parse_recipient("case_recipient", case_recipient)
@@ -540,6 +578,8 @@ def submit_from_browser(
             )
         recipients = submission_recipients(session, excluded, intake)
         reporter = contents.reporter_recipient
+        if identity is not None:
+            seal = _browser_seal(session, identity, intake)
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in blobs)
@@ -557,8 +597,9 @@ def submit_from_browser(
             case_wrap=case_key_wrap,
             staff_wrap=staff_key_wrap,
             wrap_recipients=recipients,
-            blobs=blobs,
+            blobs=[b for b in blobs if b[1] is not BlobKind.IDENTITY],
             deadlines=deadlines,
             today=today or _today(),
             notify=notify,
+            seal=seal,
         )

@@ -16,14 +16,18 @@ from flask_babel import gettext as _
 from app.cases import pow as proof_of_work
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.blobs import InvalidUploadError
+from app.cases.custodians import custodian_recipients
 from app.cases.followup import UnknownReceiptError, open_case_with_receipt
+from app.cases.identity import IdentityError, parse_track
 from app.cases.keys import recovery_recipient, unit_reader_recipients
 from app.cases.messages import MessageError, add_message_from_browser
 from app.cases.submission import (
+    BrowserIdentity,
     CaseChoices,
     RecipientsChangedError,
     SubmissionError,
     excludable_units,
+    intake_unit,
     issue_ticket,
     recipients_version,
     submission_recipients,
@@ -41,6 +45,7 @@ from app.intake.followup import (
 from app.intake.uploads import UploadSink, UploadStorageFailed, file_parts
 from app.intake.views import locale, receipt_settings, submission_error_message
 from app.models import Case
+from app.models.vocabulary import Track
 from app.storage import StorageError
 from app.web.context import settings
 from app.web.db import db_session
@@ -86,6 +91,9 @@ def api_submission() -> Response:
     body: dict[str, Any] = {
         "recipients": [str(r) for r in submission_recipients(db, [])],
         "recovery_recipient": str(recovery_recipient(db)),
+        # A named report's identity key is wrapped for these and the recovery key only
+        # (app.cases.identity); covered by the recipients version.
+        "custodian_recipients": [str(r) for r in custodian_recipients(db, intake_unit(db).id)],
         # Sent back with the report: refused (409) if the readers changed meanwhile.
         "recipients_version": recipients_version(db),
         "units": [
@@ -206,6 +214,17 @@ def api_reports() -> tuple[Response, int]:
     attachments = [sink for sink, _n, _t in file_parts("attachment")]
     case_wrap = _read_small(_single_part("case_key_wrap"))
     staff_wrap = _read_small(_single_part("staff_key_wrap"))
+    identity_file = _single_part("identity")
+    identity_wrap = _read_small(_single_part("identity_key_wrap"))
+    try:
+        named = parse_track(form.get("track")) is Track.NAMED
+    except IdentityError:
+        named = False
+        identity_mismatch = True
+    else:
+        # A sealed identity with the anonymous track (or the reverse) is refused whole:
+        # never store a named report without its identity, nor an identity unasked.
+        identity_mismatch = named != (identity_file is not None or identity_wrap is not None)
     missing = [
         name
         for name, present in (
@@ -217,12 +236,25 @@ def api_reports() -> tuple[Response, int]:
             ("report", report),
             ("case_key_wrap", case_wrap),
             ("staff_key_wrap", staff_wrap),
+            *(
+                (
+                    ("identity", identity_file),
+                    ("identity_key_wrap", identity_wrap),
+                    ("identity_recipient", form.get("identity_recipient")),
+                )
+                if named
+                else ()
+            ),
         )
         if not present
     ]
+    if identity_mismatch:
+        missing.append("track")
     if missing or report is None or case_wrap is None or staff_wrap is None:
         if report is not None:
             report.blob.discard()
+        if identity_file is not None:
+            identity_file.blob.discard()
         for sink in attachments:
             sink.blob.discard()
         return api_error(
@@ -251,6 +283,13 @@ def api_reports() -> tuple[Response, int]:
             deadlines=settings().deadlines,
             recipients_version=form.get("recipients_version", ""),
             notify=settings().smtp is not None,
+            identity=(
+                BrowserIdentity(
+                    identity_file.blob, form.get("identity_recipient", ""), identity_wrap
+                )
+                if named and identity_file is not None and identity_wrap is not None
+                else None
+            ),
         )
     except RecipientsChangedError as exc:
         return api_error(exc.code, submission_error_message(exc), 409)
