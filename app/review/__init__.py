@@ -13,6 +13,7 @@ from app.review import (  # noqa: E402,F401
     dashboard,
     enrolment,
     errors,
+    identity,
     login,
     notifications,
     password,
