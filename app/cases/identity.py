@@ -537,3 +537,20 @@ def reseal_stale(session: Session, identities: Sequence[Identity], *, actor_labe
             continue
         done += reseal(session, case, identities, actor_label=actor_label)
     return done
+
+
+@dataclass(frozen=True)
+class ReporterSealView:
+    """The follow-up page's line on a named report: sealed, or unsealed on which days and
+    by which units (never by whom: that would name a person to the reporter)."""
+
+    unsealings: list[tuple[date, Unit | None]]
+
+
+def reporter_seal_view(session: Session, case_id: str) -> ReporterSealView | None:
+    """None for an anonymous report."""
+    if sealed_identity(session, case_id) is None:
+        return None
+    return ReporterSealView(
+        [(u.day, unit_of(session, u.unit_id)) for u in unsealings_for_reporter(session, case_id)]
+    )

@@ -23,6 +23,7 @@ from app.cases.followup import (
     load_reporter_case,
     open_case_with_receipt,
 )
+from app.cases.identity import reporter_seal_view
 from app.cases.messages import MessageError, add_message_from_server, newest_message_id
 from app.cases.payloads import AttachmentMeta
 from app.intake import blueprint
@@ -125,6 +126,7 @@ def _case_page(message_error: str | None = None, status: int = 200) -> Any:
             questionnaire=questionnaire_mod.load_questionnaire(),
             message_error=message_error,
             newest_message_id=newest_message_id(case.thread),
+            seal=reporter_seal_view(db_session(), access.case_id),
         ),
         status,
     )
