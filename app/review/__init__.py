@@ -7,6 +7,7 @@ blueprint = Blueprint("review", __name__, template_folder="templates")
 # Views register on the blueprint when imported.
 from app.review import (  # noqa: E402,F401
     admin,
+    admin_custodians,
     admin_reviewers,
     approvals,
     cases,
