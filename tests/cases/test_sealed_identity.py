@@ -272,3 +272,32 @@ def test_the_canary_is_nowhere_at_rest(
     # Positive control: the same search finds the canary in the decrypted identity.
     decrypted = opened(database, settings, case.case_id, people["head"]).encode()
     assert CANARY.encode() in decrypted
+
+
+def test_an_export_carries_the_identity_only_sealed(
+    database: Database,
+    settings: Settings,
+    recovery_identity: Identity,
+    people: dict[str, ReviewerKeys],
+    tmp_path: Path,
+) -> None:
+    from app.cases.export import export_case
+
+    case = submit_case(database, settings, identity=NGUYEN)
+    with database.sessionmaker() as db:
+        result = export_case(db, BlobStore(settings.blob_path), case.case_id, tmp_path / "out")
+    folder = result.path
+    sealed_file = (folder / "identity" / "identity.age").read_bytes()
+    wrap = (folder / "identity" / "identity-key.age").read_bytes()
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert CANARY.encode() not in path.read_bytes(), path
+    # The case key (what the rest of the export opens with) does not open it ...
+    case_key = try_unwrap((folder / "case-key.age").read_bytes(), [recovery_identity])
+    assert case_key is not None
+    with pytest.raises(AgeError):
+        decrypt_bytes(sealed_file, [case_key])
+    # ... the recovery identity does, through the identity key's wrap.
+    key = try_unwrap(wrap, [recovery_identity])
+    assert key is not None
+    assert CANARY in decrypt_bytes(sealed_file, [key]).decode()
