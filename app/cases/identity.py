@@ -529,6 +529,32 @@ def reseal(
     return True
 
 
+def reseal_moved_away(
+    session: Session, identity: Identity, custodian_of: Sequence[int], *, actor_label: str
+) -> int:
+    """Hand over the seals of cases routed away from the units ``identity``'s holder is a
+    custodian of: they can no longer open those cases, but their key opens the seals,
+    so their visit (the inbox) reseals them for the new units' custodians. One indexed
+    query when there is nothing to do."""
+    if not custodian_of:
+        return 0
+    rows = session.execute(
+        select(Case, SealedIdentity)
+        .join(SealedIdentity, SealedIdentity.case_id == Case.id)
+        .where(
+            SealedIdentity.sealed_for_unit_id.in_(custodian_of),
+            SealedIdentity.sealed_for_unit_id != Case.holding_unit_id,
+        )
+        .order_by(Case.id)
+        .limit(50)
+    ).all()
+    done = 0
+    for case, seal in rows:
+        if try_unwrap(seal.wrap, [identity]) is not None:
+            done += reseal(session, case, [identity], actor_label=actor_label)
+    return done
+
+
 def reseal_stale(session: Session, identities: Sequence[Identity], *, actor_label: str) -> int:
     """Reseal every stale seal these identities open; others wait for someone who can."""
     done = 0

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from app import clock
 from app.cases import identity as sealed
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
-from app.cases.custodians import is_custodian
+from app.cases.custodians import custodian_units, is_custodian
 from app.cases.reading import NoKeyError, case_identities
 from app.models import Case
 from app.models.vocabulary import KeyKind, Track
@@ -24,7 +24,7 @@ from app.review import blueprint
 from app.review.auth import current_identity, current_reviewer, login_required
 from app.storage import StorageError
 from app.web.context import blob_store
-from app.web.db import db_session
+from app.web.db import db_session, get_database
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,19 @@ def _error_text(exc: sealed.IdentityError) -> str:
         "not_sealed": _("This case has no sealed identity."),
     }
     return str(texts.get(exc.code, _("The action was refused.")))
+
+
+def hand_over_seals(actor: Actor) -> int:
+    """A custodian's inbox visit reseals the identities of their units' cases that were
+    routed away, for the new units' custodians (the case page cannot: they no longer
+    read those cases). Cheap when there is nothing to do."""
+    assert actor.identity is not None
+    with get_database().read_session() as db:
+        units = custodian_units(db, actor.reviewer_id)
+    if not units:
+        return 0
+    with get_database().session() as db:
+        return sealed.reseal_moved_away(db, actor.identity, units, actor_label=actor.label)
 
 
 @blueprint.post("/cases/<case_id>/identity/open")

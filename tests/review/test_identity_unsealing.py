@@ -115,3 +115,27 @@ def test_an_anonymous_case_shows_no_identity_panel(
         case_id = db.scalars(select(Case.id)).one()
     page = _html(member.client.get(f"/cases/{case_id}"))
     assert "Identity sealed" not in page and "Request unsealing" not in page
+
+
+def test_routing_hands_the_seal_over_at_the_old_custodians_inbox(
+    intake_client: CsrfClient, database: Database, staff: StaffFactory
+) -> None:
+    head = staff("truong-phong-hung", "intake")
+    member = staff("le-thi-dieu", "intake")
+    chief = staff("chanh-thanh-tra-dang", "inspection")
+    designate(database, head.id, "intake")
+    designate(database, chief.id, "inspection")
+    send_report(intake_client, {**report_answers(), **IDENTITY})
+    with database.read_session() as db:
+        case_id = db.scalars(select(Case.id)).one()
+    path = f"/cases/{case_id}"
+    routed = member.post(f"{path}/route", {"unit": "inspection", "reason": "Thẩm quyền"})
+    assert routed.status_code == 303
+    # Not yet handed over: the new unit's custodian cannot open it.
+    assert "Open the identity" not in _html(chief.client.get(path))
+    assert chief.post(f"{path}/identity/open").status_code == 303
+    # The former custodian opens their inbox: the seal moves to the new unit.
+    _html(head.client.get("/inbox"))
+    assert "identity.resealed" in audit_actions(database, case_id)
+    assert CANARY in _html(chief.post(f"{path}/identity/open"))
+    assert head.client.get(path).status_code == 404  # and the old custodian is out
