@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.cases.keys import try_unwrap
@@ -35,17 +35,17 @@ OpenSession = Callable[..., BrowserSession]
 NAME_CANARY = "CANARY-browser-danh-tinh-61f0"
 
 
-def fill_identity(page: object, *, skip: str | None = None) -> None:
+def fill_identity(page: Page, *, skip: str | None = None) -> None:
     values = {
         "identity_full_name": f"Nguyễn Thị Ủ {NAME_CANARY}",
         "identity_id_number": "092187001234",
         "identity_address": "Đường Trần Hưng Đạo, phường Ninh Kiều",
         "identity_contact": "0901 234 567",
     }
-    page.check('input[name="track"][value="named"]')  # type: ignore[attr-defined]
+    page.check('input[name="track"][value="named"]')
     for name, value in values.items():
         if name != skip:
-            page.fill(f"#{name}", value)  # type: ignore[attr-defined]
+            page.fill(f"#{name}", value)
 
 
 def test_named_report_is_sealed_in_the_browser(
