@@ -54,7 +54,8 @@ def test_unsealing_through_both_apps(
         case_id = case.id
     path = f"/cases/{case_id}"
 
-    page = _html(member.client.get(path))
+    assert "Danh tính được niêm phong" in _html(member.client.get(f"{path}?lang=vi"))
+    page = _html(member.client.get(f"{path}?lang=en"))
     assert "Identity sealed" in page
     assert CANARY not in page and "092187001234" not in page
     assert "Open the identity" not in page
