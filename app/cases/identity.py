@@ -36,8 +36,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases.access import AccessDenied, Actor, require_reader
+from app.cases.access import AccessDenied, Actor, load_actor, require_reader
 from app.cases.custodians import custodian_recipients, is_custodian
+from app.cases.grants import lock_case
 from app.cases.keys import recipient_lines, recovery_recipient, try_unwrap, wrap_identity
 from app.models import Blob, Case, Reviewer, SealedIdentity, Unit, UnsealRequest
 from app.models.vocabulary import BlobKind, Track, UnsealStatus
@@ -73,6 +74,10 @@ class IdentityFieldTooLongError(IdentityError):
 
 class InvalidTrackError(IdentityError):
     code = "invalid_track"
+
+
+class DamagedIdentityError(IdentityError):
+    code = "damaged"
 
 
 class NotSealedError(IdentityError):
@@ -136,10 +141,13 @@ class IdentityFields:
 
     @classmethod
     def decode(cls, data: bytes) -> IdentityFields:
-        obj = json.loads(data.decode("utf-8"))
-        return cls(
-            str(obj["full_name"]), str(obj["id_number"]), str(obj["address"]), str(obj["contact"])
-        )
+        """Read what the server or a browser sealed; a browser's file is the reporter's
+        own work, so a malformed one is an error to show, not a crash."""
+        try:
+            obj = json.loads(data.decode("utf-8"))
+            return cls(*(str(obj[k]) for k in ("full_name", "id_number", "address", "contact")))
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+            raise DamagedIdentityError("the sealed identity is not readable") from None
 
 
 def parse_track(value: str | None) -> Track:
@@ -372,8 +380,6 @@ def approve_unseal(
     if requester is None or not requester.active or not requester.public_key:
         raise NotPendingError("the requester has no active account with a key")
     # The requester must still read the case (not routed away, not recused).
-    from app.cases.access import load_actor
-
     require_reader(session, load_actor(session, requester.id), case)
     key = try_unwrap(seal.wrap, [actor.identity]) if actor.identity is not None else None
     if key is None:
@@ -507,8 +513,6 @@ def reseal(
 ) -> bool:
     """Rewrite the wrap for the holding unit's custodians and the recovery key. Needs a
     key that opens the current wrap; returns False (nothing changed) without one."""
-    from app.cases.grants import lock_case
-
     case = lock_case(session, case)  # a routing that commits meanwhile changes the unit
     seal = _require_sealed(session, case)
     key = try_unwrap(seal.wrap, identities)

@@ -25,6 +25,7 @@ from app.review.auth import current_identity, current_reviewer, login_required
 from app.storage import StorageError
 from app.web.context import blob_store
 from app.web.db import db_session, get_database
+from crypto import AgeError
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def identity_open(case_id: str) -> ResponseReturnValue:
         db.commit()  # the audit event of this opening
     except AccessDenied:
         return _back(case, _("The identity is sealed for you."), "error")
-    except StorageError:
+    except (StorageError, AgeError, sealed.IdentityError):
         return _back(case, _("The identity cannot be read right now."), "error")
     response = render_template("review/identity.html", case=case, fields=fields)
     return response, 200, {"Cache-Control": "no-store"}

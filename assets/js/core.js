@@ -33,6 +33,9 @@ import { padFile } from "./padding.js";
 
 export const PAYLOAD_VERSION = 1;
 export const PAD_BLOCK = 1024;
+// The sealed identity is padded like the server pads it (app/cases/identity.py PAD_TO),
+// so its size tells neither the length of a name nor which path sealed it.
+export const IDENTITY_PAD_BLOCK = 2048;
 const OCTET_STREAM = "application/octet-stream";
 
 // An X25519 age recipient: "age1" + 58 lower-case bech32 characters. Hybrid
@@ -124,10 +127,10 @@ export async function solvePow(challenge, difficulty, { onProgress, signal, batc
 
 // ---------------------------------------------------------------- payloads
 
-/** UTF-8 JSON of `obj`, padded with ASCII spaces up to the next multiple of 1024 bytes. */
-export function padJson(obj) {
+/** UTF-8 JSON of `obj`, padded with ASCII spaces up to the next multiple of `block` bytes. */
+export function padJson(obj, block = PAD_BLOCK) {
   const json = utf8.encode(JSON.stringify(obj));
-  const size = Math.ceil(json.length / PAD_BLOCK) * PAD_BLOCK;
+  const size = Math.ceil(json.length / block) * block;
   if (size === json.length) return json;
   const out = new Uint8Array(size);
   out.set(json);
@@ -307,14 +310,13 @@ export async function prepareReport({ info, ticket, answers, category, sector, e
   const staffWrap = await encryptBytes(staffReaders, staffKey.identity);
   const attachments = [];
   for (const f of fileList) attachments.push(await encryptAttachment(caseKey.recipient, f));
-  // Named track: the identity is sealed under its own key (padded like the report,
-  // to 1024 bytes: the server pads to 2048 on its path, both hide a name's length).
+  // Named track: the identity is sealed under its own key, padded to 2048 bytes.
   let sealed = null;
   if (identity) {
     const identityKey = await newKeyPair();
     sealed = {
       recipient: identityKey.recipient,
-      file: await encryptBytes([identityKey.recipient], padJson(buildIdentityPayload(identity))),
+      file: await encryptBytes([identityKey.recipient], padJson(buildIdentityPayload(identity), IDENTITY_PAD_BLOCK)),
       wrap: await encryptBytes(identityRecipients(info), identityKey.identity),
     };
   }

@@ -50,7 +50,9 @@ test("prepareReport seals the identity for custodians and recovery only", async 
   const key = await decrypt(f.head.identity, wrap, "text");
   assert.equal(await decrypt(f.recovery.identity, wrap, "text"), key);
   assert.equal(await identityToRecipient(key), fd.get("identity_recipient"));
-  const plain = JSON.parse(new TextDecoder().decode(await decrypt(key, sealedFile)).trim());
+  const padded = await decrypt(key, sealedFile);
+  assert.equal(padded.length, 2048, "padded like the server pads it");
+  const plain = JSON.parse(new TextDecoder().decode(padded).trim());
   assert.equal(plain.full_name, `Nguyễn Thị Ủ ${CANARY}`);
   assert.equal(plain.address, IDENTITY.address);
   // Nothing sent carries the canary in clear.
