@@ -34,6 +34,6 @@ def test_identity_fields_are_required_when_named() -> None:
 
 def test_a_malformed_sealed_identity_is_an_error_not_a_crash() -> None:
     assert IdentityFields.decode(NGUYEN.encode()) == NGUYEN  # positive control
-    for bad in (b"\xff\xfe", b"not json", b'{"full_name": "Nguyễn Thị Ủ"}', b"[1, 2]"):
+    for bad in (b"\xff\xfe", b"not json", '{"full_name": "Nguyễn Thị Ủ"}'.encode(), b"[1, 2]"):
         with pytest.raises(sealed.DamagedIdentityError):
             IdentityFields.decode(bad)
