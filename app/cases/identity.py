@@ -1,4 +1,4 @@
-"""The sealed identity of a named denunciation, and unsealing it with two people.
+"""The sealed identity of a named denunciation: its fields, sealing it, opening it.
 
 Law: Luật Tố cáo 2018 art. 47(1) and art. 56 (docs/legal.md §4): the denouncer's
 name, address and personal details are kept secret by whoever receives and resolves the
@@ -15,11 +15,9 @@ Design (docs/crypto.md, "Sealed identity"):
 - **Unsealing**: a reader of the case asks with a reason (encrypted to the staff key);
   a custodian of the holding unit, another person, approves; only then is the identity
   key wrapped for the requester alone (``identity_unseal_requests.requester_wrap``).
-  Both steps, and every opening, are audited.
-- **Routing** leaves the wrap naming the old unit's custodians: :func:`stale_seals` finds
-  it and :func:`reseal` rewrites it for the new unit's custodians, done by anyone who can
-  open it (an old custodian, or the operator with the recovery identity:
-  ``flask identity reseal``). The same covers a custodian designated or removed later.
+  Both steps, and every opening, are audited (app.cases.unsealing).
+- **Routing** leaves the wrap naming the old unit's custodians until someone who can
+  open it reseals it for the new unit's (app.cases.resealing).
 
 The server sees the fields only while it encrypts them on the no-JavaScript path, in
 memory; on the JavaScript path the browser encrypts and the server never sees them.
@@ -28,7 +26,7 @@ memory; on the JavaScript path the browser encrypts and the server never sees th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,18 +34,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import audit
-from app.cases.access import AccessDenied, Actor, load_actor, require_reader
-from app.cases.custodians import custodian_recipients, is_custodian
-from app.cases.grants import lock_case
+from app.cases.access import AccessDenied, Actor, require_reader
+from app.cases.custodians import custodian_recipients
 from app.cases.keys import recipient_lines, recovery_recipient, try_unwrap, wrap_identity
-from app.models import Blob, Case, Reviewer, SealedIdentity, Unit, UnsealRequest
+from app.models import Blob, Case, SealedIdentity, UnsealRequest
 from app.models.vocabulary import BlobKind, Track, UnsealStatus
 from app.storage import BlobStore, PendingBlob
-from crypto import AgeError, AgeWriter, Identity, Recipient, decrypt_bytes, encrypt_bytes
+from crypto import AgeWriter, Identity, Recipient, decrypt_bytes
 
 FIELDS = ("identity_full_name", "identity_id_number", "identity_address", "identity_contact")
 MAX_FIELD_CHARS = 300
-MAX_REASON_CHARS = 500
 # The sealed file's plaintext is padded to a multiple of this, so its size does not
 # tell how long a name or an address is.
 PAD_TO = 2048
@@ -84,35 +80,6 @@ class NotSealedError(IdentityError):
     """The case has no sealed identity (an anonymous report)."""
 
     code = "not_sealed"
-
-
-class ReasonRequiredError(IdentityError):
-    code = "reason_required"
-
-
-class AlreadyRequestedError(IdentityError):
-    code = "already_requested"
-
-
-class NotPendingError(IdentityError):
-    code = "not_pending"
-
-
-class OwnRequestError(IdentityError):
-    """A custodian cannot approve their own request: that would be one person."""
-
-    code = "own_request"
-
-
-class NotCustodianError(IdentityError):
-    code = "not_custodian"
-
-
-class SealStaleError(IdentityError):
-    """The wrap does not open with this custodian's key (the case was routed here and
-    not resealed yet): someone who can open it must reseal it first."""
-
-    code = "seal_stale"
 
 
 @dataclass(frozen=True)
@@ -299,288 +266,8 @@ def open_identity(session: Session, store: BlobStore, actor: Actor, case: Case) 
     return fields
 
 
-# --- unsealing: request, decide ------------------------------------------------------------
-
-
-def _require_sealed(session: Session, case: Case) -> SealedIdentity:
+def require_sealed(session: Session, case: Case) -> SealedIdentity:
     seal = sealed_identity(session, case.id)
     if seal is None:
         raise NotSealedError("the case has no sealed identity")
     return seal
-
-
-def request_unseal(
-    session: Session, actor: Actor, case: Case, reason: str, *, today: date
-) -> UnsealRequest:
-    """Step 1: a reader of the case asks, with a reason (kept encrypted to the staff key:
-    it may quote the report)."""
-    require_reader(session, actor, case)
-    _require_sealed(session, case)
-    text = " ".join((reason or "").split())
-    if not text:
-        raise ReasonRequiredError("a reason is required", field="reason")
-    if len(text) > MAX_REASON_CHARS:
-        raise ReasonRequiredError("the reason is too long", field="reason")
-    pending = session.scalar(
-        select(UnsealRequest.id).where(
-            UnsealRequest.case_id == case.id,
-            UnsealRequest.requester_id == actor.reviewer_id,
-            UnsealRequest.status == UnsealStatus.PENDING.value,
-        )
-    )
-    if pending is not None:
-        raise AlreadyRequestedError("a request of yours is already waiting")
-    row = UnsealRequest(
-        case_id=case.id,
-        requester_id=actor.reviewer_id,
-        sealed_reason=encrypt_bytes(text.encode("utf-8"), [Recipient.parse(case.staff_recipient)]),
-        status=UnsealStatus.PENDING.value,
-        requested_day=today,
-    )
-    session.add(row)
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="identity.unseal_requested",
-        case_id=case.id,
-        details={"request": row.id},
-    )
-    return row
-
-
-def _pending_request(session: Session, case: Case, request_id: int) -> UnsealRequest:
-    row = session.scalar(
-        select(UnsealRequest)
-        .where(UnsealRequest.id == request_id, UnsealRequest.case_id == case.id)
-        .with_for_update()
-    )
-    if row is None or row.status != UnsealStatus.PENDING.value:
-        raise NotPendingError("no such pending request")
-    return row
-
-
-def _require_custodian(session: Session, actor: Actor, case: Case) -> None:
-    require_reader(session, actor, case)
-    if not is_custodian(session, actor.reviewer_id, case.holding_unit_id):
-        raise NotCustodianError("only an identity custodian of the holding unit decides")
-
-
-def approve_unseal(
-    session: Session, actor: Actor, case: Case, request_id: int, *, today: date
-) -> UnsealRequest:
-    """Step 2: a custodian of the holding unit, not the requester, approves; only now is
-    the identity key wrapped, for the requester alone."""
-    _require_custodian(session, actor, case)
-    seal = _require_sealed(session, case)
-    row = _pending_request(session, case, request_id)
-    if row.requester_id == actor.reviewer_id:
-        raise OwnRequestError("the requester cannot approve their own request")
-    requester = session.get(Reviewer, row.requester_id)
-    if requester is None or not requester.active or not requester.public_key:
-        raise NotPendingError("the requester has no active account with a key")
-    # The requester must still read the case (not routed away, not recused).
-    require_reader(session, load_actor(session, requester.id), case)
-    key = try_unwrap(seal.wrap, [actor.identity]) if actor.identity is not None else None
-    if key is None:
-        raise SealStaleError("the seal does not open with your key yet: reseal it first")
-    row.requester_wrap = wrap_identity(key, [Recipient.parse(requester.public_key)])
-    row.status = UnsealStatus.APPROVED.value
-    row.decided_by_id = actor.reviewer_id
-    row.decided_day = today
-    row.unit_id = case.holding_unit_id
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="identity.unsealed",
-        case_id=case.id,
-        details={"request": row.id, "requester": f"reviewer:{row.requester_id}"},
-    )
-    return row
-
-
-def refuse_unseal(
-    session: Session, actor: Actor, case: Case, request_id: int, *, today: date
-) -> UnsealRequest:
-    """A custodian refuses (or the requester withdraws): nothing is wrapped."""
-    require_reader(session, actor, case)
-    row = _pending_request(session, case, request_id)
-    if row.requester_id != actor.reviewer_id:
-        _require_custodian(session, actor, case)
-    row.status = UnsealStatus.REFUSED.value
-    row.decided_by_id = actor.reviewer_id
-    row.decided_day = today
-    session.flush()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="identity.unseal_refused",
-        case_id=case.id,
-        details={"request": row.id},
-    )
-    return row
-
-
-@dataclass(frozen=True)
-class UnsealView:
-    """A request as the case page shows it (the reason decrypted if the viewer can)."""
-
-    id: int
-    requester: str
-    reason: str | None
-    status: str
-    requested_day: date
-    decided_day: date | None
-    mine: bool
-
-
-def unseal_requests(
-    session: Session, case: Case, actor: Actor, staff_key: Identity | None
-) -> list[UnsealView]:
-    rows = session.execute(
-        select(UnsealRequest, Reviewer.username)
-        .join(Reviewer, Reviewer.id == UnsealRequest.requester_id)
-        .where(UnsealRequest.case_id == case.id)
-        .order_by(UnsealRequest.id)
-    ).all()
-    views = []
-    for row, username in rows:
-        reason = None
-        if staff_key is not None:
-            try:
-                reason = decrypt_bytes(row.sealed_reason, [staff_key]).decode("utf-8")
-            except (AgeError, UnicodeDecodeError):
-                reason = None
-        views.append(
-            UnsealView(
-                row.id,
-                username,
-                reason,
-                row.status,
-                row.requested_day,
-                row.decided_day,
-                row.requester_id == actor.reviewer_id,
-            )
-        )
-    return views
-
-
-@dataclass(frozen=True)
-class Unsealing:
-    """What the reporter is told: the day and the unit, nothing about who."""
-
-    day: date
-    unit_id: int | None
-
-
-def unsealings_for_reporter(session: Session, case_id: str) -> list[Unsealing]:
-    rows = session.execute(
-        select(UnsealRequest.decided_day, UnsealRequest.unit_id)
-        .where(
-            UnsealRequest.case_id == case_id, UnsealRequest.status == UnsealStatus.APPROVED.value
-        )
-        .order_by(UnsealRequest.decided_day)
-    ).all()
-    return [Unsealing(day, unit_id) for day, unit_id in rows if day is not None]
-
-
-def unit_of(session: Session, unit_id: int | None) -> Unit | None:
-    return session.get(Unit, unit_id) if unit_id is not None else None
-
-
-# --- routing: reseal for the holding unit's custodians -------------------------------------
-
-
-def is_stale(session: Session, case: Case, seal: SealedIdentity) -> bool:
-    """Whether the wrap is made for other people than the holding unit's custodians and
-    the recovery key (routed, or a custodian designated or removed since)."""
-    wanted = recipient_lines(seal_recipients(session, case.holding_unit_id))
-    return seal.sealed_for_unit_id != case.holding_unit_id or seal.recipients != wanted
-
-
-def stale_seals(session: Session, limit: int = 200) -> list[tuple[Case, SealedIdentity]]:
-    rows = session.execute(
-        select(Case, SealedIdentity)
-        .join(SealedIdentity, SealedIdentity.case_id == Case.id)
-        .order_by(Case.id)
-    ).all()
-    return [(c, s) for c, s in rows if is_stale(session, c, s)][:limit]
-
-
-def reseal(
-    session: Session, case: Case, identities: Sequence[Identity], *, actor_label: str
-) -> bool:
-    """Rewrite the wrap for the holding unit's custodians and the recovery key. Needs a
-    key that opens the current wrap; returns False (nothing changed) without one."""
-    case = lock_case(session, case)  # a routing that commits meanwhile changes the unit
-    seal = _require_sealed(session, case)
-    key = try_unwrap(seal.wrap, identities)
-    if key is None:
-        return False
-    recipients = seal_recipients(session, case.holding_unit_id)
-    seal.wrap = wrap_identity(key, recipients)
-    seal.recipients = recipient_lines(recipients)
-    seal.sealed_for_unit_id = case.holding_unit_id
-    session.flush()
-    audit.record(
-        session,
-        actor=actor_label,
-        action="identity.resealed",
-        case_id=case.id,
-        details={"custodians": len(recipients) - 1},
-    )
-    return True
-
-
-def reseal_moved_away(
-    session: Session, identity: Identity, custodian_of: Sequence[int], *, actor_label: str
-) -> int:
-    """Hand over the seals of cases routed away from the units ``identity``'s holder is a
-    custodian of: they can no longer open those cases, but their key opens the seals,
-    so their visit (the inbox) reseals them for the new units' custodians. One indexed
-    query when there is nothing to do."""
-    if not custodian_of:
-        return 0
-    rows = session.execute(
-        select(Case, SealedIdentity)
-        .join(SealedIdentity, SealedIdentity.case_id == Case.id)
-        .where(
-            SealedIdentity.sealed_for_unit_id.in_(custodian_of),
-            SealedIdentity.sealed_for_unit_id != Case.holding_unit_id,
-        )
-        .order_by(Case.id)
-        .limit(50)
-    ).all()
-    done = 0
-    for case, seal in rows:
-        if try_unwrap(seal.wrap, [identity]) is not None:
-            done += reseal(session, case, [identity], actor_label=actor_label)
-    return done
-
-
-def reseal_stale(session: Session, identities: Sequence[Identity], *, actor_label: str) -> int:
-    """Reseal every stale seal these identities open; others wait for someone who can."""
-    done = 0
-    for case, seal in stale_seals(session):
-        if try_unwrap(seal.wrap, identities) is None:
-            continue
-        done += reseal(session, case, identities, actor_label=actor_label)
-    return done
-
-
-@dataclass(frozen=True)
-class ReporterSealView:
-    """The follow-up page's line on a named report: sealed, or unsealed on which days and
-    by which units (never by whom: that would name a person to the reporter)."""
-
-    unsealings: list[tuple[date, Unit | None]]
-
-
-def reporter_seal_view(session: Session, case_id: str) -> ReporterSealView | None:
-    """None for an anonymous report."""
-    if sealed_identity(session, case_id) is None:
-        return None
-    return ReporterSealView(
-        [(u.day, unit_of(session, u.unit_id)) for u in unsealings_for_reporter(session, case_id)]
-    )

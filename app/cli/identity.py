@@ -14,8 +14,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.cases import custodians
-from app.cases import identity as sealed
+from app.cases import custodians, resealing
 from app.cli.errors import fail
 from app.models import Reviewer, Unit
 from app.operators import operator_actor
@@ -55,7 +54,7 @@ def custodians_remove(username: str, unit_slug: str) -> None:
 def identity_stale() -> None:
     """Named cases whose seal is not (only) for their holding unit's custodians."""
     with get_database().read_session() as session:
-        rows = sealed.stale_seals(session)
+        rows = resealing.stale_seals(session)
         for case, _seal in rows:
             click.echo(case.reference)
         click.echo(f"{len(rows)} seal(s) to reseal")
@@ -76,8 +75,8 @@ def identity_reseal(identity_file: TextIO) -> None:
     except ValueError as exc:
         raise click.ClickException(f"cannot read the identity file: {exc}") from None
     with get_database().session() as session:
-        done = sealed.reseal_stale(session, identities, actor_label=operator_actor())
-        left = len(sealed.stale_seals(session))
+        done = resealing.reseal_stale(session, identities, actor_label=operator_actor())
+        left = len(resealing.stale_seals(session))
     click.echo(f"resealed {done} identit(y/ies); {left} left")
     if left:
         fail("some seals do not open with this identity")

@@ -23,9 +23,9 @@ from app.cases.followup import (
     load_reporter_case,
     open_case_with_receipt,
 )
-from app.cases.identity import reporter_seal_view
 from app.cases.messages import MessageError, add_message_from_server, newest_message_id
 from app.cases.payloads import AttachmentMeta
+from app.cases.unsealing import reporter_seal_view
 from app.intake import blueprint
 from app.intake.flood import admit
 from app.intake.uploads import file_parts

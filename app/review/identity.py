@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from app import clock
 from app.cases import identity as sealed
+from app.cases import resealing, unsealing
 from app.cases.access import AccessDenied, Actor, load_actor, readable_case
 from app.cases.custodians import custodian_units, is_custodian
 from app.cases.reading import NoKeyError, case_identities
@@ -36,7 +37,7 @@ class IdentityPanel:
     can_open: bool
     custodian: bool
     stale: bool
-    requests: list[sealed.UnsealView]
+    requests: list[unsealing.UnsealView]
 
 
 def _actor() -> Actor:
@@ -67,8 +68,8 @@ def identity_panel(case: Case, actor: Actor) -> IdentityPanel | None:
         named=True,
         can_open=sealed.can_open(db, case, actor),
         custodian=is_custodian(db, actor.reviewer_id, case.holding_unit_id),
-        stale=sealed.is_stale(db, case, seal),
-        requests=sealed.unseal_requests(db, case, actor, staff_key),
+        stale=resealing.is_stale(db, case, seal),
+        requests=unsealing.unseal_requests(db, case, actor, staff_key),
     )
 
 
@@ -110,7 +111,7 @@ def hand_over_seals(actor: Actor) -> int:
     if not units:
         return 0
     with get_database().session() as db:
-        return sealed.reseal_moved_away(db, actor.identity, units, actor_label=actor.label)
+        return resealing.reseal_moved_away(db, actor.identity, units, actor_label=actor.label)
 
 
 @blueprint.post("/cases/<case_id>/identity/open")
@@ -135,7 +136,9 @@ def identity_request(case_id: str) -> ResponseReturnValue:
     actor, case = _case_or_404(case_id)
     db = db_session()
     try:
-        sealed.request_unseal(db, actor, case, request.form.get("reason", ""), today=clock.today())
+        unsealing.request_unseal(
+            db, actor, case, request.form.get("reason", ""), today=clock.today()
+        )
         db.commit()
     except sealed.IdentityError as exc:
         return _back(case, _error_text(exc), "error")
@@ -148,7 +151,7 @@ def identity_decide(case_id: str, request_id: int, decision: str) -> ResponseRet
     actor, case = _case_or_404(case_id)
     if decision not in ("approve", "refuse"):
         abort(404)
-    decide = sealed.approve_unseal if decision == "approve" else sealed.refuse_unseal
+    decide = unsealing.approve_unseal if decision == "approve" else unsealing.refuse_unseal
     db = db_session()
     try:
         decide(db, actor, case, request_id, today=clock.today())
@@ -169,7 +172,7 @@ def identity_reseal(case_id: str) -> ResponseReturnValue:
     if actor.identity is None:
         return _back(case, _("Your session holds no key. Please log in again."), "error")
     db = db_session()
-    done = sealed.reseal(db, case, [actor.identity], actor_label=actor.label)
+    done = resealing.reseal(db, case, [actor.identity], actor_label=actor.label)
     db.commit()
     if not done:
         return _back(case, _("The seal does not open with your key."), "error")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.audit import recorded_actions
 from app.cases import identity as sealed
+from app.cases import resealing, unsealing
 from app.cases.access import AccessDenied, load_actor
 from app.cases.identity import IdentityFields
 from app.cases.keys import try_unwrap
@@ -136,9 +137,9 @@ def test_unsealing_takes_a_request_and_another_persons_approval(
         row = db.get(Case, case.case_id)
         assert row is not None
         actor = load_actor(db, member.id, member.identity)
-        with pytest.raises(sealed.ReasonRequiredError):
-            sealed.request_unseal(db, actor, row, "   ", today=row.created_day)
-        request = sealed.request_unseal(
+        with pytest.raises(unsealing.ReasonRequiredError):
+            unsealing.request_unseal(db, actor, row, "   ", today=row.created_day)
+        request = unsealing.request_unseal(
             db, actor, row, "Cần xác minh lời khai của người tố cáo", today=row.created_day
         )
         request_id = request.id
@@ -149,8 +150,8 @@ def test_unsealing_takes_a_request_and_another_persons_approval(
     with database.session() as db:
         row = db.get(Case, case.case_id)
         assert row is not None
-        with pytest.raises(sealed.NotCustodianError):
-            sealed.approve_unseal(
+        with pytest.raises(unsealing.NotCustodianError):
+            unsealing.approve_unseal(
                 db,
                 load_actor(db, people["colleague"].id, people["colleague"].identity),
                 row,
@@ -161,8 +162,8 @@ def test_unsealing_takes_a_request_and_another_persons_approval(
     with database.session() as db:
         row = db.get(Case, case.case_id)
         assert row is not None
-        with pytest.raises(sealed.OwnRequestError):
-            sealed.approve_unseal(
+        with pytest.raises(unsealing.OwnRequestError):
+            unsealing.approve_unseal(
                 db,
                 load_actor(db, member.id, member.identity),
                 row,
@@ -172,7 +173,7 @@ def test_unsealing_takes_a_request_and_another_persons_approval(
     with database.session() as db:
         row = db.get(Case, case.case_id)
         assert row is not None
-        sealed.approve_unseal(
+        unsealing.approve_unseal(
             db, load_actor(db, head.id, head.identity), row, request_id, today=row.created_day
         )
     assert CANARY in opened(database, settings, case.case_id, member)
@@ -182,7 +183,7 @@ def test_unsealing_takes_a_request_and_another_persons_approval(
     actions = recorded_actions_of(database)
     assert {"identity.unseal_requested", "identity.unsealed"} <= set(actions)
     with database.read_session() as db:
-        shown = sealed.unsealings_for_reporter(db, case.case_id)
+        shown = unsealing.unsealings_for_reporter(db, case.case_id)
         row = db.get(Case, case.case_id)
         assert row is not None
         assert [(u.day, u.unit_id) for u in shown] == [(row.created_day, row.holding_unit_id)]
@@ -203,18 +204,18 @@ def test_routing_moves_custodianship(
         head = people["head"]
         route(db, load_actor(db, head.id, head.identity), row, "inspection", "Thuộc thẩm quyền")
     with database.read_session() as db:
-        stale = sealed.stale_seals(db)
+        stale = resealing.stale_seals(db)
     assert [c.id for c, _ in stale] == [case.case_id]
     assert not seal_opens(database, case.case_id, inspector_head.identity)
     # The old custodian (who can open it) reseals for the new unit's custodians.
     with database.session() as db:
-        assert sealed.reseal_stale(db, [people["head"].identity], actor_label="reviewer:1") == 1
+        assert resealing.reseal_stale(db, [people["head"].identity], actor_label="reviewer:1") == 1
     assert seal_opens(database, case.case_id, inspector_head.identity)
     assert not seal_opens(database, case.case_id, people["head"].identity)
     assert seal_opens(database, case.case_id, recovery_identity)
     assert CANARY in opened(database, settings, case.case_id, inspector_head)
     with database.read_session() as db:
-        assert sealed.stale_seals(db) == []
+        assert resealing.stale_seals(db) == []
 
 
 def test_the_recovery_key_reseals_when_no_custodian_existed(
@@ -225,8 +226,8 @@ def test_the_recovery_key_reseals_when_no_custodian_existed(
     make_custodian(database, head, "intake")
     assert not seal_opens(database, case.case_id, head.identity)
     with database.session() as db:
-        assert sealed.reseal_stale(db, [head.identity], actor_label="reviewer:1") == 0
-        assert sealed.reseal_stale(db, [recovery_identity], actor_label="cli:op") == 1
+        assert resealing.reseal_stale(db, [head.identity], actor_label="reviewer:1") == 0
+        assert resealing.reseal_stale(db, [recovery_identity], actor_label="cli:op") == 1
     assert seal_opens(database, case.case_id, head.identity)
 
 
