@@ -86,6 +86,12 @@ def test_unsealing_through_both_apps(
     assert "identity.unseal_requested" in actions and "identity.unsealed" in actions
     assert "identity.opened" in actions
 
+    # Nowhere else: not in the inbox, the dashboard or its CSV export.
+    admin = staff("quan-tri-an", "intake", role="admin")
+    for where in ("/inbox", "/dashboard", "/dashboard.csv"):
+        body = _html(admin.client.get(where))
+        assert CANARY not in body and "092187001234" not in body, where
+
     # The reporter sees the day and the unit, never who.
     open_case(intake_client, receipt)
     followup = _html(intake_client.get("/followup/case"))
