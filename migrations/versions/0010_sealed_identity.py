@@ -5,8 +5,8 @@ identity is a separate age file (blob kind ``identity``) encrypted to a per-case
 identity key; ``sealed_identities`` holds that key wrapped for the holding unit's
 custodians and the recovery key (docs/crypto.md, "Sealed identity").
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009 (the statutory process)
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
