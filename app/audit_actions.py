@@ -40,6 +40,14 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "note.added",
         "attachment.downloaded",
         "grants.fulfilled",
+        # a named denunciation's sealed identity (app.cases.identity, unsealing, resealing)
+        "identity.opened",
+        "identity.unseal_requested",
+        "identity.unsealed",
+        "identity.unseal_refused",
+        "identity.resealed",
+        "custodian.designated",
+        "custodian.removed",
         # oversight
         "dashboard.viewed",
         "dashboard.exported",

@@ -10,7 +10,8 @@ approves:
   once, its unit only after approval);
 - a role that rises (observer to reviewer reads cases; anyone to admin approves);
 - a reset of another reviewer's password (a new key pair) or authenticator;
-- a new recovery recipient.
+- a new recovery recipient;
+- an identity custodian of a unit (app.cases.custodians: opens its sealed identities).
 
 Until approval nothing of it exists: no membership row, no role, no reset, no pending
 grant, so no key can be wrapped. Approving executes the change and only then queues the
@@ -42,6 +43,7 @@ from app.accounts import reviewers
 from app.accounts.errors import AccountError
 from app.accounts.totp import TotpKey
 from app.actors import reviewer_actor
+from app.cases import custodians
 from app.installation import UnknownUnitError
 from app.models import AccessChangeRequest, Invitation, Membership, Reviewer, Unit, utcnow
 from app.models.vocabulary import AccessChangeKind, AccessChangeStatus, Role
@@ -343,6 +345,34 @@ def request_recovery_key(
     )
 
 
+def request_custodian(
+    session: Session,
+    requester: Decider,
+    target: Reviewer,
+    unit_slug: str,
+    reason: str,
+    *,
+    notify: bool = False,
+) -> AccessChangeRequest:
+    """``target`` to become an identity custodian of a unit they are a member of
+    (app.cases.custodians): they would open the unit's sealed identities."""
+    _require_admin(requester)
+    (unit,) = _active_units(session, {unit_slug.strip()})
+    if not any(m.unit_id == unit.id for m in target.memberships):
+        raise NoChangeError("only a member of the unit can be its identity custodian")
+    if custodians.is_custodian(session, target.id, unit.id):
+        raise NoChangeError("the account is a custodian of this unit already")
+    return _request(
+        session,
+        Kind.CUSTODIAN,
+        requester=requester,
+        reason=_clean_reason(reason),
+        target=target,
+        unit=unit,
+        notify=notify,
+    )
+
+
 def enrol_invited(
     session: Session,
     invitation: Invitation,
@@ -469,6 +499,12 @@ def _execute(
             raise UnknownUnitError("the unit is gone or inactive")
         reviewers.add_membership(session, target, unit.slug, actor=actor)
         return ApprovalOutcome(row)
+    if kind is Kind.CUSTODIAN:
+        unit = session.get(Unit, row.unit_id)
+        if unit is None or not unit.active:
+            raise UnknownUnitError("the unit is gone or inactive")
+        custodians.designate(session, target, unit, actor=actor)
+        return ApprovalOutcome(row)
     if kind is Kind.ROLE:
         assert row.value is not None
         reviewers.set_role(session, target, row.value, actor=actor)
@@ -576,7 +612,7 @@ def affected_unit_ids(session: Session, row: AccessChangeRequest) -> set[int] | 
     """The units whose cases the change opens; None for every unit (recovery key)."""
     if row.kind == Kind.RECOVERY_KEY.value:
         return None
-    if row.kind == Kind.MEMBERSHIP.value:
+    if row.kind in (Kind.MEMBERSHIP.value, Kind.CUSTODIAN.value):
         return {row.unit_id} if row.unit_id is not None else set()
     return set(
         session.scalars(select(Membership.unit_id).where(Membership.reviewer_id == row.target_id))

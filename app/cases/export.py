@@ -34,7 +34,7 @@ from app import audit
 from app.actors import CLI_ACTOR
 from app.cases import references, unit_of_work
 from app.cases.thread import Placement, thread_order
-from app.models import Blob, Case, CaseKey, Message, Note
+from app.models import Blob, Case, CaseKey, Message, Note, SealedIdentity
 from app.models.vocabulary import BlobKind, KeyKind, Side
 from app.storage import BlobStore, StorageError
 
@@ -187,6 +187,14 @@ def _entries(session: Session, case: Case) -> list[_Entry]:
     for blob in blobs:
         if blob.kind == BlobKind.ATTACHMENT.value and blob.message_id is None:
             entries.append(_Entry(f"attachments/{blob.position:02d}.age", blob=blob))
+
+    # A named case: its identity leaves only sealed, with its key's wrap (which opens for
+    # the recovery identity and the custodians, never the case key: app.cases.identity).
+    seal = session.get(SealedIdentity, case.id)
+    identity_blobs = [b for b in blobs if b.kind == BlobKind.IDENTITY.value]
+    if seal is not None and identity_blobs:
+        entries.append(_Entry("identity/identity-key.age", data=seal.wrap))
+        entries.append(_Entry("identity/identity.age", blob=identity_blobs[0]))
 
     # Numbered in thread order as far as it is known without decrypting: the ids are
     # random, and a reporter's message keeps its day only (app.cases.thread); the

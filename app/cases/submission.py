@@ -49,7 +49,16 @@ from app.cases.blobs import (
     check_age_upload,
     discard_all,
 )
+from app.cases.custodians import custodian_recipients
 from app.cases.deadlines import initial_deadlines
+from app.cases.identity import (
+    MAX_IDENTITY_CIPHERTEXT_BYTES,
+    IdentityFields,
+    Seal,
+    add_seal,
+    seal_on_server,
+    seal_recipients,
+)
 from app.cases.keys import (
     active_recovery_recipient,
     recipient_lines,
@@ -248,6 +257,9 @@ class SubmissionReaders:
     intake: tuple[Recipient, ...]
     recovery: Recipient
     units: tuple[tuple[Unit, tuple[Recipient, ...]], ...]
+    # A named report's identity key is wrapped for these and the recovery key only
+    # (app.cases.identity): the intake unit's identity custodians.
+    custodians: tuple[Recipient, ...] = ()
 
     @property
     def recipients(self) -> list[Recipient]:
@@ -263,6 +275,7 @@ class SubmissionReaders:
         a new member of an excluded unit)."""
         readers = {
             "intake": sorted(str(r) for r in self.intake),
+            "custodians": sorted(str(r) for r in self.custodians),
             "recovery": str(self.recovery),
             "units": {unit.slug: sorted(str(r) for r in rs) for unit, rs in self.units},
         }
@@ -279,6 +292,7 @@ def submission_readers(session: Session) -> SubmissionReaders:
         units=tuple(
             (unit, tuple(unit_reader_recipients(session, unit.id))) for unit in units.excludable
         ),
+        custodians=tuple(custodian_recipients(session, intake.id)),
     )
 
 
@@ -316,12 +330,13 @@ class NewCase:
     staff_wrap: bytes = field(repr=False)
     wrap_recipients: Sequence[Recipient]
     blobs: Sequence[tuple[PendingBlob, BlobKind, int]]
+    seal: Seal | None = None  # a named denunciation's sealed identity (app.cases.identity)
 
 
 def _store_case(
     session: Session, new: NewCase, *, deadlines: Deadlines, today: date, notify: bool = False
 ) -> StoredCase:
-    pending = [blob for blob, _, _ in new.blobs]
+    pending = [blob for blob, _, _ in new.blobs] + ([new.seal.blob] if new.seal else [])
     try:
         reference = allocate_reference(session, today.year)
         due = initial_deadlines(today, deadlines)
@@ -343,6 +358,8 @@ def _store_case(
             feedback_due=due.feedback,
         )
         session.add(case)
+        if new.seal is not None:  # a named denunciation (app.cases.identity)
+            add_seal(session, case, new.seal, today)
         session.add_all(CaseExclusion(case_id=case.id, unit_id=unit.id) for unit in new.excluded)
         session.add_all(
             [
@@ -417,12 +434,15 @@ def submit_from_server(
     today: date | None = None,
     notify: bool = False,
     admit: Callable[[], None] = _admit_all,
+    identity: IdentityFields | None = None,
 ) -> tuple[str, StoredCase]:
-    """Store a no-JavaScript submission. Returns (receipt, stored case)."""
+    """Store a no-JavaScript submission. Returns (receipt, stored case). With
+    ``identity`` it is a named denunciation: the identity is sealed as it is read."""
     pending: list[tuple[PendingBlob, BlobKind, int]] = [
         (a.blob, BlobKind.ATTACHMENT, i + 1) for i, a in enumerate(attachments)
     ]
     report_blob: PendingBlob | None = None
+    seal: Seal | None = None
     try:
         intake, excluded = _check_choices(session, choices)
         session.rollback()  # hold no lock while the hook and Argon2id run
@@ -436,6 +456,8 @@ def submit_from_server(
         reporter = receipt_keys.identity.recipient
         case_wrap = wrap_identity_to_recipients(keys.case_identity, [*recipients, reporter])
         staff_wrap = wrap_identity_to_recipients(keys.staff_identity, recipients)
+        if identity is not None:
+            seal = seal_on_server(session, store, identity, intake.id)
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in pending)
@@ -454,6 +476,7 @@ def submit_from_server(
         staff_wrap=staff_wrap,
         wrap_recipients=recipients,
         blobs=[(report_blob, BlobKind.REPORT, 0), *pending],
+        seal=seal,
     )
     stored = _store_case(
         session,
@@ -516,6 +539,28 @@ def _open_unused_ticket(
     return contents
 
 
+@dataclass(frozen=True)
+class BrowserIdentity:
+    """A named report's identity as the browser sealed it: the identity file (age, to
+    ``identity_recipient`` alone) and the identity key's wrap."""
+
+    blob: PendingBlob
+    identity_recipient: str
+    identity_key_wrap: bytes = field(repr=False)
+
+
+def _browser_seal(session: Session, identity: BrowserIdentity, intake: Unit) -> Seal:
+    rcpt = _parse_recipient("identity_recipient", identity.identity_recipient)
+    _check_age_upload(
+        "identity_key_wrap", io.BytesIO(identity.identity_key_wrap), MAX_KEY_WRAP_BYTES
+    )
+    with identity.blob.reopen() as handle:
+        _check_age_upload("identity", handle, MAX_IDENTITY_CIPHERTEXT_BYTES)
+    return Seal(
+        identity.blob, rcpt, identity.identity_key_wrap, tuple(seal_recipients(session, intake.id))
+    )
+
+
 def submit_from_browser(
     session: Session,
     *,
@@ -534,16 +579,22 @@ def submit_from_browser(
     today: date | None = None,
     notify: bool = False,
     now: float | None = None,
+    identity: BrowserIdentity | None = None,
 ) -> StoredCase:
     """Store a submission the browser encrypted. The ticket must be genuine, unexpired
     and unused; every upload a well-formed age file with only X25519 stanzas; the wraps
     must have been made for the readers the server expects now
     (:func:`recipients_version`). A used ticket is refused (:class:`TicketError`),
-    before ``admit`` or after a race."""
+    before ``admit`` or after a race. With ``identity`` it is a named denunciation whose
+    identity the browser sealed (its key wrapped for the intake unit's custodians and
+    the recovery key, which the recipients version covers)."""
     blobs: list[tuple[PendingBlob, BlobKind, int]] = [
         (report, BlobKind.REPORT, 0),
         *((blob, BlobKind.ATTACHMENT, i + 1) for i, blob in enumerate(attachments)),
     ]
+    if identity is not None:  # discarded with the others on any refusal below
+        blobs.append((identity.blob, BlobKind.IDENTITY, -1))
+    seal: Seal | None = None
     try:
         contents = _open_unused_ticket(session, ticket_key, ticket, now)
         case_rcpt = _parse_recipient("case_recipient", case_recipient)
@@ -562,6 +613,8 @@ def submit_from_browser(
             )
         recipients = submission_recipients(session, excluded, intake)
         reporter = contents.reporter_recipient
+        if identity is not None:
+            seal = _browser_seal(session, identity, intake)
     except BaseException:
         session.rollback()
         discard_all(blob for blob, _, _ in blobs)
@@ -577,7 +630,8 @@ def submit_from_browser(
         case_wrap=case_key_wrap,
         staff_wrap=staff_key_wrap,
         wrap_recipients=recipients,
-        blobs=blobs,
+        blobs=[b for b in blobs if b[1] is not BlobKind.IDENTITY],
+        seal=seal,
     )
     with _receipt_conflict_is_a_used_ticket(session, contents.lookup_key):
         return _store_case(

@@ -6,6 +6,7 @@ One module per concern, each a set of module-level click commands or groups:
 - :mod:`~app.cli.units`: ``units list | add``;
 - :mod:`~app.cli.accounts`: ``setup-link``, ``reviewers …``, ``access …``;
 - :mod:`~app.cli.grants`: ``grants list | fulfil``;
+- :mod:`~app.cli.identity`: ``custodians list | remove``, ``identity stale | reseal``;
 - :mod:`~app.cli.audit`: ``audit release | head | verify``;
 - :mod:`~app.cli.retention`: ``purge``, ``legal-hold``;
 - :mod:`~app.cli.export`: ``export``;
@@ -32,6 +33,7 @@ from app.cli.backup import backup_command, restore_command
 from app.cli.deadlines import deadlines_command
 from app.cli.export import export_command
 from app.cli.grants import grants_group
+from app.cli.identity import custodians_group, identity_group
 from app.cli.install import db_group, init_command
 from app.cli.notify import notify_group
 from app.cli.retention import legal_hold_command, purge_command
@@ -45,6 +47,8 @@ COMMANDS: tuple[click.Command, ...] = (
     reviewers_group,
     access_group,
     grants_group,
+    custodians_group,
+    identity_group,
     audit_group,
     purge_command,
     legal_hold_command,

@@ -18,9 +18,11 @@ from app.cases import questionnaire as questionnaire_mod
 from app.cases import unit_of_work
 from app.cases.blobs import InvalidUploadError
 from app.cases.followup import UnknownReceiptError, open_case_with_receipt
+from app.cases.identity import IdentityError, parse_track
 from app.cases.messages import MessageError, add_message_from_browser
 from app.cases.submission import (
     MAX_KEY_WRAP_BYTES,
+    BrowserIdentity,
     CaseChoices,
     RecipientsChangedError,
     SubmissionError,
@@ -41,6 +43,7 @@ from app.intake.followup import (
 from app.intake.uploads import UploadSink, UploadStorageFailed, file_parts
 from app.intake.views import locale, receipt_settings, submission_error_message
 from app.models import Case
+from app.models.vocabulary import Track
 from app.storage import StorageError
 from app.web.context import settings
 from app.web.db import db_session
@@ -91,6 +94,9 @@ def api_submission() -> Response:
     body: dict[str, Any] = {
         "recipients": [str(r) for r in readers.recipients],
         "recovery_recipient": str(readers.recovery),
+        # A named report's identity key is wrapped for these and the recovery key only
+        # (app.cases.identity); covered by the recipients version.
+        "custodian_recipients": [str(r) for r in readers.custodians],
         # Sent back with the report: refused (409) if the readers changed meanwhile.
         "recipients_version": readers.version,
         "units": [
@@ -212,6 +218,17 @@ def api_reports() -> tuple[Response, int]:
     attachments = [sink for sink, _n, _t in file_parts("attachment")]
     case_wrap = _read_small(_single_part("case_key_wrap"))
     staff_wrap = _read_small(_single_part("staff_key_wrap"))
+    identity_file = _single_part("identity")
+    identity_wrap = _read_small(_single_part("identity_key_wrap"))
+    try:
+        named = parse_track(form.get("track")) is Track.NAMED
+    except IdentityError:
+        named = False
+        identity_mismatch = True
+    else:
+        # A sealed identity with the anonymous track (or the reverse) is refused whole:
+        # never store a named report without its identity, nor an identity unasked.
+        identity_mismatch = named != (identity_file is not None or identity_wrap is not None)
     missing = [
         name
         for name, present in (
@@ -223,12 +240,25 @@ def api_reports() -> tuple[Response, int]:
             ("report", report),
             ("case_key_wrap", case_wrap),
             ("staff_key_wrap", staff_wrap),
+            *(
+                (
+                    ("identity", identity_file),
+                    ("identity_key_wrap", identity_wrap),
+                    ("identity_recipient", form.get("identity_recipient")),
+                )
+                if named
+                else ()
+            ),
         )
         if not present
     ]
+    if identity_mismatch:
+        missing.append("track")
     if missing or report is None or case_wrap is None or staff_wrap is None:
         if report is not None:
             report.blob.discard()
+        if identity_file is not None:
+            identity_file.blob.discard()
         for sink in attachments:
             sink.blob.discard()
         return api_error(
@@ -257,6 +287,13 @@ def api_reports() -> tuple[Response, int]:
             deadlines=settings().deadlines,
             recipients_version=form.get("recipients_version", ""),
             notify=settings().smtp is not None,
+            identity=(
+                BrowserIdentity(
+                    identity_file.blob, form.get("identity_recipient", ""), identity_wrap
+                )
+                if named and identity_file is not None and identity_wrap is not None
+                else None
+            ),
         )
         unit_of_work.commit(db_session())
     except RecipientsChangedError as exc:

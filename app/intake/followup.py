@@ -25,6 +25,7 @@ from app.cases.followup import (
 )
 from app.cases.messages import MessageError, add_message_from_server, newest_message_id
 from app.cases.reading import open_reporter_attachment
+from app.cases.unsealing import reporter_seal_view
 from app.intake import blueprint
 from app.intake.flood import admit
 from app.intake.uploads import file_parts
@@ -125,6 +126,7 @@ def _case_page(message_error: str | None = None, status: int = 200) -> Any:
             questionnaire=questionnaire_mod.load_questionnaire(),
             message_error=message_error,
             newest_message_id=newest_message_id(case.thread),
+            seal=reporter_seal_view(db_session(), access.case_id),
         ),
         status,
     )

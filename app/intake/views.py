@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 from app.cases import questionnaire as questionnaire_mod
 from app.cases import unit_of_work
 from app.cases.attachments import uploaded_attachment
+from app.cases.identity import IdentityError, IdentityFields, parse_identity, parse_track
 from app.cases.submission import (
     CaseChoices,
     ReceiptSettings,
@@ -26,8 +27,9 @@ from app.cases.submission import (
 from app.intake import blueprint
 from app.intake.flood import admit
 from app.intake.form_nonces import form_nonce_unspent, new_form_nonce, spend_form_nonce
+from app.intake.other_procedures import other_procedures_text
 from app.intake.uploads import file_parts
-from app.models.vocabulary import Category
+from app.models.vocabulary import Category, Track
 from app.storage import StorageError
 from app.web.context import blob_store, installation_secrets, settings
 from app.web.db import db_session
@@ -76,6 +78,7 @@ def _render_form(
     form_error: str | None = None,
     status: int = 200,
     dropped_files: Sequence[str] = (),
+    identity_errors: dict[str, str] | None = None,
 ) -> tuple[str, int]:
     return (
         render_template(
@@ -88,6 +91,8 @@ def _render_form(
             form_error=form_error,
             units=excludable_units(db_session()),
             limits=_limits(),
+            identity_errors=identity_errors or {},
+            other_procedures=other_procedures_text(locale()),
         ),
         status,
     )
@@ -132,6 +137,14 @@ def report_submit() -> tuple[str, int]:
         for sink, _name, _type in uploads:
             sink.blob.discard()
         return _render_form(form, validated.errors, status=400)
+    try:
+        identity = identity_from_form(form)
+    except IdentityError as exc:
+        for sink, _name, _type in uploads:
+            sink.blob.discard()
+        return _render_form(
+            form, identity_errors={exc.field or "track": identity_error_message(exc)}, status=400
+        )
     answers = validated.answers
     category = str(answers.get("category", ""))
     sector_value = answers.get("sector")
@@ -162,6 +175,7 @@ def report_submit() -> tuple[str, int]:
             deadlines=settings().deadlines,
             notify=settings().smtp is not None,
             admit=admit_and_spend_nonce,
+            identity=identity,
         )
         unit_of_work.commit(db_session())
     except SubmissionError as exc:
@@ -169,6 +183,22 @@ def report_submit() -> tuple[str, int]:
     except StorageError:
         return _render_form(form, form_error=storage_error_message(), status=503)
     return render_template("intake/receipt.html", receipt=receipt), 200
+
+
+def identity_from_form(form: MultiDict[str, str]) -> IdentityFields | None:
+    """The named track's identity, or None for the anonymous one (the default)."""
+    if parse_track(form.get("track")) is Track.ANONYMOUS:
+        return None
+    return parse_identity(form)
+
+
+def identity_error_message(exc: IdentityError) -> str:
+    messages = {
+        "identity_required": _("This is required to denounce with your name."),
+        "identity_too_long": _("This is too long (at most 300 characters)."),
+        "invalid_track": _("Choose to stay anonymous or to denounce with your name."),
+    }
+    return str(messages.get(exc.code, _("Please check this field.")))
 
 
 def submission_error_message(exc: SubmissionError) -> str:

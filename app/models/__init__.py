@@ -16,6 +16,7 @@ from app.models.cases import (
     PendingGrant,
     Recusal,
 )
+from app.models.identity import SealedIdentity, UnitCustodian, UnsealRequest
 from app.models.intake import SpentPowChallenge
 from app.models.notifications import HeldNotification, Notification
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
@@ -43,9 +44,12 @@ __all__ = [
     "RecoveryKey",
     "Recusal",
     "Reviewer",
+    "SealedIdentity",
     "SpentPowChallenge",
     "UTCDateTime",
     "Unit",
+    "UnitCustodian",
+    "UnsealRequest",
     "WebSession",
     "utcnow",
 ]

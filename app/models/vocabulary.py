@@ -105,6 +105,10 @@ class BlobKind(StrEnum):
     ATTACHMENT = "attachment"
     MESSAGE = "message"
     NOTE = "note"
+    # A named reporter's identity, sealed: encrypted to the case's identity key only,
+    # whose wrap opens for the holding unit's identity custodians and the recovery key
+    # (app.cases.identity). Never to the case or staff key.
+    IDENTITY = "identity"
 
 
 class Side(StrEnum):
@@ -131,6 +135,9 @@ class AccessChangeKind(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - new password + key pair
     TOTP_RESET = "totp_reset"  # a new authenticator secret for the target
     RECOVERY_KEY = "recovery_key"  # ``value`` becomes the installation's recovery recipient
+    # The target becomes an identity custodian of ``unit`` (app.cases.custodians): they
+    # can open sealed identities of the unit's cases and approve unsealing.
+    CUSTODIAN = "custodian"
 
 
 class AccessChangeStatus(StrEnum):
@@ -138,3 +145,11 @@ class AccessChangeStatus(StrEnum):
     APPROVED = "approved"
     REFUSED = "refused"
     EXPIRED = "expired"
+
+
+class UnsealStatus(StrEnum):
+    """An unsealing request (app.cases.identity): a reader asks, a custodian decides."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"

@@ -7,6 +7,7 @@ blueprint = Blueprint("review", __name__, template_folder="templates")
 # Views register on the blueprint when imported.
 from app.review import (  # noqa: E402,F401
     admin,
+    admin_custodians,
     admin_reviewers,
     approvals,
     audit_display,
@@ -15,6 +16,7 @@ from app.review import (  # noqa: E402,F401
     dashboard,
     enrolment,
     errors,
+    identity,
     login,
     notifications,
     password,

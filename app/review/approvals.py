@@ -32,6 +32,7 @@ KIND_LABELS = {
     AccessChangeKind.PASSWORD_RESET.value: _l("Password reset (new key)"),
     AccessChangeKind.TOTP_RESET.value: _l("Authenticator reset"),
     AccessChangeKind.RECOVERY_KEY.value: _l("New recovery key"),
+    AccessChangeKind.CUSTODIAN.value: _l("Identity custodian of a unit"),
 }
 STATUS_LABELS = {
     "pending": _l("waiting for approval"),

@@ -37,6 +37,7 @@ from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Ro
 from app.review import audit_labels, blueprint, statutory
 from app.review.approvals import access_notices
 from app.review.auth import current_identity, current_reviewer, login_required
+from app.review.identity import hand_over_seals
 from app.storage import StorageError
 from app.web.context import blob_store, settings
 from app.web.db import db_session, get_database, writes_on_get
@@ -82,6 +83,8 @@ def inbox() -> ResponseReturnValue:
                         db, [actor.identity], actor_label=actor.label, case_ids=readable, limit=50
                     )
                 )
+    if actor.identity is not None:
+        hand_over_seals(actor)  # sealed identities of cases routed away (app.review.identity)
     db = db_session()
     pending = grants_awaited_by(db, actor.reviewer_id)
     filters = InboxFilters.parse(request.args.to_dict())

@@ -14,9 +14,14 @@
 //     the offline recovery key and the reporter's receipt-derived key;
 //   * the staff key's private half ("staff_key_wrap"): the same minus the
 //     reporter;
-//   * in clear: ticket, category, sector, excluded unit slugs, the two public
-//     keys and the recipients version (which reader sets the wraps were made
-//     for, as the server described them). Nothing else.
+//   * for a named denunciation only: the identity ("identity"), an age file
+//     encrypted to a fresh identity key alone, and that key's private half
+//     ("identity_key_wrap") encrypted to the intake unit's identity custodians
+//     and the recovery key ONLY - never to the case key, the staff key, the
+//     reporter or the other readers (app/cases/identity.py);
+//   * in clear: ticket, category, sector, excluded unit slugs, the track, the
+//     public keys and the recipients version (which reader sets the wraps were
+//     made for, as the server described them). Nothing else.
 //
 // Plaintext is padded with spaces to a multiple of 1024 bytes so that the
 // size of the stored report says little about its content. Attachments are
@@ -28,6 +33,9 @@ import { padFile } from "./padding.js";
 
 export const PAYLOAD_VERSION = 1;
 export const PAD_BLOCK = 1024;
+// The sealed identity is padded like the server pads it (app/cases/identity.py PAD_TO),
+// so its size tells neither the length of a name nor which path sealed it.
+export const IDENTITY_PAD_BLOCK = 2048;
 const OCTET_STREAM = "application/octet-stream";
 
 // An X25519 age recipient: "age1" + 58 lower-case bech32 characters. Hybrid
@@ -43,10 +51,10 @@ export { leadingZeroBits, solvePow, solvePuzzles } from "./pow.js";
 
 // ---------------------------------------------------------------- payloads
 
-/** UTF-8 JSON of `obj`, padded with ASCII spaces up to the next multiple of 1024 bytes. */
-export function padJson(obj) {
+/** UTF-8 JSON of `obj`, padded with ASCII spaces up to the next multiple of `block` bytes. */
+export function padJson(obj, block = PAD_BLOCK) {
   const json = utf8.encode(JSON.stringify(obj));
-  const size = Math.ceil(json.length / PAD_BLOCK) * PAD_BLOCK;
+  const size = Math.ceil(json.length / block) * block;
   if (size === json.length) return json;
   const out = new Uint8Array(size);
   out.set(json);
@@ -196,6 +204,34 @@ async function newKeyPair() {
 }
 
 /**
+ * Who may open a named report's identity key: the custodians listed by
+ * /submission and the recovery key. Nobody else, whatever else `info` lists.
+ */
+export function identityRecipients(info) {
+  if (!info || !Array.isArray(info.custodian_recipients)) throw new Error("submission info: no custodian_recipients");
+  const recovery = checkRecipient(info.recovery_recipient, "recovery_recipient");
+  const out = [];
+  for (const r of info.custodian_recipients) {
+    checkRecipient(r, "custodian_recipients");
+    if (r !== recovery && !out.includes(r)) out.push(r);
+  }
+  out.push(recovery);
+  return out;
+}
+
+/** The identity fields as the server reads them back (app/cases/identity.py). */
+export function buildIdentityPayload(identity) {
+  const text = (v) => (typeof v === "string" ? v.trim().split(/\s+/).join(" ") : "");
+  return {
+    v: 1,
+    full_name: text(identity.full_name),
+    id_number: text(identity.id_number),
+    address: text(identity.address),
+    contact: text(identity.contact),
+  };
+}
+
+/**
  * Encrypt a report in the browser. Returns the FormData to POST to
  * /api/v1/reports. Two fresh X25519 key pairs are made here: the case key
  * (report, attachments, messages) and the staff key (internal notes). Their
@@ -214,6 +250,7 @@ export async function prepareReport({
   excludedSlugs = [],
   files = [],
   onProgress,
+  identity = null,
 }) {
   if (!ticket || typeof ticket.ticket !== "string" || !ticket.ticket) throw new Error("no ticket");
   const reporter = checkRecipient(ticket.reporter_recipient, "reporter_recipient");
@@ -232,6 +269,16 @@ export async function prepareReport({
   for (const [i, f] of fileList.entries()) {
     attachments.push(await encryptAttachment(caseKey.recipient, f, attachmentProgress(onProgress, i)));
   }
+  // Named track: the identity is sealed under its own key, padded to 2048 bytes.
+  let sealed = null;
+  if (identity) {
+    const identityKey = await newKeyPair();
+    sealed = {
+      recipient: identityKey.recipient,
+      file: await encryptBytes([identityKey.recipient], padJson(buildIdentityPayload(identity), IDENTITY_PAD_BLOCK)),
+      wrap: await encryptBytes(identityRecipients(info), identityKey.identity),
+    };
+  }
 
   const fd = new FormData();
   fd.append("ticket", ticket.ticket);
@@ -244,6 +291,12 @@ export async function prepareReport({
   fd.append("report", octets(report), "report.age");
   fd.append("case_key_wrap", octets(caseWrap), "case_key_wrap.age");
   fd.append("staff_key_wrap", octets(staffWrap), "staff_key_wrap.age");
+  if (sealed) {
+    fd.append("track", "named");
+    fd.append("identity_recipient", sealed.recipient);
+    fd.append("identity", octets(sealed.file), "identity.age");
+    fd.append("identity_key_wrap", octets(sealed.wrap), "identity_key_wrap.age");
+  }
   attachments.forEach((blob, i) => fd.append("attachment", octets(blob), `attachment-${i}.age`));
   return fd;
 }

@@ -186,6 +186,26 @@ function clearOf(form, answers, id) {
   return typeof v === "string" ? v : "";
 }
 
+const IDENTITY_FIELDS = ["full_name", "id_number", "address", "contact"];
+
+/** The named track's identity, or null for the anonymous one; all four required. */
+function identityOf(form) {
+  // Two radios: a RadioNodeList, whose value is the checked one's.
+  const track = form.elements.namedItem("track");
+  if (!track || track.value !== "named") return null;
+  const identity = {};
+  for (const key of IDENTITY_FIELDS) {
+    const field = form.elements.namedItem(`identity_${key}`);
+    const value = field && typeof field.value === "string" ? field.value.trim() : "";
+    if (!value) {
+      focusField(form, `identity_${key}`);
+      throw new ShownError(msg(form, "msgIdentityRequired"));
+    }
+    identity[key] = value;
+  }
+  return identity;
+}
+
 // ------------------------------------------------------- work before the click
 
 // Kept across a language switch (language.js replaces the page's body): the
@@ -314,6 +334,7 @@ function fileProgress(form, files) {
 }
 
 async function submitReport(form) {
+  const identity = identityOf(form); // before any work: a missing field is told at once
   const info = await reportInfo(form);
   const questions = (info.questionnaire && info.questionnaire.questions) || [];
   const answers = collectAnswers(form, questions);
@@ -348,6 +369,7 @@ async function submitReport(form) {
             sector: clearOf(form, answers, "sector"),
             excludedSlugs: excluded,
             files,
+            identity,
           },
           onFile,
         );

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from app.accounts import reviewers, totp
 from app.accounts.totp import TotpKey
+from app.cases import unit_of_work
 from app.database import Database
 from app.models import Membership, Reviewer, Unit
 from app.models.vocabulary import Role
@@ -175,3 +176,15 @@ def new_staff(
         assert done.status_code == 302, done.get_data(as_text=True)
         assert done.headers["Location"].endswith("/")
     return Staff(account, client)
+
+
+def make_custodian(database: Database, who: ReviewerKeys, unit_slug: str) -> None:
+    """Designate ``who`` as an identity custodian directly (what an approved access
+    change does; the approval itself is tested in tests/cases/test_custodians.py)."""
+    from app.cases import custodians
+
+    with unit_of_work.transaction(database.sessionmaker) as db:
+        reviewer = db.get(Reviewer, who.id)
+        unit = db.scalars(select(Unit).where(Unit.slug == unit_slug)).one()
+        assert reviewer is not None
+        custodians.designate(db, reviewer, unit, actor="cli:test")

@@ -30,6 +30,7 @@ from tests.conftest import CsrfClient
 from tests.factories.accounts import ReviewerKeys
 
 if TYPE_CHECKING:
+    from app.cases.identity import IdentityFields
     from app.cases.payloads import AttachmentMeta
     from app.cases.submission import CaseChoices, ServerCaseKeys
     from app.storage import BlobStore, PendingBlob
@@ -52,9 +53,11 @@ def submit_case(
     details: str = "Chi tiết vụ việc",
     excluded: tuple[str, ...] = (),
     attachments: list[tuple[bytes, AttachmentMeta]] | None = None,
+    identity: IdentityFields | None = None,
 ) -> SubmittedCase:
     """A case as the no-JavaScript intake stores it, through the domain layer, with
-    ``attachments`` (content, metadata) encrypted as the intake leaves them."""
+    ``attachments`` (content, metadata) encrypted as the intake leaves them (a named
+    denunciation with ``identity``)."""
     from app.cases.submission import CaseChoices
 
     submitted, _keys = store_case(
@@ -63,6 +66,7 @@ def submit_case(
         choices=CaseChoices(category, sector, excluded),
         answers={"category": category, "summary": summary, "details": details},
         attachments=attachments or [],
+        identity=identity,
     )
     return submitted
 
@@ -74,6 +78,7 @@ def store_case(
     choices: CaseChoices,
     answers: dict[str, str | list[str]],
     attachments: list[tuple[bytes, AttachmentMeta]],
+    identity: IdentityFields | None = None,
 ) -> tuple[SubmittedCase, ServerCaseKeys]:
     """:func:`submit_case` with the questionnaire's answers as given; also returns the
     case's keys, to encrypt later files to it."""
@@ -104,6 +109,7 @@ def store_case(
                 for data, meta in attachments
             ],
             deadlines=settings.deadlines,
+            identity=identity,
         )
     return SubmittedCase(stored.case_id, receipt), keys
 

@@ -86,6 +86,8 @@ WORLD: dict[str, list[dict[str, Any]]] = {
             "legal_hold": False,
             # Required from 0008 on (left out before it: the column is not there yet).
             "track": "anonymous",
+            # Required from 0009 on (no server default once the column exists).
+            "statutory_extensions": 0,
         }
     ],
     "case_reference_counters": [{"year": 2026, "last_number": 1}],
@@ -280,6 +282,15 @@ def _check_0009(conn: Connection, tables: dict[str, Table]) -> None:
     assert "case_notices" in tables
 
 
+def _check_0010(conn: Connection, tables: dict[str, Table]) -> None:
+    """The sealed identity's tables arrive empty: the cases already there are
+    anonymous and have no identity, no custodian is designated by the upgrade."""
+    for name in ("unit_custodians", "sealed_identities", "identity_unseal_requests"):
+        assert name in tables
+        assert conn.execute(select(tables[name])).all() == []
+    assert conn.execute(select(tables["cases"].c.track)).scalars().all() == ["anonymous"]
+
+
 CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0002": _check_0002,
     "0003": _check_0003,
@@ -289,6 +300,7 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0007": _check_0007,
     "0008": _check_0008,
     "0009": _check_0009,
+    "0010": _check_0010,
 }
 # Tables a revision drops with their rows, on purpose.
 DROPPED = {"0007": {"submission_tickets", "pow_challenges", "rate_limit_counters"}}

@@ -84,6 +84,10 @@ ACCESS: dict[str, Access] = {
     "review.case_attachment": Access.CASE,
     "review.case_action": Access.CASE,
     "review.case_file": Access.CASE,
+    "review.identity_open": Access.CASE,
+    "review.identity_request": Access.CASE,
+    "review.identity_decide": Access.CASE,
+    "review.identity_reseal": Access.CASE,
     "review.notice_docx": Access.CASE,
     "review.admin_access": Access.ADMIN,
     "review.admin_access_approve": Access.ADMIN,
@@ -105,6 +109,9 @@ ACCESS: dict[str, Access] = {
     "review.admin_units": Access.ADMIN,
     "review.admin_units_add": Access.ADMIN,
     "review.admin_units_update": Access.ADMIN,
+    "review.admin_custodians": Access.ADMIN,
+    "review.admin_custodians_request": Access.ADMIN,
+    "review.admin_custodians_remove": Access.ADMIN,
 }
 
 # What a visitor who is not logged in gets from a GET of each public page (with a token
@@ -270,6 +277,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "token": "khong-co-loi-moi-nao",
         "filename": "css/site.css",
         "notice_id": "1",
+        "decision": "approve",
+        "unit_id": "1",
     }
     yield World(inst.review_app, database, sent, holder, clients, values)
     database.dispose()

@@ -81,6 +81,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "reviewer_id": str(alice.id),
         "token": token,
         "slug": "inspection",
+        "unit_id": "1",
+        "decision": "approve",
     }
     yield World(inst, admin, alice, sent, token, values)
     inst.database.dispose()
@@ -183,6 +185,8 @@ POST_RULES = [
     "/admin/access/<int:request_id>/approve",
     "/admin/access/<int:request_id>/refuse",
     "/admin/access/recovery",
+    "/admin/custodians/<int:unit_id>/<int:reviewer_id>/remove",
+    "/admin/custodians/request",
     "/admin/keys/fulfil",
     "/admin/notifications/retry",
     "/admin/reviewers/<int:reviewer_id>/email",
@@ -196,6 +200,10 @@ POST_RULES = [
     "/admin/reviewers/invite",
     "/cases/<case_id>/<action>",
     "/cases/<case_id>/case-file",
+    "/cases/<case_id>/identity/open",
+    "/cases/<case_id>/identity/request",
+    "/cases/<case_id>/identity/requests/<int:request_id>/<decision>",
+    "/cases/<case_id>/identity/reseal",
     "/invite/<token>",
     "/login",
     "/login/totp",
