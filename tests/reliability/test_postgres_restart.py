@@ -66,7 +66,7 @@ VI_SERVER_ERROR = "Hệ thống gặp lỗi"
 # stored although the reporter saw the error page (which then says to send again, not
 # that nothing was stored). That is inherent to a client/server database; the check
 # xfails only when it actually happens. What must never happen, and is strict: a stored
-# blob row whose file is gone (commit_with_blobs keeps the files when the outcome is in
+# blob row whose file is gone (unit_of_work.commit keeps the files when the outcome is in
 # doubt; the sweep removes them later if the rows were not stored).
 KNOWN_IN_DOUBT = "commit outcome in doubt when the connection is cut during COMMIT"
 
