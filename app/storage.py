@@ -217,13 +217,16 @@ class BlobStore:
         for path in self.root.glob(f"??/*{_SUFFIX}"):
             yield f"{path.parent.name}/{path.name}"
 
+    def partial_files(self) -> Iterator[Path]:
+        """Every upload being received, or left by a crashed one."""
+        tmp = self.root / _TMP
+        if tmp.exists():
+            yield from tmp.glob(f"*{_PARTIAL}")
+
     def stale_partials(self, older_than: timedelta) -> Iterator[Path]:
         """Temporary files left by a crashed upload."""
         cutoff = datetime.now(UTC) - older_than
-        tmp = self.root / _TMP
-        if not tmp.exists():
-            return
-        for path in tmp.glob(f"*{_PARTIAL}"):
+        for path in self.partial_files():
             with suppress(FileNotFoundError):
                 if datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
                     yield path

@@ -302,11 +302,12 @@ def _orphan_keys(session: Session, store: BlobStore, cutoff: datetime) -> list[s
 
 
 def _stale_partials(store: BlobStore, now: datetime, grace: timedelta) -> list[Path]:
-    # BlobStore.stale_partials measures against the wall clock; ``now`` may be given by
-    # a caller (tests, a catch-up run), so the age is measured here against it.
+    # Measured here against ``now`` (a caller may give it: tests, a catch-up run), over
+    # every partial file: east of UTC a day label lies up to a day *ahead* of the wall
+    # clock, and a pre-filter on the wall clock would skip such a file until then.
     cutoff = now - grace
     found = []
-    for path in store.stale_partials(timedelta(0)):
+    for path in store.partial_files():
         try:
             if datetime.fromtimestamp(path.stat().st_mtime, UTC) < cutoff:
                 found.append(path)

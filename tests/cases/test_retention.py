@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.cases import retention, unit_of_work, workflow
 from app.cases.access import AccessDenied, Actor, load_actor
 from app.cases.payloads import AttachmentMeta
@@ -226,7 +226,7 @@ def test_sweep_removes_expired_state_and_old_leftovers_only(
     past, future = now - timedelta(minutes=1), now + timedelta(minutes=30)
     with database.session() as db:
         for back in (0, 1, 2):  # spent challenges of today, yesterday, two days ago
-            day = now.date() - timedelta(days=back)
+            day = clock.local_day(now) - timedelta(days=back)
             db.add(SpentPowChallenge(challenge_hash=secrets.token_bytes(32), day=day))
         db.add_all(
             [

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from app import audit
+from app import audit, clock
 from app.cases.statistics import (
     Count,
     Median,
@@ -290,7 +290,7 @@ def test_submitted_cases_are_counted(database: Database, settings: Settings) -> 
         submit_case(database, settings, category="waste")
     for category in ("harassment", "other"):  # two small cells: no complement needed
         submit_case(database, settings, category=category)
-    today = datetime.now(UTC).date()
+    today = clock.today()  # the local day the cases were received on
     stats = stats_of(database, today)
     assert stats.total == Count(7)
     categories = table(stats.by_category)

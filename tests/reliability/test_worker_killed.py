@@ -48,7 +48,9 @@ def sweep_orphans(database: Database, settings: Settings) -> None:
     """Run the retention sweep as if its grace periods had passed: removes stale partial
     uploads and blob files no row refers to."""
     store = BlobStore(settings.blob_path)
-    later = utcnow() + PARTIAL_GRACE + ORPHAN_GRACE + timedelta(minutes=1)
+    # A day label is the local day's 00:00 UTC: east of UTC (Cần Thơ, UTC+7) it is up to
+    # a day *ahead* of the instant it was set, so the clock moves a day further.
+    later = utcnow() + PARTIAL_GRACE + ORPHAN_GRACE + timedelta(days=1, minutes=1)
     with unit_of_work.transaction(database.sessionmaker) as db:
         counts = sweep(db, store, now=later)
     assert counts.orphan_files == 0  # nothing was ever moved to a final name
