@@ -45,13 +45,21 @@ from app.cases.messages import add_message_from_server, load_thread
 from app.cases.notes import add_note
 from app.cases.payloads import pad
 from app.database import Database
-from app.models import AuditEvent, Case, Message, Notification, Reviewer
+from app.models import AuditEvent, Case, Message, Notification, Reviewer, SealedIdentity
 from app.models.vocabulary import KeyKind, Side
 from app.storage import BlobStore
 from config import Settings
 from crypto import Recipient, encrypt_bytes
 from tests.conftest import CsrfClient
-from tests.factories import ReviewerKeys, make_reviewer, open_case, receipt_from, send_report
+from tests.factories import (
+    ReviewerKeys,
+    make_custodian,
+    make_reviewer,
+    open_case,
+    receipt_from,
+    report_answers,
+    send_report,
+)
 from tests.reliability.harness import (
     api_report_parts,
     api_ticket,
@@ -275,6 +283,26 @@ def test_a_reporters_day_leaves_only_the_day(
     with database.read_session() as db:
         form_case = db.scalars(select(Case.id)).one()
 
+    # 1b. A named denunciation: its identity sealed for the intake unit's custodian. The
+    #     seal's rows and its file are written by the reporter's action too.
+    make_custodian(database, reviewer, "intake")
+    named = day.reporter_step(
+        lambda: send_report(
+            reporter,
+            {
+                **report_answers(),
+                "track": "named",
+                "identity_full_name": "Trần Thị Ủ",
+                "identity_id_number": "092187000123",
+                "identity_address": "Đường 30/4, phường Ninh Kiều, Cần Thơ",
+                "identity_contact": "0901 234 567",
+            },
+        )
+    )
+    assert named.status_code == 200, named.get_data(as_text=True)[:500]
+    with database.read_session() as db:
+        assert db.scalars(select(SealedIdentity.case_id)).all() != []
+
     # 2. A report with JavaScript: ticket, then the encrypted parts, as the browser does.
     token = day.reporter_step(lambda: browser.csrf_token("/report"))
     info, ticket = day.reporter_step(lambda: api_ticket(browser, token))
@@ -421,10 +449,11 @@ def test_a_reporters_day_leaves_only_the_day(
     assert sorted(e.action for e in released) == [
         "case.submitted",
         "case.submitted",
+        "case.submitted",  # the named denunciation
         "message.from_reporter",
         "message.from_reporter",
     ]
     assert min(e.seq for e in released) > max(staff_seqs)
     assert all(not has_time_of_day(e.created_at) for e in released)
     # One notice per reviewer and case: the new case's notice covers its messages.
-    assert sorted(notices) == ["new_case", "new_case"]
+    assert sorted(notices) == ["new_case", "new_case", "new_case"]
