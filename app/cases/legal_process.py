@@ -219,6 +219,29 @@ def _base_notice(session: Session, case: Case, kind: NoticeKind, today: date) ->
     }
 
 
+def _record_decision(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    decision: StatutoryDecision,
+    day: date,
+    action: str,
+    **details: str,
+) -> None:
+    """The one decision on a named denunciation (accept, refuse or transfer), which also
+    acknowledges the case, and its audit event."""
+    case.statutory_decision = decision.value
+    case.statutory_decision_day = day
+    case.acknowledged_at = case.acknowledged_at or clock.utcnow()
+    audit.record(
+        session,
+        actor=actor.label,
+        action=action,
+        case_id=case.id,
+        details={"day": day.isoformat(), **details},
+    )
+
+
 def accept(
     session: Session,
     store: BlobStore,
@@ -248,16 +271,15 @@ def accept(
             content=_text(content, "content_required"),
         )
     )
-    case.statutory_decision = StatutoryDecision.ACCEPTED.value
-    case.statutory_decision_day = day
     case.acceptance_decision_number = notice.decision_reference
-    case.acknowledged_at = case.acknowledged_at or clock.utcnow()
-    audit.record(
+    _record_decision(
         session,
-        actor=actor.label,
-        action="case.accepted",
-        case_id=case.id,
-        details={"day": day.isoformat(), "resolution_due": due.isoformat()},
+        actor,
+        case,
+        StatutoryDecision.ACCEPTED,
+        day,
+        "case.accepted",
+        resolution_due=due.isoformat(),
     )
     return _issue(session, store, actor, case, notice)
 
@@ -275,15 +297,8 @@ def refuse(
             reason=_text(reason, "reason_required"),
         )
     )
-    case.statutory_decision = StatutoryDecision.REFUSED.value
-    case.statutory_decision_day = today
-    case.acknowledged_at = case.acknowledged_at or clock.utcnow()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="case.acceptance_refused",
-        case_id=case.id,
-        details={"day": today.isoformat()},
+    _record_decision(
+        session, actor, case, StatutoryDecision.REFUSED, today, "case.acceptance_refused"
     )
     return _issue(session, store, actor, case, notice)
 
@@ -310,16 +325,7 @@ def transfer(
             reason=_text(reason, "reason_required"),
         )
     )
-    case.statutory_decision = StatutoryDecision.TRANSFERRED.value
-    case.statutory_decision_day = today
-    case.acknowledged_at = case.acknowledged_at or clock.utcnow()
-    audit.record(
-        session,
-        actor=actor.label,
-        action="case.transferred",
-        case_id=case.id,
-        details={"day": today.isoformat()},
-    )
+    _record_decision(session, actor, case, StatutoryDecision.TRANSFERRED, today, "case.transferred")
     return _issue(session, store, actor, case, notice)
 
 
@@ -542,6 +548,19 @@ def case_notices(session: Session, case_id: str) -> list[CaseNotice]:
         session.scalars(
             select(CaseNotice).where(CaseNotice.case_id == case_id).order_by(CaseNotice.id)
         )
+    )
+
+
+def record_office_copy_download(
+    session: Session, actor: Actor, case: Case, notice: CaseNotice
+) -> None:
+    """A DOCX of a notice is a decrypted copy leaving the system: audited."""
+    audit.record(
+        session,
+        actor=actor.label,
+        action="notice.downloaded",
+        case_id=case.id,
+        details={"kind": notice.kind},
     )
 
 

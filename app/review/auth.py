@@ -14,13 +14,14 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import abort, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from app import clock
 from app.accounts.totp import TotpKey
 from app.cases import unit_of_work
-from app.models import Reviewer
+from app.cases.access import AccessDenied, Actor, load_actor, readable_case
+from app.models import Case, Reviewer
 from app.web.context import installation_secrets, settings
 from app.web.db import db_session
 from config.settings import KdfSettings
@@ -78,6 +79,24 @@ def current_identity() -> Identity | None:
     if current_reviewer() is None:
         return None
     return _session_identity()
+
+
+def current_actor() -> Actor:
+    """The signed-in reviewer as the domain sees them (units, role, key); views behind
+    :func:`login_required` only."""
+    reviewer = current_reviewer()
+    assert reviewer is not None  # login_required ran
+    return load_actor(db_session(), reviewer.id, current_identity())
+
+
+def readable_case_or_404(case_id: str) -> tuple[Actor, Case]:
+    """The actor and the case they may read; 404 otherwise, which says nothing of
+    whether the case exists."""
+    actor = current_actor()
+    try:
+        return actor, readable_case(db_session(), actor, case_id)
+    except AccessDenied:
+        abort(404)
 
 
 def _end_transaction() -> None:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app import clock
 from app.cases import questionnaire as questionnaire_mod
 from app.cases import unit_of_work
-from app.cases.access import AccessDenied, Actor, load_actor, readable_case
+from app.cases.access import AccessDenied
 from app.cases.case_file import CaseFile, Entry, record_case_file_export
 from app.cases.case_file_pdf import CaseFileWords, render_case_file_pdf
 from app.cases.reading import NoKeyError, ReviewerCase, open_case
@@ -19,7 +19,7 @@ from app.models.vocabulary import Side
 from app.review import blueprint
 from app.review.audit_display import audit_names
 from app.review.audit_labels import action_labels
-from app.review.auth import current_identity, current_reviewer, login_required
+from app.review.auth import current_reviewer, login_required, readable_case_or_404
 from app.web.context import blob_store
 from app.web.db import db_session
 from app.web.downloads import attachment_response
@@ -105,9 +105,8 @@ def case_file(case_id: str) -> ResponseReturnValue:
     reviewer = current_reviewer()
     assert reviewer is not None  # login_required ran
     db = db_session()
-    actor: Actor = load_actor(db, reviewer.id, current_identity())
+    actor, case = readable_case_or_404(case_id)
     try:
-        case = readable_case(db, actor, case_id)
         opened = open_case(db, blob_store(), actor, case.id)
     except NoKeyError:
         return render_template("review/case_no_key.html", case=case), 409

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.cases import actions, legal_process, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
-from app.cases.access import AccessDenied, Actor, load_actor, readable_case
+from app.cases.access import AccessDenied, Actor
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
 from app.cases.deadlines import case_deadline
 from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
@@ -36,7 +36,11 @@ from app.models import Case, Reviewer, Unit
 from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector
 from app.review import audit_labels, blueprint, statutory
 from app.review.approvals import access_notices
-from app.review.auth import current_identity, current_reviewer, login_required
+from app.review.auth import (
+    current_actor,
+    login_required,
+    readable_case_or_404,
+)
 from app.review.identity import hand_over_seals
 from app.storage import StorageError
 from app.web.context import blob_store, settings
@@ -46,28 +50,14 @@ from app.web.downloads import attachment_response
 CASE_READERS = (Role.REVIEWER.value, Role.ADMIN.value)
 
 
-def _actor() -> Actor:
-    reviewer = current_reviewer()
-    assert reviewer is not None  # login_required ran
-    return load_actor(db_session(), reviewer.id, current_identity())
-
-
 def _today() -> Any:
     return clock.today()
-
-
-def _case_or_404(case_id: str) -> tuple[Actor, Case]:
-    actor = _actor()
-    try:
-        return actor, readable_case(db_session(), actor, case_id)
-    except AccessDenied:
-        abort(404)
 
 
 @blueprint.get("/inbox")
 @login_required
 def inbox() -> ResponseReturnValue:
-    actor = _actor()
+    actor = current_actor()
     if not actor.reads_cases:
         return render_template("review/observer_home.html", access_notices=access_notices())
     fulfilled = 0
@@ -107,7 +97,7 @@ def inbox() -> ResponseReturnValue:
 @writes_on_get  # reading decrypts, and that is audited: one session reads and writes
 @login_required
 def case_view(case_id: str) -> ResponseReturnValue:
-    actor, case = _case_or_404(case_id)
+    actor, case = readable_case_or_404(case_id)
     db = db_session()
     try:
         opened = open_case(db, blob_store(), actor, case.id)
@@ -158,7 +148,7 @@ def case_view(case_id: str) -> ResponseReturnValue:
 @blueprint.get("/cases/<case_id>/attachments/<blob_id>")
 @login_required
 def case_attachment(case_id: str, blob_id: str) -> ResponseReturnValue:
-    actor, case = _case_or_404(case_id)
+    actor, case = readable_case_or_404(case_id)
     try:
         download = open_attachment(db_session(), blob_store(), actor, case.id, blob_id)
     except NoKeyError:
@@ -340,7 +330,7 @@ ACTIONS: dict[str, CaseAction] = {
 @blueprint.post("/cases/<case_id>/<action>")
 @login_required
 def case_action(case_id: str, action: str) -> ResponseReturnValue:
-    actor, case = _case_or_404(case_id)
+    actor, case = readable_case_or_404(case_id)
     chosen = ACTIONS.get(action)
     if chosen is None:
         abort(404)

@@ -16,13 +16,16 @@ from flask_babel import gettext as _
 from app import clock
 from app.cases import identity as sealed
 from app.cases import resealing, unit_of_work, unsealing
-from app.cases.access import AccessDenied, Actor, load_actor, readable_case
+from app.cases.access import AccessDenied, Actor
 from app.cases.custodians import custodian_units, is_custodian
 from app.cases.reading import NoKeyError, case_identities
 from app.models import Case
 from app.models.vocabulary import KeyKind, Track
 from app.review import blueprint
-from app.review.auth import current_identity, current_reviewer, login_required
+from app.review.auth import (
+    login_required,
+    readable_case_or_404,
+)
 from app.storage import StorageError
 from app.web.context import blob_store
 from app.web.db import db_session, get_database
@@ -38,20 +41,6 @@ class IdentityPanel:
     custodian: bool
     stale: bool
     requests: list[unsealing.UnsealView]
-
-
-def _actor() -> Actor:
-    reviewer = current_reviewer()
-    assert reviewer is not None  # login_required ran
-    return load_actor(db_session(), reviewer.id, current_identity())
-
-
-def _case_or_404(case_id: str) -> tuple[Actor, Case]:
-    actor = _actor()
-    try:
-        return actor, readable_case(db_session(), actor, case_id)
-    except AccessDenied:
-        abort(404)
 
 
 def identity_panel(case: Case, actor: Actor) -> IdentityPanel | None:
@@ -117,7 +106,7 @@ def hand_over_seals(actor: Actor) -> int:
 @blueprint.post("/cases/<case_id>/identity/open")
 @login_required
 def identity_open(case_id: str) -> ResponseReturnValue:
-    actor, case = _case_or_404(case_id)
+    actor, case = readable_case_or_404(case_id)
     db = db_session()
     try:
         fields = sealed.open_identity(db, blob_store(), actor, case)
@@ -133,7 +122,7 @@ def identity_open(case_id: str) -> ResponseReturnValue:
 @blueprint.post("/cases/<case_id>/identity/request")
 @login_required
 def identity_request(case_id: str) -> ResponseReturnValue:
-    actor, case = _case_or_404(case_id)
+    actor, case = readable_case_or_404(case_id)
     db = db_session()
     try:
         unsealing.request_unseal(
@@ -148,7 +137,7 @@ def identity_request(case_id: str) -> ResponseReturnValue:
 @blueprint.post("/cases/<case_id>/identity/requests/<int:request_id>/<decision>")
 @login_required
 def identity_decide(case_id: str, request_id: int, decision: str) -> ResponseReturnValue:
-    actor, case = _case_or_404(case_id)
+    actor, case = readable_case_or_404(case_id)
     if decision not in ("approve", "refuse"):
         abort(404)
     decide = unsealing.approve_unseal if decision == "approve" else unsealing.refuse_unseal
@@ -168,7 +157,7 @@ def identity_decide(case_id: str, request_id: int, decision: str) -> ResponseRet
 @blueprint.post("/cases/<case_id>/identity/reseal")
 @login_required
 def identity_reseal(case_id: str) -> ResponseReturnValue:
-    actor, case = _case_or_404(case_id)
+    actor, case = readable_case_or_404(case_id)
     if actor.identity is None:
         return _back(case, _("Your session holds no key. Please log in again."), "error")
     db = db_session()

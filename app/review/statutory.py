@@ -12,15 +12,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from app import audit
 from app.cases import legal_process, unit_of_work
-from app.cases.access import AccessDenied, load_actor, readable_case
 from app.cases.legal_process import StatutoryError
 from app.cases.notices import NoticeError, NoticeKind
 from app.cases.reading import NoKeyError, case_identities
 from app.models.vocabulary import KeyKind
 from app.review import blueprint
-from app.review.auth import current_identity, current_reviewer, login_required
+from app.review.auth import login_required, readable_case_or_404
 from app.web.context import blob_store
 from app.web.db import db_session, writes_on_get
 from app.web.downloads import attachment_response
@@ -99,14 +97,8 @@ def notice_error(exc: NoticeError) -> str:
 @writes_on_get  # the download is audited
 @login_required
 def notice_docx(case_id: str, notice_id: int) -> ResponseReturnValue:
-    reviewer = current_reviewer()
-    assert reviewer is not None  # login_required ran
     db = db_session()
-    actor = load_actor(db, reviewer.id, current_identity())
-    try:
-        case = readable_case(db, actor, case_id)
-    except AccessDenied:
-        abort(404)
+    actor, case = readable_case_or_404(case_id)
     try:
         staff = case_identities(db, actor, case)[KeyKind.STAFF]
     except NoKeyError:
@@ -115,13 +107,7 @@ def notice_docx(case_id: str, notice_id: int) -> ResponseReturnValue:
         row, document = legal_process.office_copy(db, blob_store(), case.id, notice_id, staff)
     except LookupError:
         abort(404)
-    audit.record(
-        db,
-        actor=actor.label,
-        action="notice.downloaded",
-        case_id=case.id,
-        details={"kind": row.kind},
-    )
+    legal_process.record_office_copy_download(db, actor, case, row)
     unit_of_work.commit(db)
     name = legal_process.PDF_NAMES[NoticeKind(row.kind)].removesuffix(".pdf")
     return attachment_response(iter([document]), f"{name}.docx")
