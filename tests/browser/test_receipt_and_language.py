@@ -77,6 +77,11 @@ def first_bytes_of_file(page: Page, index: int) -> str:
     )
 
 
+def is_background_preparation(url_or_path: str) -> bool:
+    """The challenge and ticket the page prepares on its own while the reporter types."""
+    return any(p in url_or_path for p in ("/api/v1/challenge", "/api/v1/tickets"))
+
+
 def count(database: Database, model: type) -> int:
     with database.read_session() as db:
         return int(db.scalar(select(func.count()).select_from(model)) or 0)
@@ -113,14 +118,24 @@ def test_javascript_language_switch_keeps_answers_files_and_receipt(
     expect(page.locator("#files-dropped")).to_have_count(0)  # nothing was lost
 
     # What left the browser for the switch: one GET of the empty English page, no body.
-    sent = session.traffic.requests[before:]
+    # The proof of work keeps running in its worker while the reporter reads and types
+    # (issue 16), so a challenge or ticket request may land in this window whenever the
+    # work happens to finish; those carry no form content (the canary checks below cover
+    # every body) and are not part of the switch.
+    everything_sent = session.traffic.requests[before:]
+    sent = [r for r in everything_sent if not is_background_preparation(r.url)]
     assert [(r.method, r.url.removeprefix(live_intake.url)) for r in sent] == [
         ("GET", "/report?lang=en")
     ]
     assert all(r.body in (None, b"") for r in sent)
-    received = live_intake.recorder.received[received_before:]
+    received = [
+        r
+        for r in live_intake.recorder.received[received_before:]
+        if not is_background_preparation(r.path)
+    ]
     assert [(r.method, r.path, r.body) for r in received] == [("GET", "/report", b"")]
-    assert found_in([r.url.encode() for r in sent], CANARIES) == set()
+    assert found_in([r.url.encode() for r in everything_sent], CANARIES) == set()
+    assert found_in([r.body or b"" for r in everything_sent], CANARIES) == set()
 
     # Finish the form in English and send it: the JavaScript path, as before the switch.
     page.select_option("#q-sector", "health")
