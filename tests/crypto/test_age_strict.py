@@ -338,7 +338,9 @@ def test_full_final_chunk_then_more_is_payload_error(identity: Identity) -> None
     assert isinstance(error, PayloadError) and released == FULL
 
 
-@pytest.mark.parametrize("extra", [b"\0", os.urandom(17), os.urandom(70000)])
+@pytest.mark.parametrize(
+    "extra", [b"\0", os.urandom(17), os.urandom(70000)], ids=["nul", "17-random", "70000-random"]
+)
 def test_trailing_data_is_payload_error(identity: Identity, extra: bytes) -> None:
     released, error = _released(encrypt_bytes(b"hello", [identity.recipient]) + extra, identity)
     assert isinstance(error, PayloadError)
