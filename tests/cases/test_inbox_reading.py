@@ -185,7 +185,7 @@ def test_bulk_is_all_or_nothing_and_names_the_case(
     database: Database, settings: Settings, member: ReviewerKeys, three: list[str]
 ) -> None:
     store = BlobStore(settings.blob_path)
-    land, school, health = three
+    _land, school, _health = three
     with unit_of_work.transaction(database.sessionmaker) as db:
         case = db.get(Case, school)
         assert case is not None
