@@ -151,6 +151,10 @@ def test_bulk_refusal_names_the_case_and_changes_nothing(
     assert "Select at least one case." in reader.client.get("/inbox").get_data(as_text=True)
     reader.post("/inbox/bulk", {"action": "xóa", "case": ids})
     assert "Choose an action" in reader.client.get("/inbox").get_data(as_text=True)
+    reader.post("/inbox/bulk", {"action": "assign", "case": ids, "assignee": ""})
+    assert "Choose who the selected cases" in reader.client.get("/inbox").get_data(as_text=True)
+    with database.read_session() as db:
+        assert {db.get(Case, c).assignee_id for c in ids} == {None}  # type: ignore[union-attr]
 
 
 def test_bulk_on_a_case_of_another_unit_is_refused(
