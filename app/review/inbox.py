@@ -23,12 +23,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app import audit, clock
-from app.cases import unit_of_work
+from app.cases import inbox_reading, unit_of_work
 from app.cases.access import AccessDenied, Actor
 from app.cases.bulk import BULK_LIMIT, BulkAction, BulkError, BulkRefused, apply_bulk
 from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
 from app.cases.inbox import InboxFilters, actor_units, assignable_colleagues
-from app.cases.inbox_reading import SEARCH_CAP, SUMMARY_CAP, clean_query, read_inbox
+from app.cases.inbox_reading import clean_query, read_inbox
 from app.cases.notices import NoticeError
 from app.models.vocabulary import CaseStatus, Category, Sector, Track
 from app.review import blueprint, statutory
@@ -113,8 +113,8 @@ def inbox() -> ResponseReturnValue:
         fulfilled=fulfilled,
         pending=pending,
         access_notices=access_notices(),
-        summary_cap=SUMMARY_CAP,
-        search_cap=SEARCH_CAP,
+        summary_cap=inbox_reading.SUMMARY_CAP,
+        search_cap=inbox_reading.SEARCH_CAP,
         bulk_limit=BULK_LIMIT,
         query_without_page=filters.query(),
     )

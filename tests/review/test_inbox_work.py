@@ -106,6 +106,7 @@ def test_the_search_cap_is_said_on_the_page(
     reader.post("/inbox/search", {"q": "sổ đỏ"})
     page = reader.client.get("/inbox?lang=vi").get_data(as_text=True)
     assert "1 vụ việc cũ hơn khớp bộ lọc chưa được tìm" in page
+    assert "mỗi lần tìm chỉ đọc tối đa 1 phản ánh" in page
     assert "Tìm trong nội dung phản ánh" in page
 
 
