@@ -48,6 +48,9 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "identity.resealed",
         "custodian.designated",
         "custodian.removed",
+        # the inbox: once per login session each (app.review.inbox)
+        "inbox.listed",
+        "inbox.searched",
         # oversight
         "dashboard.viewed",
         "dashboard.exported",

@@ -2,11 +2,14 @@
 
 Two queries per page: the page of cases (using the ``ix_cases_inbox`` index on holding
 unit, status and day) and, for those ids only, the unread reporter messages. The total
-is counted with the same conditions. Nothing here decrypts.
+is counted with the same conditions. Nothing here decrypts: the summaries and the text
+search (app.cases.inbox_reading) decrypt in the reviewer's request, over the cases this
+module selects.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -16,13 +19,15 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from app.cases.access import Actor, readable_by
+from app.cases.access import READER_ROLES, Actor, readable_by
 from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause
 from app.cases.legal_process import StatutoryState, statutory_state
-from app.models import Case, Message, Reviewer
-from app.models.vocabulary import CaseStatus, Category, Sector, Side
+from app.models import Case, Membership, Message, Reviewer, Unit
+from app.models.vocabulary import CaseStatus, Category, Sector, Side, Track
 
 PAGE_SIZE = 50
+# A reference typed in the search box is a column lookup, not a text search.
+REFERENCE = re.compile(r"^CT-(\d{4})-(\d{1,6})$", re.IGNORECASE)
 
 
 class InboxSort(StrEnum):
@@ -38,6 +43,10 @@ class InboxFilters:
     category: str | None = None
     sector: str | None = None
     assignee: str | None = None  # "me", "none", or a reviewer id as text
+    unit: int | None = None  # a holding unit (only the actor's own ever match)
+    track: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
     overdue: bool = False
     sort: InboxSort = InboxSort.NEWEST
     page: int = 1
@@ -58,17 +67,51 @@ class InboxFilters:
         if assignee not in (None, "me", "none") and not (assignee or "").isdigit():
             assignee = None
         sort_value = args.get("sort", InboxSort.NEWEST.value)
+        unit = args.get("unit", "")
         return cls(
             status=pick("status", {s.value for s in CaseStatus}),
             category=pick("category", {c.value for c in Category}),
             sector=pick("sector", {s.value for s in Sector}),
             assignee=assignee,
+            unit=int(unit) if unit.isdigit() and len(unit) < 10 else None,
+            track=pick("track", {t.value for t in Track}),
+            received_from=_day(args.get("from", "")),
+            received_to=_day(args.get("to", "")),
             overdue=args.get("overdue") in ("1", "on", "true"),
             sort=InboxSort(sort_value)
             if sort_value in InboxSort._value2member_map_
             else InboxSort.NEWEST,
             page=page,
         )
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (the pager, the search form's redirect)."""
+        values = {
+            "status": self.status,
+            "category": self.category,
+            "sector": self.sector,
+            "assignee": self.assignee,
+            "unit": str(self.unit) if self.unit is not None else None,
+            "track": self.track,
+            "from": self.received_from.isoformat() if self.received_from else None,
+            "to": self.received_to.isoformat() if self.received_to else None,
+            "overdue": "1" if self.overdue else None,
+            "sort": self.sort.value if self.sort is not InboxSort.NEWEST else None,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def reference_of(text: str) -> str | None:
+    """``CT-2026-42`` or ``ct-2026-00042`` as the reference it names, else None."""
+    match = REFERENCE.match(text.strip())
+    return f"CT-{match.group(1)}-{int(match.group(2)):05d}" if match else None
 
 
 @dataclass(frozen=True)
@@ -88,6 +131,8 @@ class InboxRow:
     # A named denunciation's statutory clocks (app.cases.legal_process); None for
     # anonymous information, which has only the city's own targets (``deadline``).
     statutory: StatutoryState | None = None
+    track: str = Track.ANONYMOUS.value
+    unit: str = ""  # the holding unit's name in the reader's language
 
 
 @dataclass(frozen=True)
@@ -98,8 +143,26 @@ class InboxPage:
     pages: int
 
 
-def _conditions(actor: Actor, filters: InboxFilters, today: date) -> list[ColumnElement[bool]]:
+def _conditions(
+    actor: Actor,
+    filters: InboxFilters,
+    today: date,
+    only_ids: list[str] | None,
+    reference: str | None,
+) -> list[ColumnElement[bool]]:
     conditions = [readable_by(actor)]
+    if only_ids is not None:
+        conditions.append(Case.id.in_(only_ids))
+    if reference is not None:
+        conditions.append(Case.reference == reference)
+    if filters.unit is not None:
+        conditions.append(Case.holding_unit_id == filters.unit)
+    if filters.track:
+        conditions.append(Case.track == filters.track)
+    if filters.received_from:
+        conditions.append(Case.created_day >= filters.received_from)
+    if filters.received_to:
+        conditions.append(Case.created_day <= filters.received_to)
     if filters.status:
         conditions.append(Case.status == filters.status)
     if filters.category:
@@ -133,8 +196,32 @@ def _ordered(query: Select[Any], sort: InboxSort) -> Select[Any]:
     return query.order_by(Case.created_day.desc(), Case.ref_year.desc(), Case.ref_number.desc())
 
 
-def inbox_page(session: Session, actor: Actor, filters: InboxFilters, today: date) -> InboxPage:
-    conditions = _conditions(actor, filters, today)
+def matching_ids(
+    session: Session, actor: Actor, filters: InboxFilters, today: date, limit: int
+) -> tuple[list[str], int]:
+    """The first ``limit`` ids of the filtered inbox in its order, and how many match in
+    all: the cases a text search may decrypt (app.cases.inbox_reading)."""
+    conditions = _conditions(actor, filters, today, None, None)
+    total = int(session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
+    ids = session.scalars(
+        _ordered(select(Case.id).where(*conditions), filters.sort).limit(limit)
+    ).all()
+    return list(ids), total
+
+
+def inbox_page(
+    session: Session,
+    actor: Actor,
+    filters: InboxFilters,
+    today: date,
+    *,
+    only_ids: list[str] | None = None,
+    reference: str | None = None,
+    language: str = "vi",
+) -> InboxPage:
+    """One page of the inbox; ``only_ids`` keeps the cases a text search found,
+    ``reference`` the one case of that reference (both within the filters)."""
+    conditions = _conditions(actor, filters, today, only_ids, reference)
     total = int(session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
@@ -169,6 +256,15 @@ def inbox_page(session: Session, actor: Actor, filters: InboxFilters, today: dat
         if assignee_ids
         else {}
     )
+    unit_ids = {c.holding_unit_id for c in cases}
+    units = (
+        {
+            unit.id: unit.name(language)
+            for unit in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))
+        }
+        if unit_ids
+        else {}
+    )
     rows = []
     for c in cases:
         state, due = case_deadline(c, today)
@@ -187,6 +283,35 @@ def inbox_page(session: Session, actor: Actor, filters: InboxFilters, today: dat
                 unread=int(unread.get(c.id, 0)),
                 assignee=names.get(c.assignee_id) if c.assignee_id else None,
                 statutory=statutory_state(c, today),
+                track=c.track,
+                unit=units.get(c.holding_unit_id, ""),
             )
         )
     return InboxPage(rows, total, page, pages)
+
+
+def actor_units(session: Session, actor: Actor) -> list[Unit]:
+    """The units whose cases the actor may see: the choices of the unit filter."""
+    if not actor.unit_ids:
+        return []
+    return list(session.scalars(select(Unit).where(Unit.id.in_(actor.unit_ids)).order_by(Unit.id)))
+
+
+def assignable_colleagues(session: Session, actor: Actor) -> list[Reviewer]:
+    """Who the bulk "assign" form offers: active readers in the actor's units. Each
+    assignment is still checked per case by :func:`app.cases.workflow.assign` (a
+    colleague who recused, or whose unit the reporter excluded, is refused there)."""
+    if not actor.reads_cases or not actor.unit_ids:
+        return []
+    members = select(Membership.reviewer_id).where(Membership.unit_id.in_(actor.unit_ids))
+    return list(
+        session.scalars(
+            select(Reviewer)
+            .where(
+                Reviewer.id.in_(members),
+                Reviewer.active.is_(True),
+                Reviewer.role.in_([role.value for role in READER_ROLES]),
+            )
+            .order_by(Reviewer.username)
+        )
+    )

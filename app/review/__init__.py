@@ -17,6 +17,7 @@ from app.review import (  # noqa: E402,F401
     enrolment,
     errors,
     identity,
+    inbox,
     login,
     notifications,
     password,

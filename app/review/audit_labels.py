@@ -30,6 +30,8 @@ def action_labels() -> dict[str, LazyString]:
         "note.added": _l("Internal note"),
         "attachment.downloaded": _l("Attachment downloaded"),
         "grants.fulfilled": _l("Access granted to new readers"),
+        "inbox.listed": _l("Inbox opened, with case summaries (once per session)"),
+        "inbox.searched": _l("Reports searched from the inbox (once per session)"),
         "dashboard.viewed": _l("Dashboard viewed"),
         "dashboard.exported": _l("Statistics exported"),
         "case.purged": _l("Case purged (retention)"),

@@ -1,4 +1,5 @@
-"""Inbox and case views of the review app: parse, call app.cases, commit once, render.
+"""Case views of the review app: parse, call app.cases, commit once, render (the inbox
+is app.review.inbox).
 
 A case that the reviewer may not read is answered with 404, not 403, so that a
 reviewer of another unit cannot even learn that a case id exists.
@@ -24,8 +25,6 @@ from app.cases import questionnaire as questionnaire_mod
 from app.cases.access import AccessDenied, Actor
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
 from app.cases.deadlines import case_deadline
-from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
-from app.cases.inbox import InboxFilters, inbox_page
 from app.cases.legal_process import StatutoryError, statutory_state
 from app.cases.messages import MessageError, mark_reporter_messages_read
 from app.cases.notes import add_note
@@ -33,15 +32,12 @@ from app.cases.notices import NoticeError
 from app.cases.reading import NoKeyError, open_attachment, open_case, record_download
 from app.installation import UnknownUnitError
 from app.models import Case, Reviewer, Unit
-from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector
+from app.models.vocabulary import CaseStatus, Priority, Resolution, Role
 from app.review import audit_labels, blueprint, statutory
-from app.review.approvals import access_notices
 from app.review.auth import (
-    current_actor,
     login_required,
     readable_case_or_404,
 )
-from app.review.identity import hand_over_seals
 from app.storage import StorageError
 from app.web.context import blob_store, settings
 from app.web.db import db_session, get_database, writes_on_get
@@ -52,45 +48,6 @@ CASE_READERS = (Role.REVIEWER.value, Role.ADMIN.value)
 
 def _today() -> Any:
     return clock.today()
-
-
-@blueprint.get("/inbox")
-@login_required
-def inbox() -> ResponseReturnValue:
-    actor = current_actor()
-    if not actor.reads_cases:
-        return render_template("review/observer_home.html", access_notices=access_notices())
-    fulfilled = 0
-    if actor.identity is not None:
-        with get_database().read_session() as db:
-            readable = grantable_cases(db, actor.unit_ids)
-        if readable:
-            # Whoever opens the inbox with a key in their session opens the way for
-            # colleagues waiting for access (new members, reset keys), 50 cases a time.
-            with unit_of_work.transaction(get_database().sessionmaker) as db:
-                fulfilled = len(
-                    fulfil_pending_grants(
-                        db, [actor.identity], actor_label=actor.label, case_ids=readable, limit=50
-                    )
-                )
-    if actor.identity is not None:
-        hand_over_seals(actor)  # sealed identities of cases routed away (app.review.identity)
-    db = db_session()
-    pending = grants_awaited_by(db, actor.reviewer_id)
-    filters = InboxFilters.parse(request.args.to_dict())
-    page = inbox_page(db, actor, filters, _today())
-    return render_template(
-        "review/inbox.html",
-        page=page,
-        filters=filters,
-        statuses=list(CaseStatus),
-        categories=list(Category),
-        sectors=list(Sector),
-        fulfilled=fulfilled,
-        pending=pending,
-        access_notices=access_notices(),
-        query_without_page={k: v for k, v in request.args.items() if k != "page"},
-    )
 
 
 @blueprint.get("/cases/<case_id>")
@@ -170,7 +127,7 @@ def _refused(case: Case, message: str) -> ResponseReturnValue:
     return redirect(url_for("review.case_view", case_id=case.id), code=303)
 
 
-def _workflow_error(exc: workflow.WorkflowError | UnknownUnitError) -> str:
+def workflow_error_text(exc: workflow.WorkflowError | UnknownUnitError) -> str:
     texts = {
         "invalid_transition": _("This action is not possible in the case's current state."),
         "reason_required": _("Please give a reason for the routing."),
@@ -341,7 +298,7 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
         chosen.run(db, actor, case, request.form)
         unit_of_work.commit(db)
     except (workflow.WorkflowError, UnknownUnitError) as exc:
-        return _refused(case, _workflow_error(exc))
+        return _refused(case, workflow_error_text(exc))
     except MessageError:
         return _refused(case, _("Please write a message."))
     except StatutoryError as exc:

@@ -293,3 +293,48 @@ def _id_of(database: Database, reference: str) -> str:
 
     with database.read_session() as db:
         return db.scalars(select(Case.id).where(Case.reference == reference)).one()
+
+
+def test_unit_track_and_received_day_filters(database: Database) -> None:
+    """Issue 15's filters, each against its positive control (the same cases without it)."""
+    units = unit_ids(database)
+    both = make_reviewer(database, "intake", "inspection", username="la.thi.hoa")
+    rows = {
+        "named_intake": case_row(units["intake"], created_day=_day(2), track="named"),
+        "anonymous_intake": case_row(units["intake"], created_day=_day(12)),
+        "inspection": case_row(units["inspection"], created_day=_day(6)),
+    }
+    insert_cases(database, list(rows.values()))
+    refs = {name: row["reference"] for name, row in rows.items()}
+
+    def names(**filters: object) -> set[str]:
+        found = set(_refs(_page(database, both, **filters)))
+        return {name for name, ref in refs.items() if ref in found}
+
+    assert names() == set(refs)  # positive control
+    assert names(unit=units["inspection"]) == {"inspection"}
+    assert names(unit=units["investigation"]) == set()  # not theirs: nothing, never more
+    assert names(track="named") == {"named_intake"}
+    assert names(received_from=_day(6)) == {"named_intake", "inspection"}
+    assert names(received_to=_day(6)) == {"anonymous_intake", "inspection"}
+    assert names(received_from=_day(6), received_to=_day(6)) == {"inspection"}
+
+
+def test_the_new_filters_parse_and_round_trip() -> None:
+    args = {
+        "unit": "3",
+        "track": "named",
+        "from": "2026-06-01",
+        "to": "2026-06-30",
+        "assignee": "me",
+        "overdue": "1",
+        "sort": "deadline",
+    }
+    filters = InboxFilters.parse(args)
+    assert (filters.unit, filters.track) == (3, "named")
+    assert (filters.received_from, filters.received_to) == (date(2026, 6, 1), date(2026, 6, 30))
+    assert filters.query() == args
+    # Hand-edited values are ignored, not errors.
+    odd = InboxFilters.parse({"unit": "ba", "track": "bí-mật", "from": "31/06/2026", "to": "x"})
+    assert (odd.unit, odd.track, odd.received_from, odd.received_to) == (None, None, None, None)
+    assert odd.query() == {}

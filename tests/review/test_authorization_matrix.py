@@ -78,6 +78,8 @@ ACCESS: dict[str, Access] = {
     "review.home": Access.STAFF,
     "review.account_password": Access.STAFF,
     "review.inbox": Access.STAFF,
+    "review.inbox_search": Access.STAFF,
+    "review.inbox_bulk": Access.STAFF,
     "review.dashboard": Access.DASHBOARD,
     "review.dashboard_csv": Access.DASHBOARD,
     "review.case_view": Access.CASE,
@@ -183,8 +185,9 @@ USERS: dict[str, User] = {
 ALLOWED_GET: dict[str, int] = {
     "review.home": 302,  # to the user's start page (the inbox, or the dashboard)
 }
-# Allowed GETs that are themselves recorded in the audit log (who looked at statistics).
-RECORDED_VIEWS = {"review.dashboard", "review.dashboard_csv"}
+# Allowed GETs that are themselves recorded in the audit log (who looked at statistics;
+# who listed the inbox, once per login session).
+RECORDED_VIEWS = {"review.dashboard", "review.dashboard_csv", "review.inbox"}
 
 LOGIN = "login"  # a redirect to /login
 ACTS = "acts"  # allowed, and the request would change something: not run in the world

@@ -122,6 +122,10 @@ def _form(world: World) -> dict[str, Any]:
         "resolution": "duplicate",
         "note": "CSRF-NOTE",
         "recipient": str(Identity.generate().recipient),
+        # the inbox's search and bulk forms
+        "q": "CSRF-QUERY",
+        "action": "acknowledge",
+        "case": world.values["case_id"],
     }
 
 
@@ -182,6 +186,8 @@ def test_the_rule_list_is_complete(world: World) -> None:
 # against the live map by test_the_rule_list_is_complete, so it cannot go stale.
 POST_RULES = [
     "/account/password",
+    "/inbox/search",
+    "/inbox/bulk",
     "/admin/access/<int:request_id>/approve",
     "/admin/access/<int:request_id>/refuse",
     "/admin/access/recovery",

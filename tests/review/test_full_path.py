@@ -51,11 +51,13 @@ def _case_status(database: Database, case_id: str) -> str:
 
 def _unread_cell(inbox_html: str, reference: str) -> str:
     """The "Unread" cell of the inbox row of ``reference``."""
-    row = re.search(rf"<tr>\s*<td><a [^>]*>{re.escape(reference)}</a>.*?</tr>", inbox_html, re.S)
+    row = re.search(
+        rf"<tr>\s*<td[^>]*>.*?<a [^>]*>{re.escape(reference)}</a>.*?</tr>", inbox_html, re.S
+    )
     assert row, f"{reference} not in the inbox"
-    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
-    # reference, category, sector, status, priority, age, deadline, statutory clock, unread
-    return cells[8].strip()
+    cell = re.search(r'<td class="unread"[^>]*>(.*?)</td>', row.group(0), re.S)
+    assert cell, "no unread cell"
+    return cell.group(1).strip()
 
 
 def test_full_path_from_intake_to_closure(
