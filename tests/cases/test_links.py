@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, func, select, update
+from sqlalchemy import MetaData, func, select
 
 from app.cases import unit_of_work
 from app.cases.access import Actor, load_actor
@@ -27,12 +27,12 @@ from app.cases.notes import read_staff_text
 from app.cases.reading import open_case
 from app.cases.unique_matters import count_unique, unique_matters
 from app.database import Database
-from app.models import AuditEvent, Blob, Case, CaseLink, Unit
+from app.models import AuditEvent, Blob, Case, CaseLink
 from app.models.vocabulary import KeyKind
 from app.storage import BlobStore
 from config import Settings
 from crypto import AgeError
-from tests.factories import ReviewerKeys, make_reviewer, submit_case
+from tests.factories import ReviewerKeys, hold_case, make_reviewer, submit_case
 
 pytestmark = pytest.mark.both_backends
 
@@ -58,14 +58,6 @@ def actor(database: Database, who: ReviewerKeys) -> Actor:
 
 def new_case(database: Database, settings: Settings, summary: str = "Đường Nguyễn Văn Cừ") -> str:
     return submit_case(database, settings, summary=summary).case_id
-
-
-def move_to(database: Database, case_id: str, slug: str) -> None:
-    """The case is now held by ``slug`` (as after routing; the wraps are not what the
-    listing looks at: the SQL rule is)."""
-    with database.session() as db:
-        unit_id = db.scalars(select(Unit.id).where(Unit.slug == slug)).one()
-        db.execute(update(Case).where(Case.id == case_id).values(holding_unit_id=unit_id))
 
 
 def reference(database: Database, case_id: str) -> str:
@@ -155,7 +147,7 @@ def test_links_are_invisible_across_units(
     database: Database, settings: Settings, people: dict[str, ReviewerKeys]
 ) -> None:
     a, b = new_case(database, settings), new_case(database, settings)
-    move_to(database, b, "inspection")
+    hold_case(database, b, "inspection")
     ref_a, ref_b = reference(database, a), reference(database, b)
     link(database, settings, people["both"], a, ref_b)
 
