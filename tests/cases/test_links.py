@@ -4,11 +4,14 @@ to the staff keys; the dashboard counts a group of duplicates once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import MetaData, func, select, update
 
+from app import clock
+from app.actors import CLI_ACTOR
 from app.cases import unit_of_work
 from app.cases.access import Actor, load_actor
 from app.cases.grants import open_case_keys
@@ -25,6 +28,7 @@ from app.cases.links import (
 )
 from app.cases.notes import read_staff_text
 from app.cases.reading import open_case
+from app.cases.retention import purge_case
 from app.cases.unique_matters import count_unique, unique_matters
 from app.database import Database
 from app.models import AuditEvent, Blob, Case, CaseLink
@@ -319,3 +323,36 @@ def test_count_unique_is_connected_components() -> None:
     assert count_unique(ids, [("a", "b"), ("b", "c"), ("c", "a")]) == 4  # a cycle is one
     assert count_unique(ids, [("a", "b"), ("d", "e"), ("e", "f"), ("b", "d")]) == 2
     assert count_unique(["a", "b"], [("a", "z")]) == 2  # an end outside the set
+
+
+def test_purging_either_case_removes_the_link_and_its_reason(
+    database: Database, settings: Settings, people: dict[str, ReviewerKeys]
+) -> None:
+    a, b, c = (new_case(database, settings) for _ in range(3))
+    who = people["intake"]
+    link(database, settings, who, a, reference(database, b))
+    link(database, settings, who, a, reference(database, c), kind="related")
+    with database.read_session() as db:
+        reasons = list(
+            db.scalars(select(Blob.storage_key).join(CaseLink, CaseLink.note_blob_id == Blob.id))
+        )
+        kept = list(db.scalars(select(Blob.storage_key).where(Blob.case_id == a)))
+    store = BlobStore(settings.blob_path)
+    assert len(reasons) == 2 and all(store.exists(key) for key in reasons)
+    # Whichever end of a pair is purged (the first or the second by id), the reason
+    # goes with the link: row and file.
+    for gone in (b, c):
+        with database.session() as db:
+            db.execute(
+                update(Case)
+                .where(Case.id == gone)
+                .values(status="closed", purge_after=clock.today() - timedelta(days=1))
+            )
+        with unit_of_work.transaction(database.sessionmaker) as db:
+            purge_case(db, store, gone, actor=CLI_ACTOR)
+    with database.read_session() as db:
+        assert db.scalar(select(func.count()).select_from(CaseLink)) == 0
+        left = set(db.scalars(select(Blob.storage_key)))
+    assert not any(store.exists(key) or key in left for key in reasons)
+    # Positive control: case A keeps its own blobs.
+    assert all(store.exists(key) and key in left for key in kept if key not in reasons)
