@@ -23,6 +23,9 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "case.recused",
         "case.closed",
         "case.reopened",
+        # related cases (app/cases/links.py)
+        "case.linked",
+        "case.unlinked",
         # the statutory process of a named denunciation (app/cases/legal_process.py)
         "case.accepted",
         "case.acceptance_refused",

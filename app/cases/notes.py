@@ -3,8 +3,10 @@ wrapped to the reporter. Stored as blobs like everything else."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,8 @@ from crypto import AgeWriter, Identity, Recipient
 
 MAX_NOTE_CIPHERTEXT_BYTES = 1024 * 1024
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class NoteView:
@@ -36,21 +40,9 @@ def add_note(
 ) -> Note:
     """Encrypt and store a note; the caller commits, which makes the blob file final."""
     clean = check_text(text, allow_empty=False)
-    blob = store.create(limit=MAX_NOTE_CIPHERTEXT_BYTES)
-    try:
-        with AgeWriter(blob, [Recipient.parse(case.staff_recipient)]) as writer:  # type: ignore[arg-type]
-            writer.write(encode_message(clean, []))
-        session.add(
-            Blob(
-                id=blob.blob_id,
-                case_id=case.id,
-                kind=BlobKind.NOTE.value,
-                author_side=Side.REVIEWER.value,
-                storage_key=blob.storage_key,
-                size=blob.size,
-            )
-        )
-        note = Note(case_id=case.id, blob_id=blob.blob_id, author_id=actor.reviewer_id)
+
+    def record(blob_id: str) -> Note:
+        note = Note(case_id=case.id, blob_id=blob_id, author_id=actor.reviewer_id)
         session.add(note)
         session.flush()
         audit.record(
@@ -60,12 +52,54 @@ def add_note(
             case_id=case.id,
             details={"kind": kind},
         )
+        return note
+
+    return seal_staff_text(session, store, case, [case.staff_recipient], clean, record)
+
+
+def seal_staff_text(
+    session: Session,
+    store: BlobStore,
+    owner: Case,
+    staff_recipients: Sequence[str],
+    clean_text: str,
+    record: Callable[[str], T],
+) -> T:
+    """Encrypt ``clean_text`` (already checked) to staff keys only, as a note blob of
+    ``owner``; ``record(blob_id)`` writes the rows that point at it and the audit event.
+
+    Staff keys only: never the case key, so the reporter can never read it. On any
+    failure the session is rolled back and the file removed; on success the blob is
+    staged, and the caller's commit makes it final (app.cases.unit_of_work).
+    """
+    blob = store.create(limit=MAX_NOTE_CIPHERTEXT_BYTES)
+    try:
+        recipients = [Recipient.parse(r) for r in staff_recipients]
+        with AgeWriter(blob, recipients) as writer:  # type: ignore[arg-type]
+            writer.write(encode_message(clean_text, []))
+        session.add(
+            Blob(
+                id=blob.blob_id,
+                case_id=owner.id,
+                kind=BlobKind.NOTE.value,
+                author_side=Side.REVIEWER.value,
+                storage_key=blob.storage_key,
+                size=blob.size,
+            )
+        )
+        session.flush()
+        result = record(blob.blob_id)
     except BaseException:
         session.rollback()
         discard_all([blob])
         raise
     stage_blobs(session, [blob])  # the caller commits (app.cases.unit_of_work)
-    return note
+    return result
+
+
+def read_staff_text(store: BlobStore, blob: Blob, staff_identity: Identity) -> str:
+    """The text of a note blob, decrypted in memory with a staff key."""
+    return decode_message(decrypt_blob(store, blob, staff_identity)).text
 
 
 def load_notes(
@@ -83,7 +117,7 @@ def load_notes(
             note.id,
             username or "—",
             note.created_at,
-            decode_message(decrypt_blob(store, blob, staff_identity)).text,
+            read_staff_text(store, blob, staff_identity),
         )
         for note, blob, username in rows
     ]

@@ -20,6 +20,7 @@ from app.cases.access import AccessDenied, Actor, readable_case
 from app.cases.attachments import describe_attachment, listed_attachments
 from app.cases.blobs import read_payload, stream_blob
 from app.cases.grants import RewrapError, open_case_keys
+from app.cases.links import LinkView, hide_unreadable_link_events, links_of
 from app.cases.messages import ThreadMessage, load_thread
 from app.cases.notes import NoteView, load_notes
 from app.cases.payloads import AttachmentMeta, ReportContent, decode_report
@@ -53,6 +54,8 @@ class ReviewerCase:
     attachments: list[tuple[str, AttachmentMeta]]
     thread: list[ThreadMessage]
     notes: list[NoteView]
+    # Links to related cases the reader can also read (app.cases.links).
+    links: list[LinkView]
     timeline: list[TimelineEntry]
     case_identity: Identity = field(repr=False)
 
@@ -109,7 +112,10 @@ def open_case(session: Session, store: BlobStore, actor: Actor, case_id: str) ->
         ],
         thread=load_thread(session, store, case.id, keys[KeyKind.CASE]),
         notes=load_notes(session, store, case.id, keys[KeyKind.STAFF]),
-        timeline=timeline(session, case.id),
+        links=links_of(session, store, actor, case, keys[KeyKind.STAFF]),
+        # Linking events whose other case this reader cannot read are left out: a
+        # link reveals nothing across units (app.cases.links).
+        timeline=hide_unreadable_link_events(session, actor, timeline(session, case.id)),
         case_identity=keys[KeyKind.CASE],
     )
 

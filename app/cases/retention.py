@@ -34,6 +34,7 @@ from app.cases.pow import delete_spent_challenges
 from app.models import (
     Blob,
     Case,
+    CaseLink,
     WebSession,
     utcnow,
 )
@@ -161,6 +162,14 @@ def purge_case(
         storage_keys = list(
             session.scalars(select(Blob.storage_key).where(Blob.case_id == case_id))
         )
+        # The reason of a link to this case is a blob of the pair's first case (and
+        # speaks of both): it goes with the link (app.cases.links).
+        link_reasons = session.execute(
+            select(Blob.id, Blob.storage_key)
+            .join(CaseLink, CaseLink.note_blob_id == Blob.id)
+            .where(CaseLink.other_case_id == case_id)
+        ).all()
+        storage_keys += [key for _id, key in link_reasons]
         audit.record(
             session,
             actor=actor,
@@ -176,6 +185,12 @@ def purge_case(
         # The outbox keeps case ids without a foreign key (app.models.notifications);
         # nothing about a purged case should wait there for the outbox's own pruning.
         outbox.forget_case(session, case_id)
+        if link_reasons:
+            session.execute(
+                delete(Blob)
+                .where(Blob.id.in_([blob_id for blob_id, _key in link_reasons]))
+                .execution_options(synchronize_session=False)
+            )
         # Core DELETE, not session.delete(): the database's cascades remove the
         # children, so nothing depends on which relationships the ORM has loaded.
         session.execute(

@@ -36,6 +36,9 @@ What is NOT protected, knowingly:
   least 5 and so bounds the small one (with the pair's sum 6, it is exactly 1). A
   rule that closes this (and every bound) needs a full cell-suppression solver; the
   tables are one-dimensional, with no cross-tabulation, which keeps the real risk low.
+- Unique matters (duplicate groups counted once) is published beside the total; their
+  difference, the number of cases merged into another as duplicates, can be small and
+  exact. It says how often staff found a report duplicated, nothing about who reported.
 - Zero cells are exact on purpose: with the total under 5, they show in which few
   categories the handful of cases fall (but not how many in each).
 """
@@ -66,6 +69,7 @@ from sqlalchemy.types import JSON, Date
 from app import audit
 from app.actors import reviewer_actor
 from app.cases.deadlines import missed_clauses, overdue_clause
+from app.cases.unique_matters import unique_matters
 from app.models import AuditEvent, Case, Unit
 from app.models.vocabulary import CaseStatus, Category, Sector
 
@@ -138,6 +142,8 @@ class UnitName:
 class OversightStats:
     today: date
     total: Count
+    # Cases with every group of duplicates counted once (app.cases.unique_matters).
+    unique_matters: Count
     by_category: tuple[Row, ...]
     by_sector: tuple[Row, ...]
     by_status: tuple[Row, ...]
@@ -310,6 +316,7 @@ def oversight_statistics(session: Session, today: date) -> OversightStats:
     return OversightStats(
         today=today,
         total=Count.of(counted.total),
+        unique_matters=Count.of(unique_matters(session)),
         by_category=suppress_partition([(c.value, counted.category[c.value]) for c in Category]),
         by_sector=suppress_partition([(s.value, counted.sector[s.value]) for s in Sector]),
         by_status=by_status,
@@ -333,7 +340,10 @@ def record_dashboard_use(session: Session, reviewer_id: int, *, exported: bool) 
 def export_rows(stats: OversightStats) -> list[tuple[str, str, str]]:
     """(table, key, value) for the CSV download: the same numbers as the page, with
     "< 5" and "withheld" where the page shows them."""
-    rows: list[tuple[str, str, str]] = [("total", "cases", stats.total.label)]
+    rows: list[tuple[str, str, str]] = [
+        ("total", "cases", stats.total.label),
+        ("total", "unique_matters", stats.unique_matters.label),
+    ]
     tables = (
         ("category", stats.by_category),
         ("sector", stats.by_sector),

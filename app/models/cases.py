@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -23,6 +24,7 @@ from app import clock
 from app.models.base import Base, UTCDateTime, one_of, utcnow, vocab
 from app.models.vocabulary import (
     BlobKind,
+    CaseLinkKind,
     CaseStatus,
     Category,
     KeyKind,
@@ -265,6 +267,34 @@ class Note(Base):
     blob_id: Mapped[str] = mapped_column(ForeignKey("blobs.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseLink(Base):
+    """Two cases linked by staff as duplicates (đơn trùng) or related matters.
+
+    Stored once per pair, in a canonical order (``case_id`` < ``other_case_id``), so
+    that a pair cannot be linked twice in opposite directions. The reason is a blob
+    (kind ``note``, of ``case_id``) encrypted to both cases' staff keys; nothing typed
+    by staff is in clear here. Who may see a link is app.cases.links' rule: readers of
+    both cases only.
+    """
+
+    __tablename__ = "case_links"
+    __table_args__ = (
+        UniqueConstraint("case_id", "other_case_id"),
+        CheckConstraint("case_id < other_case_id", name="canonical_order"),
+        one_of("kind", CaseLinkKind, "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    other_case_id: Mapped[str] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(vocab(CaseLinkKind))
+    note_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id", ondelete="SET NULL"))
+    created_day: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id", ondelete="SET NULL"))
 
 
 class CaseNotice(Base):

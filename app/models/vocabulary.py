@@ -111,6 +111,15 @@ class BlobKind(StrEnum):
     IDENTITY = "identity"
 
 
+class CaseLinkKind(StrEnum):
+    """How two cases are linked by staff (app.cases.links)."""
+
+    # đơn trùng: the same matter reported twice; the dashboard counts the group once.
+    DUPLICATE = "duplicate"
+    # a related matter: the same official, the same project.
+    RELATED = "related"
+
+
 class Side(StrEnum):
     REPORTER = "reporter"
     REVIEWER = "reviewer"

@@ -19,6 +19,8 @@ def action_labels() -> dict[str, LazyString]:
         "case.recused": _l("A reviewer recused themselves"),
         "case.closed": _l("Closed"),
         "case.reopened": _l("Reopened"),
+        "case.linked": _l("Linked to a related case"),
+        "case.unlinked": _l("Link to a related case removed"),
         "case.accepted": _l("Denunciation accepted"),
         "case.acceptance_refused": _l("Denunciation not accepted"),
         "case.transferred": _l("Denunciation transferred"),

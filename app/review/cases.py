@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.cases import actions, legal_process, unit_of_work, workflow
+from app.cases import actions, legal_process, links, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.access import AccessDenied, Actor
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
@@ -32,7 +32,13 @@ from app.cases.notices import NoticeError
 from app.cases.reading import NoKeyError, open_attachment, open_case, record_download
 from app.installation import UnknownUnitError
 from app.models import Case, Reviewer, Unit
-from app.models.vocabulary import CaseStatus, Priority, Resolution, Role
+from app.models.vocabulary import (
+    CaseLinkKind,
+    CaseStatus,
+    Priority,
+    Resolution,
+    Role,
+)
 from app.review import audit_labels, blueprint, statutory
 from app.review.auth import (
     login_required,
@@ -93,6 +99,7 @@ def case_view(case_id: str) -> ResponseReturnValue:
         members=members,
         priorities=list(Priority),
         resolutions=list(Resolution),
+        link_kinds=list(CaseLinkKind),
         actor=actor,
         deadline=case_deadline(case, _today()),
         statutory=statutory_state(case, _today()),
@@ -138,6 +145,26 @@ def workflow_error_text(exc: workflow.WorkflowError | UnknownUnitError) -> str:
         "key_required": _("Your session holds no key. Please log in again."),
     }
     return str(texts.get(exc.code, _("The action was refused.")))
+
+
+def _link_error(exc: links.LinkError) -> str:
+    texts = {
+        "self_link": _("A case cannot be linked to itself."),
+        "already_linked": _("These two cases are already linked. Nothing was changed."),
+        # The same answer for a reference that does not exist and one of another unit.
+        "unknown_case": _("No case with this reference that you can read."),
+        "unknown_link": _("This link no longer exists."),
+        "invalid_kind": _("Choose the kind of link: duplicate or related matter."),
+        "reason_required": _("Please give a reason."),
+    }
+    return str(texts.get(exc.code, _("The action was refused.")))
+
+
+def _link_id(form: Form) -> int:
+    value = form.get("link", "")
+    if not value.isdigit():
+        raise links.UnknownLinkError("no link named")
+    return int(value)
 
 
 Form = Mapping[str, str]
@@ -281,6 +308,26 @@ ACTIONS: dict[str, CaseAction] = {
         lambda db, actor, case, form: add_note(db, blob_store(), actor, case, form.get("note", "")),
         _l("Note added."),
     ),
+    # Related cases (app/cases/links.py). Unlinking can be undone by linking again and
+    # keeps both reasons encrypted: not irreversible, no confirmation box.
+    "link": CaseAction(
+        lambda db, actor, case, form: links.link_cases(
+            db,
+            blob_store(),
+            actor,
+            case,
+            form.get("other_reference", ""),
+            form.get("kind", ""),
+            form.get("reason", ""),
+        ),
+        _l("Cases linked. The link shows on both cases."),
+    ),
+    "unlink": CaseAction(
+        lambda db, actor, case, form: links.unlink_cases(
+            db, blob_store(), actor, case, _link_id(form), form.get("reason", "")
+        ),
+        _l("Link removed."),
+    ),
 }
 
 
@@ -303,6 +350,8 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
         return _refused(case, _("Please write a message."))
     except StatutoryError as exc:
         return _refused(case, statutory.statutory_error(exc))
+    except links.LinkError as exc:
+        return _refused(case, _link_error(exc))
     except NoticeError as exc:
         return _refused(case, statutory.notice_error(exc))
     except AccessDenied:

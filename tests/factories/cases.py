@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from app.cases import unit_of_work
 from app.database import Database
-from app.models import Blob, Case, Unit
+from app.models import Blob, Case, CaseLink, Unit
 from app.models.vocabulary import BlobKind
 from config import Settings
 from tests.conftest import CsrfClient
@@ -205,6 +205,22 @@ def case_row(unit_id: int, **overrides: Any) -> dict[str, Any]:
     }
     values.update(overrides)
     return values
+
+
+def hold_case(database: Database, case_id: str, unit_slug: str) -> None:
+    """The case is now held by ``unit_slug``, as after routing, but with its key wraps
+    left as they were: for tests of who may see it (the SQL rule), not of the keys."""
+    with database.session() as db:
+        unit_id = db.scalars(select(Unit.id).where(Unit.slug == unit_slug)).one()
+        db.execute(update(Case).where(Case.id == case_id).values(holding_unit_id=unit_id))
+
+
+def insert_links(database: Database, pairs: list[tuple[str, str]], kind: str = "duplicate") -> None:
+    """Link rows straight into ``case_links`` (no reason blob): for the counts."""
+    with database.session() as db:
+        for a, b in pairs:
+            first, second = sorted((a, b))
+            db.add(CaseLink(case_id=first, other_case_id=second, kind=kind, created_day=ROW_DAY))
 
 
 def insert_cases(database: Database, rows: list[dict[str, Any]]) -> list[str]:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, Table, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from app import schema
 from app.database import make_engine
@@ -291,6 +292,22 @@ def _check_0010(conn: Connection, tables: dict[str, Table]) -> None:
     assert conn.execute(select(tables["cases"].c.track)).scalars().all() == ["anonymous"]
 
 
+def _check_0012(conn: Connection, tables: dict[str, Table]) -> None:
+    """Case links arrive empty (nothing was linked before); a case cannot be linked to
+    itself (the canonical order case_id < other_case_id is a CHECK)."""
+    links = tables["case_links"]
+    assert conn.execute(select(links)).all() == []
+    self_link = {
+        "case_id": CASE_ID,
+        "other_case_id": CASE_ID,
+        "kind": "duplicate",
+        "created_day": date(2026, 3, 5),
+    }
+    with pytest.raises(IntegrityError), conn.begin_nested():
+        conn.execute(insert(links).values(**self_link))
+    assert conn.execute(select(links)).all() == []
+
+
 CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0002": _check_0002,
     "0003": _check_0003,
@@ -301,6 +318,7 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0008": _check_0008,
     "0009": _check_0009,
     "0010": _check_0010,
+    "0012": _check_0012,
 }
 # Tables a revision drops with their rows, on purpose.
 DROPPED = {"0007": {"submission_tickets", "pow_challenges", "rate_limit_counters"}}

@@ -19,12 +19,22 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app import audit, installation, schema
 from app.database import Database
 from app.factory import create_intake_app, create_review_app
-from app.models import AuditEvent, Blob, Case, CaseKey, Message, Note, PendingGrant, Recusal
+from app.models import (
+    AuditEvent,
+    Blob,
+    Case,
+    CaseKey,
+    CaseLink,
+    Message,
+    Note,
+    PendingGrant,
+    Recusal,
+)
 from config import Settings, load_settings
 from config.secrets import ensure_secrets
 from crypto import Identity
@@ -94,7 +104,7 @@ def assert_no_leak(body: str, *secrets_: str | None) -> None:
 
 def case_state(database: Database, case_id: str) -> tuple[Any, ...]:
     """Everything a case action could change: the row, its key wraps, its messages,
-    notes, blobs, recusals and pending grants."""
+    notes, blobs, recusals, pending grants and links to other cases."""
     with database.read_session() as db:
         case = db.get(Case, case_id)
         assert case is not None
@@ -122,6 +132,11 @@ def case_state(database: Database, case_id: str) -> tuple[Any, ...]:
             count(Blob),
             count(Recusal),
             count(PendingGrant),
+            db.scalar(
+                select(func.count())
+                .select_from(CaseLink)
+                .where(or_(CaseLink.case_id == case_id, CaseLink.other_case_id == case_id))
+            ),
         )
 
 

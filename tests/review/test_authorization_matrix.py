@@ -146,6 +146,8 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "transfer": {"authority": "MATRIX-AUTHORITY", "reason": "MATRIX-REASON"},
     "extend": {"reason": "MATRIX-EXTENSION", "criteria": "several_places"},
     "conclude": {"day": "", "conclusion_number": "9/KL-TTr", "outcome": "MATRIX-OUTCOME"},
+    "link": {"other_reference": "CT-2026-99999", "kind": "related", "reason": "MATRIX-LINK"},
+    "unlink": {"link": "1", "reason": "MATRIX-UNLINK"},
 }
 
 # Form data for the other POST routes: enough that an allowed request would act.
@@ -413,6 +415,10 @@ HOLDER_EXPECTED: dict[str, tuple[int, bool]] = {
     "transfer": (303, False),
     "extend": (303, False),
     "conclude": (303, False),
+    # The world has one case: there is nothing to link it with, and no link to remove
+    # (tests/review/test_case_links_page.py links two cases).
+    "link": (303, False),
+    "unlink": (303, False),
 }
 
 

@@ -44,6 +44,8 @@ CASE_ACTIONS = [
     "transfer",
     "extend",
     "conclude",
+    "link",
+    "unlink",
 ]
 
 
