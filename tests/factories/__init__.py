@@ -18,11 +18,14 @@ from tests.factories.accounts import (
     totp_key_for,
 )
 from tests.factories.cases import (
+    CITIZEN,
+    LETTER_NAME,
     Report,
     SubmittedCase,
     case_ids,
     case_row,
     case_with_thread,
+    desk_form,
     encrypted_upload,
     insert_cases,
     open_case,
@@ -37,6 +40,8 @@ from tests.factories.cases import (
 from tests.factories.notices import NOTICE_NAME, make_notice
 
 __all__ = [
+    "CITIZEN",
+    "LETTER_NAME",
     "NOTICE_NAME",
     "PASSWORD",
     "Account",
@@ -48,6 +53,7 @@ __all__ = [
     "case_ids",
     "case_row",
     "case_with_thread",
+    "desk_form",
     "code",
     "encrypted_upload",
     "insert_cases",
