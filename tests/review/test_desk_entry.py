@@ -17,6 +17,7 @@ from crypto import Identity, decrypt_bytes
 from tests.conftest import CsrfClient
 from tests.factories import CITIZEN, LETTER_NAME, case_ids, desk_form, open_case, receipt_from
 from tests.review.conftest import StaffFactory, assert_no_leak, audit_actions, held_actions
+from tests.test_time_at_rest import snapshot
 
 DESK = "/desk/report"
 SUMMARY = "Cán bộ xã Mỹ Khánh đòi tiền khi cấp sổ đỏ"
@@ -65,6 +66,13 @@ def test_an_anonymous_walk_in_gets_a_slip_whose_receipt_opens_the_case_on_the_in
     # Encrypted at rest: neither the answers nor the letter is in any stored file ...
     for path in stored_files(settings):
         assert b"CANARY" not in path.read_bytes() and SUMMARY.encode() not in path.read_bytes()
+    # The receipt is not kept anywhere: not in any row, not in any file of the instance.
+    digits, rows = receipt.replace(" ", ""), str(snapshot(database))
+    assert case_id in rows and "in_person" in rows  # positive control: the rows are read
+    assert digits not in rows and receipt not in rows
+    for path in Path(settings.instance_path).rglob("*"):
+        if path.is_file():
+            assert digits.encode() not in path.read_bytes(), path
     # ... and the staff action is held to the day with the reporter's, not chained now.
     assert held_actions(database, case_id) == ["case.entered_at_desk", "case.submitted"]
     assert audit_actions(database, case_id) == []
