@@ -13,6 +13,7 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
     {
         # a case's life
         "case.submitted",
+        "case.entered_at_desk",
         "case.viewed",
         "case.acknowledged",
         "case.information_requested",

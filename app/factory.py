@@ -128,10 +128,12 @@ def create_intake_app(settings: Settings | None = None, database: Database | Non
 def create_review_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
     from app.cli import init_cli
     from app.review import blueprint as review_blueprint
+    from app.review.desk_uploads import init_desk_uploads
     from app.review.errors import server_error_page
 
     app = _create_app("review", settings, database)
     app.register_blueprint(review_blueprint)
+    init_desk_uploads(app, app.config[SETTINGS_KEY])
     init_cli(app)
     install_server_error_guard(app, render_error_page=server_error_page, reveal_request=True)
     return app

@@ -131,3 +131,17 @@ def require_reader(session: Session, actor: Actor, case: Case) -> None:
 def require_admin(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
         raise AccessDenied("administrators only")
+
+
+def may_enter_reports(actor: Actor, intake_unit_id: int) -> bool:
+    """A desk officer: a reader (reviewer or admin) who is a member of the intake unit
+    may enter a report a citizen made in person, by phone or by letter (app.cases.desk).
+    The citizen tells them the content anyway; the intake unit is who receives reports.
+    Observers and members of other units may not: they would make cases land in a unit
+    whose work they do not do."""
+    return actor.reads_cases and intake_unit_id in actor.unit_ids
+
+
+def require_desk_officer(actor: Actor, intake_unit_id: int) -> None:
+    if not may_enter_reports(actor, intake_unit_id):
+        raise AccessDenied("only members of the intake unit enter reports at the desk")

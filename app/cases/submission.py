@@ -79,7 +79,15 @@ from app.cases.tickets import (
 from app.cases.unit_of_work import stage_blobs
 from app.installation import list_units
 from app.models import Blob, Case, CaseExclusion, CaseKey, Unit
-from app.models.vocabulary import BlobKind, Category, KeyKind, Sector, Side, UnitKind
+from app.models.vocabulary import (
+    BlobKind,
+    Category,
+    IntakeChannel,
+    KeyKind,
+    Sector,
+    Side,
+    UnitKind,
+)
 from app.notifications import outbox
 from app.storage import BlobStore, PendingBlob
 from config.settings import Deadlines, KdfSettings
@@ -331,6 +339,7 @@ class NewCase:
     wrap_recipients: Sequence[Recipient]
     blobs: Sequence[tuple[PendingBlob, BlobKind, int]]
     seal: Seal | None = None  # a named denunciation's sealed identity (app.cases.identity)
+    channel: IntakeChannel = IntakeChannel.WEB  # a desk officer's entry says how (app.cases.desk)
 
 
 def _store_case(
@@ -352,6 +361,7 @@ def _store_case(
             category=new.choices.category,
             sector=new.choices.sector or Sector.OTHER.value,
             holding_unit_id=new.intake.id,
+            channel=new.channel.value,
             created_day=today,
             acknowledge_due=due.acknowledge,
             decision_due=due.decision,
@@ -435,9 +445,11 @@ def submit_from_server(
     notify: bool = False,
     admit: Callable[[], None] = _admit_all,
     identity: IdentityFields | None = None,
+    channel: IntakeChannel = IntakeChannel.WEB,
 ) -> tuple[str, StoredCase]:
     """Store a no-JavaScript submission. Returns (receipt, stored case). With
-    ``identity`` it is a named denunciation: the identity is sealed as it is read."""
+    ``identity`` it is a named denunciation: the identity is sealed as it is read.
+    ``channel`` is the intake site's unless a desk officer entered it (app.cases.desk)."""
     pending: list[tuple[PendingBlob, BlobKind, int]] = [
         (a.blob, BlobKind.ATTACHMENT, i + 1) for i, a in enumerate(attachments)
     ]
@@ -477,6 +489,7 @@ def submit_from_server(
         wrap_recipients=recipients,
         blobs=[(report_blob, BlobKind.REPORT, 0), *pending],
         seal=seal,
+        channel=channel,
     )
     stored = _store_case(
         session,

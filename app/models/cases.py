@@ -27,6 +27,7 @@ from app.models.vocabulary import (
     CaseLinkKind,
     CaseStatus,
     Category,
+    IntakeChannel,
     KeyKind,
     Priority,
     Resolution,
@@ -68,6 +69,7 @@ class Case(Base):
         one_of("resolution", Resolution, "resolution"),
         one_of("priority", Priority, "priority"),
         one_of("track", Track, "track"),
+        one_of("channel", IntakeChannel, "channel"),
         one_of("statutory_decision", StatutoryDecision, "statutory_decision"),
         # The inbox: cases held by my units, by status, newest first. Measured at 100,000
         # cases (bench/inbox_latency.py): the wide index lets SQLite count and page a
@@ -125,6 +127,10 @@ class Case(Base):
     # In clear like category and sector: it decides which clocks and notices apply, and
     # it is the reporter's own choice of process, not who they are.
     track: Mapped[str] = mapped_column(vocab(Track), default=Track.ANONYMOUS.value)
+    # In clear, a closed vocabulary: the intake site, or the channel through which a desk
+    # officer received it (app/cases/desk.py). It says how the office was reached, never
+    # when (the case keeps its day only, like any submission).
+    channel: Mapped[str] = mapped_column(vocab(IntakeChannel), default=IntakeChannel.WEB.value)
     # The statutory process of a named denunciation (app/cases/legal_process.py). Days
     # only, like every staff date a reporter sees (the notices carry days). The decision
     # and the extension count are in clear: the clocks and the inbox need them, and they

@@ -78,6 +78,19 @@ class Track(StrEnum):
     NAMED = "named"
 
 
+class IntakeChannel(StrEnum):
+    """How a report reached the office. ``web``: the reporter sent it on the intake site.
+    The others: a desk officer of the intake unit entered it on the citizen's behalf
+    (app/cases/desk.py) - the citizen came to the reception office (tiếp công dân),
+    called, or wrote a letter."""
+
+    WEB = "web"
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    LETTER = "letter"
+    OTHER = "other"
+
+
 class Priority(StrEnum):
     LOW = "low"
     NORMAL = "normal"

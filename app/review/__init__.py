@@ -14,6 +14,7 @@ from app.review import (  # noqa: E402,F401
     case_file,
     cases,
     dashboard,
+    desk,
     enrolment,
     errors,
     identity,

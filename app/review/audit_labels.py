@@ -9,6 +9,7 @@ from flask_babel.speaklater import LazyString
 def action_labels() -> dict[str, LazyString]:
     return {
         "case.submitted": _l("Report received"),
+        "case.entered_at_desk": _l("Report entered at the reception desk"),
         "case.viewed": _l("Case opened (decrypted)"),
         "case.acknowledged": _l("Acknowledged"),
         "case.information_requested": _l("More information requested"),

@@ -57,6 +57,18 @@ def _malformed_body(_exc: MalformedRequestBody) -> Any:
     )
 
 
+@blueprint.app_errorhandler(413)
+def _too_large(_exc: HTTPException) -> Any:
+    # Only the desk takes files (app/review/desk_uploads.py), within the intake's limits.
+    return _page(
+        _(
+            "The files are too many or too large. Nothing was saved. Please send the form "
+            "again with fewer or smaller files."
+        ),
+        413,
+    )
+
+
 @blueprint.app_errorhandler(UnreadableDownload)
 def _unreadable_download(_exc: UnreadableDownload) -> Any:
     return _page(

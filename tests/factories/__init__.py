@@ -18,11 +18,14 @@ from tests.factories.accounts import (
     totp_key_for,
 )
 from tests.factories.cases import (
+    CITIZEN,
+    LETTER_NAME,
     Report,
     SubmittedCase,
     case_ids,
     case_row,
     case_with_thread,
+    desk_form,
     encrypted_upload,
     hold_case,
     insert_cases,
@@ -39,6 +42,8 @@ from tests.factories.cases import (
 from tests.factories.notices import NOTICE_NAME, make_notice
 
 __all__ = [
+    "CITIZEN",
+    "LETTER_NAME",
     "NOTICE_NAME",
     "PASSWORD",
     "Account",
@@ -51,6 +56,7 @@ __all__ = [
     "case_row",
     "case_with_thread",
     "code",
+    "desk_form",
     "encrypted_upload",
     "hold_case",
     "insert_cases",

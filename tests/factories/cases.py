@@ -332,3 +332,32 @@ def send_case(
         attachment_canary=attachment_canary,
         attachment_name=attachment_name,
     )
+
+
+# -- at the reception desk, as a desk officer (app/review/desk.py) ---------------------------
+
+CITIZEN = {
+    "identity_full_name": "Lê Thị Ủy",
+    "identity_id_number": "092187005678",
+    "identity_address": "Số 12 đường Nguyễn Trãi, phường Cái Khế, Cần Thơ",
+    "identity_contact": "0907 654 321",
+}
+LETTER_NAME = "đơn tố cáo.pdf"
+
+
+def desk_form(
+    *,
+    channel: str = "in_person",
+    named: bool = False,
+    letter: bytes | None = None,
+    **answers: str | list[str],
+) -> dict[str, Any]:
+    """What the desk form posts: the channel, the track (with the citizen's identity when
+    ``named``), the questionnaire's answers and, with ``letter``, a scan of the letter."""
+    data: dict[str, Any] = {"channel": channel, **report_answers(**answers)}
+    data["track"] = "named" if named else "anonymous"
+    if named:
+        data.update(CITIZEN)
+    if letter is not None:
+        data["attachments"] = [(io.BytesIO(letter), LETTER_NAME)]
+    return data

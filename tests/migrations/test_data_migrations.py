@@ -308,6 +308,11 @@ def _check_0012(conn: Connection, tables: dict[str, Table]) -> None:
     assert conn.execute(select(links)).all() == []
 
 
+def _check_0013(conn: Connection, tables: dict[str, Table]) -> None:
+    """Cases gain a channel; every case before it came through the intake site."""
+    assert conn.execute(select(tables["cases"].c.channel)).scalars().all() == ["web"]
+
+
 CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0002": _check_0002,
     "0003": _check_0003,
@@ -319,6 +324,7 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0009": _check_0009,
     "0010": _check_0010,
     "0012": _check_0012,
+    "0013": _check_0013,
 }
 # Tables a revision drops with their rows, on purpose.
 DROPPED = {"0007": {"submission_tickets", "pow_challenges", "rate_limit_counters"}}

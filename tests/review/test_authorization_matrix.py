@@ -65,6 +65,7 @@ class Access(Enum):
     DASHBOARD = "observers and administrators (statistics, no content)"
     ADMIN = "administrators"
     CASE = "readers of the case; anyone else gets 404, which says nothing of its existence"
+    DESK = "members of the intake unit who handle cases (reviewers, admins): the reception desk"
 
 
 ACCESS: dict[str, Access] = {
@@ -82,6 +83,8 @@ ACCESS: dict[str, Access] = {
     "review.inbox_bulk": Access.STAFF,
     "review.dashboard": Access.DASHBOARD,
     "review.dashboard_csv": Access.DASHBOARD,
+    "review.desk_form": Access.DESK,
+    "review.desk_submit": Access.DESK,
     "review.case_view": Access.CASE,
     "review.case_attachment": Access.CASE,
     "review.case_action": Access.CASE,
@@ -171,13 +174,14 @@ class User:
     logged_in: bool
     role: str | None = None
     reads_case: bool = False
+    desk_officer: bool = False  # a reviewer or admin in the intake unit
 
 
 USERS: dict[str, User] = {
-    "holder": User(True, "reviewer", reads_case=True),
+    "holder": User(True, "reviewer", reads_case=True, desk_officer=True),
     "other_unit": User(True, "reviewer"),
-    "recused": User(True, "reviewer"),
-    "excluded": User(True, "reviewer"),
+    "recused": User(True, "reviewer", desk_officer=True),
+    "excluded": User(True, "reviewer", desk_officer=True),
     "observer": User(True, "observer"),
     "other_admin": User(True, "admin"),
     "logged_out": User(False),
@@ -211,6 +215,10 @@ def expected(endpoint: str, method: str, user: User) -> int | str | None:
         return ALLOWED_GET.get(endpoint, 200) if method == "GET" else ACTS
     if access is Access.CASE:
         return ACTS if user.reads_case else 404
+    if access is Access.DESK:
+        if not user.desk_officer:
+            return 403
+        return 200 if method == "GET" else ACTS
     allowed = ("admin",) if access is Access.ADMIN else ("observer", "admin")
     if user.role not in allowed:
         return 403

@@ -19,11 +19,26 @@ from sqlalchemy import func, select
 
 from app.accounts import approvals, invitations
 from app.database import Database
-from app.models import AccessChangeRequest, Invitation, Membership, Reviewer, WebSession
+from app.models import (
+    AccessChangeRequest,
+    Case,
+    Invitation,
+    Membership,
+    Reviewer,
+    WebSession,
+)
 from app.review import cases as review_cases
 from crypto import Identity
 from tests.conftest import CsrfClient
-from tests.factories import PASSWORD, Report, Staff, code, review_test_client, send_case
+from tests.factories import (
+    PASSWORD,
+    Report,
+    Staff,
+    code,
+    desk_form,
+    review_test_client,
+    send_case,
+)
 from tests.review.conftest import Installation, audit_count, build_installation, case_state
 
 # The actions of ``POST /cases/<case_id>/<action>``: the URL map has one rule for all.
@@ -128,6 +143,8 @@ def _form(world: World) -> dict[str, Any]:
         "q": "CSRF-QUERY",
         "action": "acknowledge",
         "case": world.values["case_id"],
+        # the reception desk: a whole report a desk officer (root, in intake) may enter
+        **desk_form(channel="phone", named=True),
     }
 
 
@@ -159,6 +176,7 @@ def _snapshot(database: Database, case_id: str) -> tuple[Any, ...]:
         sessions = db.scalar(
             select(func.count()).select_from(WebSession).where(WebSession.reviewer_id.is_not(None))
         )
+        cases = db.scalar(select(func.count()).select_from(Case))
     return (
         case_state(database, case_id),
         audit_count(database),
@@ -167,6 +185,7 @@ def _snapshot(database: Database, case_id: str) -> tuple[Any, ...]:
         tuple(invites),
         tuple(requests),
         sessions,
+        cases,
     )
 
 
@@ -212,6 +231,7 @@ POST_RULES = [
     "/cases/<case_id>/identity/request",
     "/cases/<case_id>/identity/requests/<int:request_id>/<decision>",
     "/cases/<case_id>/identity/reseal",
+    "/desk/report",
     "/invite/<token>",
     "/login",
     "/login/totp",
