@@ -48,6 +48,9 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         "identity.resealed",
         "custodian.designated",
         "custodian.removed",
+        # whistleblower protection requests (app/cases/protection.py)
+        "protection.requested",
+        "protection.answered",
         # oversight
         "dashboard.viewed",
         "dashboard.exported",

@@ -42,7 +42,8 @@ from app import audit, clock
 from app.cases import legal_periods
 from app.cases.access import Actor, require_reader
 from app.cases.blobs import decrypt_blob, discard_all
-from app.cases.legal_periods import DenunciationPeriods
+from app.cases.deadlines import statutory_missed
+from app.cases.legal_periods import DenunciationPeriods, ProtectionPeriods
 from app.cases.messages import add_message_from_server
 from app.cases.notices import Notice, NoticeKind, render_docx, render_pdf
 from app.cases.notices.model import checked
@@ -115,6 +116,12 @@ def denunciation_periods() -> DenunciationPeriods:
     return legal_periods.load_legal_periods().denunciation
 
 
+@cache
+def protection_periods() -> ProtectionPeriods:
+    """The protection-request periods of config/legal_periods.toml ([protection])."""
+    return legal_periods.load_legal_periods().protection
+
+
 @dataclass(frozen=True)
 class StatutoryState:
     """What the case page, the inbox and the reporter's page show of the process."""
@@ -150,7 +157,6 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         concluded=concluded,
     )
     assert clocks is not None  # a named denunciation always has its clocks
-    is_open = case.status != CaseStatus.CLOSED.value
     return StatutoryState(
         decision=decision,
         decision_day=case.statutory_decision_day,
@@ -160,11 +166,12 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         extensions_left=0
         if concluded
         else max(0, periods.max_extensions - case.statutory_extensions),
-        acceptance_overdue=decision is None and is_open and today > clocks.acceptance,
-        resolution_overdue=clocks.resolution is not None
-        and concluded is None
-        and is_open
-        and today > clocks.resolution,
+        acceptance_overdue=statutory_missed(
+            clocks.acceptance, decision is not None, case.status, today
+        ),
+        resolution_overdue=statutory_missed(
+            clocks.resolution, concluded is not None, case.status, today
+        ),
         concluded_day=concluded,
         conclusion_notice_due=clocks.conclusion_notice,
     )

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.cases import actions, legal_process, unit_of_work, workflow
+from app.cases import actions, legal_process, protection, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.access import AccessDenied, Actor
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
@@ -59,7 +59,11 @@ def _today() -> Any:
 def inbox() -> ResponseReturnValue:
     actor = current_actor()
     if not actor.reads_cases:
-        return render_template("review/observer_home.html", access_notices=access_notices())
+        return render_template(
+            "review/observer_home.html",
+            access_notices=access_notices(),
+            protection_requests=protection.open_requests_for(db_session(), actor, _today()),
+        )
     fulfilled = 0
     if actor.identity is not None:
         with get_database().read_session() as db:
@@ -81,6 +85,7 @@ def inbox() -> ResponseReturnValue:
     page = inbox_page(db, actor, filters, _today())
     return render_template(
         "review/inbox.html",
+        protection_requests=protection.open_requests_for(db, actor, _today()),
         page=page,
         filters=filters,
         statuses=list(CaseStatus),
@@ -120,6 +125,7 @@ def case_view(case_id: str) -> ResponseReturnValue:
     routing = workflow.routing_options(db, case)
     members = workflow.case_members(db, case)
     notices = legal_process.case_notices(db, case.id)
+    requests = protection.case_requests(db, case.id, _today())
     unit_of_work.commit(db)
     if sent:
         flash(_("The reporter was sent the automatic acknowledgment."), "success")
@@ -142,6 +148,8 @@ def case_view(case_id: str) -> ResponseReturnValue:
         notices=notices,
         complexity_criteria=legal_process.COMPLEXITY_CRITERIA,
         audit_labels=audit_labels.action_labels(),
+        protection_requests={p.message_id: p for p in requests},
+        protection_answers={p.answer_message_id: p for p in requests if p.answer_message_id},
     )
 
 
@@ -168,6 +176,12 @@ def _refused(case: Case, message: str) -> ResponseReturnValue:
     unit_of_work.rollback(db_session())
     flash(message, "error")
     return redirect(url_for("review.case_view", case_id=case.id), code=303)
+
+
+def _protection_error(exc: protection.ProtectionError) -> str:
+    if exc.code == "already_answered":
+        return str(_("This protection request was already answered."))
+    return str(_("No such open protection request on this case."))
 
 
 def _workflow_error(exc: workflow.WorkflowError | UnknownUnitError) -> str:
@@ -203,6 +217,11 @@ class CaseAction:
 def _assignee(form: Form) -> int | None:
     value = form.get("assignee", "")
     return int(value) if value.isdigit() else None
+
+
+def _request_id(form: Form) -> int | None:
+    value = form.get("request", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None
 
 
 ACTIONS: dict[str, CaseAction] = {
@@ -320,6 +339,19 @@ ACTIONS: dict[str, CaseAction] = {
         ),
         _l("Conclusion recorded. The reporter was sent the notice of the conclusion."),
     ),
+    # A whistleblower protection request (app/cases/protection.py): the answer is a
+    # message to the reporter and marks the request answered.
+    "answer-protection": CaseAction(
+        lambda db, actor, case, form: protection.answer_request(
+            db,
+            blob_store(),
+            actor,
+            case,
+            _request_id(form),
+            form.get("message", ""),
+        ),
+        _l("Answer sent. The protection request is marked answered."),
+    ),
     "note": CaseAction(
         lambda db, actor, case, form: add_note(db, blob_store(), actor, case, form.get("note", "")),
         _l("Note added."),
@@ -348,6 +380,8 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
         return _refused(case, statutory.statutory_error(exc))
     except NoticeError as exc:
         return _refused(case, statutory.notice_error(exc))
+    except protection.ProtectionError as exc:
+        return _refused(case, _protection_error(exc))
     except AccessDenied:
         unit_of_work.rollback(db)
         abort(403)

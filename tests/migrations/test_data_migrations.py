@@ -291,6 +291,13 @@ def _check_0010(conn: Connection, tables: dict[str, Table]) -> None:
     assert conn.execute(select(tables["cases"].c.track)).scalars().all() == ["anonymous"]
 
 
+def _check_0011(conn: Connection, tables: dict[str, Table]) -> None:
+    """The protection requests' table arrives empty: no message already there was filed
+    as a request, and the messages themselves are untouched."""
+    assert "protection_requests" in tables
+    assert conn.execute(select(tables["protection_requests"])).all() == []
+
+
 CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0002": _check_0002,
     "0003": _check_0003,
@@ -301,6 +308,7 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0008": _check_0008,
     "0009": _check_0009,
     "0010": _check_0010,
+    "0011": _check_0011,
 }
 # Tables a revision drops with their rows, on purpose.
 DROPPED = {"0007": {"submission_tickets", "pow_challenges", "rate_limit_counters"}}
