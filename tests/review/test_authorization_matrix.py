@@ -144,6 +144,7 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "transfer": {"authority": "MATRIX-AUTHORITY", "reason": "MATRIX-REASON"},
     "extend": {"reason": "MATRIX-EXTENSION", "criteria": "several_places"},
     "conclude": {"day": "", "conclusion_number": "9/KL-TTr", "outcome": "MATRIX-OUTCOME"},
+    "answer-protection": {"request": "1", "message": "MATRIX-PROTECTION-ANSWER"},
 }
 
 # Form data for the other POST routes: enough that an allowed request would act.
@@ -410,6 +411,9 @@ HOLDER_EXPECTED: dict[str, tuple[int, bool]] = {
     "transfer": (303, False),
     "extend": (303, False),
     "conclude": (303, False),
+    # The world's case has no protection request: refused, nothing done (the answer
+    # itself: tests/review/test_protection_requests.py).
+    "answer-protection": (303, False),
 }
 
 

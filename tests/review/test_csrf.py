@@ -44,6 +44,7 @@ CASE_ACTIONS = [
     "transfer",
     "extend",
     "conclude",
+    "answer-protection",
 ]
 
 
