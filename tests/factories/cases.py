@@ -260,10 +260,13 @@ def send_protection_request(
 ) -> Any:
     """On the open follow-up page, send ``text`` with the box "this is a protection
     request" ticked, through the form without JavaScript."""
+    page = client.get("/followup/case").get_data(as_text=True)
+    after = re.search(r'name="after" value="(\d*)"', page)
     data: dict[str, Any] = {
         **client.hidden_fields("/followup/case"),
         "body": text,
         "protection": "yes",
+        "after": after.group(1) if after else "",
     }
     if files:
         data["attachments"] = [(io.BytesIO(content), name) for content, name in files]
