@@ -34,7 +34,7 @@ from tests.factories import (
     send_protection_request,
 )
 from tests.intake.test_canary import assert_nowhere, canary_file
-from tests.intake.test_canary import spool_dir as spool_dir  # noqa: F401 (fixture)
+from tests.intake.test_canary import spool_dir as spool_dir  # the fixture, re-exported
 from tests.reliability.harness import solved_challenge
 
 TEXT = "Tôi bị điều chuyển công tác sau khi tố cáo; trưởng phòng Đỗ Văn Đức đe doạ."
