@@ -315,10 +315,23 @@ def _statutory_overdue(session: Session, today: date) -> tuple[Row, ...]:
     loaded here, one row each, and judged by app.cases.legal_process.statutory_state
     (whose overdue rule is app.cases.deadlines.statutory_missed). Nothing is decrypted."""
     acceptance = resolution = 0
-    for case in session.scalars(
-        select(Case).where(Case.track == Track.NAMED.value, Case.status != CaseStatus.CLOSED.value)
-    ):
-        state = statutory_state(case, today)
+    # Only the columns the clocks need, into a transient Case (never the keys, the
+    # receipt lookup or anything else of the row).
+    columns = (
+        Case.track,
+        Case.status,
+        Case.created_day,
+        Case.statutory_decision,
+        Case.statutory_decision_day,
+        Case.statutory_extensions,
+        Case.statutory_concluded_day,
+    )
+    for row in session.execute(
+        select(*columns).where(
+            Case.track == Track.NAMED.value, Case.status != CaseStatus.CLOSED.value
+        )
+    ).mappings():
+        state = statutory_state(Case(**row), today)
         if state is None:
             continue
         acceptance += state.acceptance_overdue
