@@ -298,6 +298,12 @@ def _check_0011(conn: Connection, tables: dict[str, Table]) -> None:
     assert conn.execute(select(tables["protection_requests"])).all() == []
 
 
+def _check_0012(conn: Connection, tables: dict[str, Table]) -> None:
+    """The notifications table is rebuilt for the custodians' kind; its rows survive."""
+    notification = conn.execute(select(tables["notifications"])).mappings().one()
+    assert notification["kind"] == "overdue"
+
+
 CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0002": _check_0002,
     "0003": _check_0003,
@@ -309,6 +315,7 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0009": _check_0009,
     "0010": _check_0010,
     "0011": _check_0011,
+    "0012": _check_0012,
 }
 # Tables a revision drops with their rows, on purpose.
 DROPPED = {"0007": {"submission_tickets", "pow_challenges", "rate_limit_counters"}}
