@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import holidays
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import app.cases.messages as messages_module
 from app import clock
@@ -20,7 +20,7 @@ from app.cases.legal_process import work_calendar
 from app.cases.messages import EmptyMessageError
 from app.cases.protection import ProtectionError, answer_request, file_request_from_server
 from app.database import Database
-from app.models import Case, Message, ProtectionRequest
+from app.models import Case, Message, ProtectionRequest, utcnow
 from app.storage import BlobStore
 from config import Settings
 from tests.factories import make_reviewer, submit_case
@@ -117,3 +117,31 @@ def test_only_a_reader_answers_and_only_once(database: Database, settings: Setti
     with pytest.raises(ProtectionError) as unknown:
         answer(reader, which=request_id + 1)
     assert unknown.value.code == "not_found"
+
+
+@pytest.mark.both_backends
+def test_a_purge_takes_the_requests_with_the_case(database: Database, settings: Settings) -> None:
+    from app.cases import retention
+
+    reader = make_reviewer(database, "intake")
+    case_id = submit_case(database, settings).case_id
+    store = BlobStore(settings.blob_path)
+    with unit_of_work.transaction(database.sessionmaker) as db:
+        case = db.get(Case, case_id)
+        assert case is not None
+        request = file_request_from_server(db, store, case=case, text=TEXT, attachments=[])
+        actor = load_actor(db, reader.id, reader.identity)
+        answer_request(db, store, actor, case, request.message_id, "Đã trả lời.")
+    today = clock.today()
+    with database.session() as db:
+        db.execute(
+            update(Case)
+            .where(Case.id == case_id)
+            .values(status="closed", closed_at=utcnow(), purge_after=today)
+        )
+    with database.read_session() as db:
+        assert len(db.scalars(select(ProtectionRequest)).all()) == 1  # the positive control
+    with unit_of_work.transaction(database.sessionmaker) as db:
+        retention.purge_case(db, store, case_id, actor="cli", today=today)
+    with database.read_session() as db:
+        assert db.scalars(select(ProtectionRequest)).all() == []
