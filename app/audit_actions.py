@@ -55,6 +55,9 @@ AUDIT_ACTIONS: frozenset[str] = frozenset(
         # the inbox: once per login session each (app.review.inbox)
         "inbox.listed",
         "inbox.searched",
+        # whistleblower protection requests (app/cases/protection.py)
+        "protection.requested",
+        "protection.answered",
         # oversight
         "dashboard.viewed",
         "dashboard.exported",

@@ -18,6 +18,7 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 
 from app import clock
+from app.cases import legal_process
 from app.database import Database
 from app.storage import BlobStore
 from app.web.context import SECRETS_KEY, SETTINGS_KEY, init_blob_store
@@ -32,7 +33,14 @@ from app.web.sessions import (
     refuse_writes_without_the_session_store,
 )
 from app.web.static_files import init_static_files
-from config import InstallationSecrets, MissingSecretsError, Settings, load_secrets, load_settings
+from config import (
+    ConfigError,
+    InstallationSecrets,
+    MissingSecretsError,
+    Settings,
+    load_secrets,
+    load_settings,
+)
 
 
 def _load_secrets_for(settings: Settings) -> InstallationSecrets | None:
@@ -59,6 +67,10 @@ def _cookie_name(base: str, secure: bool) -> str:
 def _create_app(face: str, settings: Settings | None, database: Database | None) -> Flask:
     settings = settings or load_settings()
     clock.use_zone(settings.timezone)
+    try:
+        legal_process.use_legal_files(settings.holidays_file, settings.legal_periods_file)
+    except legal_process.LegalFilesError as exc:
+        raise ConfigError(str(exc)) from None
     secrets = _load_secrets_for(settings)
     app = Flask(
         f"liemchinh.{face}",

@@ -36,6 +36,12 @@ from crypto.argon2_cost import (
 )
 
 PREFIX = "LIEMCHINH_"
+# The calendar overrides and the statutory periods shipped with the code, with their
+# citations (read by app.cases.workdays and app.cases.legal_periods).
+CONFIG_DIR = Path(__file__).resolve().parent
+SHIPPED_HOLIDAYS_FILE = CONFIG_DIR / "holidays.toml"
+SHIPPED_LEGAL_PERIODS_FILE = CONFIG_DIR / "legal_periods.toml"
+NO_FILE = "none"
 # The default size of every intake budget (IntakeBudgets), LIEMCHINH_INTAKE_RATE_LIMIT.
 DEFAULT_INTAKE_RATE = "60 per minute"
 
@@ -161,6 +167,13 @@ class Settings:
     # The installation's local calendar (app.clock): the day a reporter's action is
     # dated to, and the day legal deadlines count from. An IANA zone name.
     timezone: str = "Asia/Ho_Chi_Minh"
+    # The working-day calendar's overrides (announced days off, make-up working days) and
+    # the statutory periods: the shipped files unless the installation keeps its own.
+    # None ("none"): no overrides, exactly the `holidays` package's Vietnam calendar /
+    # the statutory values written in app.cases.legal_periods. Their content is checked
+    # when an app starts (app.cases.legal_process.use_legal_files).
+    holidays_file: Path | None = SHIPPED_HOLIDAYS_FILE
+    legal_periods_file: Path | None = SHIPPED_LEGAL_PERIODS_FILE
 
     def secure_cookies(self, face: str) -> bool:
         """``Secure`` cookies (with the ``__Host-`` prefix) when the face is served over https."""
@@ -273,6 +286,22 @@ def _database_url(env: Mapping[str, str], instance: Path) -> str:
             f"{PREFIX}DATABASE_URL must start with sqlite:/// or postgresql+psycopg://, got {raw!r}"
         )
     return raw
+
+
+def _data_file(env: Mapping[str, str], name: str, default: Path) -> Path | None:
+    """``LIEMCHINH_<name>``: a file path, ``none`` for no file, or unset for ``default``."""
+    raw = env.get(PREFIX + name)
+    if raw is None:
+        return default
+    value = raw.strip()
+    if not value:
+        raise ConfigError(f"{PREFIX}{name} is set but empty (write {NO_FILE!r} for no file)")
+    if value.lower() == NO_FILE:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"{PREFIX}{name}: {path} is not a readable file")
+    return path
 
 
 def _timezone(env: Mapping[str, str]) -> str:
@@ -440,6 +469,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "AUTO_ACKNOWLEDGE", field_default(Settings, "auto_acknowledge")
         ),
         timezone=_timezone(env),
+        holidays_file=_data_file(env, "HOLIDAYS_FILE", SHIPPED_HOLIDAYS_FILE),
+        legal_periods_file=_data_file(env, "LEGAL_PERIODS_FILE", SHIPPED_LEGAL_PERIODS_FILE),
     )
 
 

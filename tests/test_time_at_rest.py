@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from sqlalchemy import MetaData, select, update
+from sqlalchemy import text as text_sql
 
 from app import audit
 from app.backup import backup
@@ -242,6 +243,24 @@ def reviewer_note(
         add_note(db, BlobStore(settings.blob_path), actor, case, "Ghi chú nội bộ: đã đối chiếu.")
 
 
+def reviewer_answers_protection(
+    database: Database, settings: Settings, reviewer: ReviewerKeys, case_id: str
+) -> None:
+    from app.cases.protection import answer_request
+
+    with unit_of_work.transaction(database.sessionmaker) as db:
+        case = db.get(Case, case_id)
+        assert case is not None
+        (request_id,) = db.execute(
+            text_sql("SELECT message_id FROM protection_requests WHERE case_id = :c"),
+            {"c": case_id},
+        ).scalars()
+        actor = load_actor(db, reviewer.id, reviewer.identity)
+        answer_request(
+            db, BlobStore(settings.blob_path), actor, case, request_id, "Đã đề nghị bảo vệ."
+        )
+
+
 def clock_module() -> Any:
     """The installation's clock (app.clock), imported late so that this test runs, and
     fails on its assertions, against the code from before it existed."""
@@ -365,6 +384,26 @@ def test_a_reporters_day_leaves_only_the_day(
     )
     assert posted.status_code == 201, posted.get_json()
 
+    # 5b. A protection request / report of retaliation (issue 13 §5), without JavaScript:
+    #     its flag row keeps the day it was filed and its due day, no time.
+    page = day.reporter_step(lambda: reporter.get("/followup/case").get_data(as_text=True))
+    protection = day.reporter_step(
+        lambda: reporter.post(
+            "/followup/message",
+            data={
+                **reporter.hidden_fields("/followup/case"),
+                "body": "Tôi bị trù dập sau khi phản ánh.",
+                "protection": "yes",
+                "after": newest_message_id(page) or "",
+            },
+            content_type="multipart/form-data",
+        )
+    )
+    assert protection.status_code == 303
+    (flagged,) = day.reporter[-1]["protection_requests"]
+    assert flagged["filed_day"] == local_day(settings)
+    assert flagged["due_day"] >= flagged["filed_day"] and flagged["answered_at"] is None
+
     # Every file the day touched (blob files, their folders, the SQLite files, the
     # instance folder) is dated to the day, never to the request.
     files_after = file_times(settings.instance_path)
@@ -393,6 +432,9 @@ def test_a_reporters_day_leaves_only_the_day(
         lambda: reviewer_message(database, settings, reviewer, form_case, "Cảm ơn, đã nhận.")
     )
     day.staff_step(lambda: reviewer_note(database, settings, reviewer, form_case))
+    # The answer to the protection request is a staff action: exact time.
+    day.staff_step(lambda: reviewer_answers_protection(database, settings, reviewer, form_case))
+    assert any(has_time_of_day(row["answered_at"]) for row in day.staff[-1]["protection_requests"])
 
     # A backup made now dates every member to the day.
 
@@ -406,7 +448,7 @@ def test_a_reporters_day_leaves_only_the_day(
     # Message ids: no sequence to order a reporter's message between the reviewers'.
     with database.read_session() as db:
         ids = sorted(db.scalars(select(Message.id).where(Message.case_id == form_case)))
-    assert len(ids) == 4
+    assert len(ids) == 6
     assert all(i >= LEGACY_ID_LIMIT for i in ids), ids
     assert not any(b - a == 1 for a, b in itertools.pairwise(ids)), ids
 
@@ -420,7 +462,9 @@ def test_a_reporters_day_leaves_only_the_day(
         "Xin cung cấp thêm biên bản họp.",
         "Dạ, tôi gửi biên bản họp ngày 3/3.",
         "Thêm một ảnh chụp.",
+        "Tôi bị trù dập sau khi phản ánh.",
         "Cảm ơn, đã nhận.",
+        "Đã đề nghị bảo vệ.",
     ]
 
     # The audit chain holds the reviewers' events of the day, and no reporter event
@@ -429,7 +473,7 @@ def test_a_reporters_day_leaves_only_the_day(
         chain = list(db.scalars(select(AuditEvent).order_by(AuditEvent.seq)))
     staff_seqs = [e.seq for e in chain if e.actor == f"reviewer:{reviewer.id}"]
     reporter_seqs = [e.seq for e in chain if e.actor == "reporter"]
-    assert len(staff_seqs) == 3
+    assert len(staff_seqs) == 5  # two replies, a note, the protection answer (message, flag)
     assert not [s for s in reporter_seqs if staff_seqs[0] < s < staff_seqs[-1]], (
         "a reporter's event sits between the reviewers' events of the day"
     )
@@ -452,6 +496,8 @@ def test_a_reporters_day_leaves_only_the_day(
         "case.submitted",  # the named denunciation
         "message.from_reporter",
         "message.from_reporter",
+        "message.from_reporter",
+        "protection.requested",
     ]
     assert min(e.seq for e in released) > max(staff_seqs)
     assert all(not has_time_of_day(e.created_at) for e in released)

@@ -8,6 +8,11 @@ when the case is not closed, its step was never done, and its due day is past. T
 inbox's filter, the overdue e-mails (app.notifications.outbox) and the oversight
 statistics all use :func:`overdue_clause` / :func:`missed_clauses`, and the case page
 and the e-mails :func:`missed_deadlines` / :func:`case_deadline`.
+
+The same rule for the other clocks: a whistleblower protection request is missed when
+it is not answered and its due day is past (:func:`protection_missed_clause`,
+:func:`protection_state`); a named denunciation's statutory step when it was not taken,
+the case is open and its last day is past (:func:`statutory_missed`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, or_
 
-from app.models import Case
+from app.models import Case, ProtectionRequest
 from app.models.notifications import DeadlineKind
 from app.models.vocabulary import CaseStatus
 from config.settings import Deadlines
@@ -128,3 +133,26 @@ def case_deadline(case: Case, today: date) -> tuple[DeadlineState, date | None]:
         return DeadlineState.MET, None
     due = min(pending)
     return deadline_state(due, False, today), due
+
+
+def _missed(due: date | None, done: bool, still_open: bool, today: date) -> bool:
+    """The rule itself: open, not done, and the due day is past."""
+    return still_open and not done and due is not None and today > due
+
+
+def protection_missed_clause(today: date) -> ColumnElement[bool]:
+    """SQL: this protection request is unanswered and its due day is past. A request
+    stays owed when its case is closed: retaliation can come after the conclusion."""
+    return and_(ProtectionRequest.answered_at.is_(None), ProtectionRequest.due_day < today)
+
+
+def protection_state(request: ProtectionRequest, today: date) -> DeadlineState:
+    """:func:`protection_missed_clause` for a loaded row, with "due soon" as elsewhere."""
+    return deadline_state(request.due_day, request.answered_at is not None, today)
+
+
+def statutory_missed(due: date | None, done: bool, case_status: str, today: date) -> bool:
+    """A statutory step of a named denunciation (acceptance decision, resolution) is
+    missed when it was not taken, the case is open and its last day is past. The days
+    are computed from the work calendar (app.cases.legal_process), not stored."""
+    return _missed(due, done, case_status != CaseStatus.CLOSED.value, today)

@@ -4,7 +4,7 @@ as submitted and the thread. Nothing here ever names a reviewer or a unit."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from app.cases.keys import unwrap_identity_with_keys
 from app.cases.legal_process import StatutoryState, statutory_state
 from app.cases.messages import ThreadMessage, load_thread
 from app.cases.payloads import AttachmentMeta, ReportContent, decode_report
+from app.cases.protection import CaseProtection, case_requests
 from app.cases.submission import ReceiptSettings
 from app.models import Blob, Case, CaseKey
 from app.models.vocabulary import BlobKind, CaseStatus, KeyKind
@@ -74,6 +75,15 @@ class ReporterCase:
     # A named denunciation's statutory clocks (the reporter is the denouncer and has the
     # right to know them, Luật Tố cáo art. 9(1)); None for anonymous information.
     statutory: StatutoryState | None = None
+    # The reporter's protection requests (app.cases.protection), to flag them and their
+    # answers in the thread with the due day.
+    protection: list[CaseProtection] = field(default_factory=list)
+
+    def protection_request(self, message_id: int) -> CaseProtection | None:
+        return next((p for p in self.protection if p.message_id == message_id), None)
+
+    def protection_answer(self, message_id: int) -> CaseProtection | None:
+        return next((p for p in self.protection if p.answer_message_id == message_id), None)
 
 
 def _admit_all() -> None:
@@ -131,4 +141,5 @@ def load_reporter_case(
         ],
         thread=load_thread(session, store, case_id, case_identity),
         statutory=statutory_state(case, clock.today()),
+        protection=case_requests(session, case_id, clock.today()),
     )

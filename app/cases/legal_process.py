@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from datetime import date
-from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -42,13 +42,24 @@ from app import audit, clock
 from app.cases import legal_periods
 from app.cases.access import Actor, require_reader
 from app.cases.blobs import decrypt_blob, discard_all
-from app.cases.legal_periods import DenunciationPeriods
+from app.cases.deadlines import statutory_missed
+from app.cases.legal_periods import (
+    DenunciationPeriods,
+    LegalPeriodError,
+    LegalPeriods,
+    ProtectionPeriods,
+)
 from app.cases.messages import add_message_from_server
 from app.cases.notices import Notice, NoticeKind, render_docx, render_pdf
 from app.cases.notices.model import checked
 from app.cases.payloads import AttachmentMeta
 from app.cases.unit_of_work import stage_blobs
-from app.cases.workdays import SHIPPED_OVERRIDES, WorkCalendar, load_overrides
+from app.cases.workdays import (
+    SHIPPED_OVERRIDES,
+    CalendarFileError,
+    WorkCalendar,
+    load_overrides,
+)
 from app.models import Blob, Case, CaseNotice, Unit
 from app.models.vocabulary import BlobKind, CaseStatus, Side, StatutoryDecision, Track
 from app.storage import BlobStore, PendingBlob
@@ -103,16 +114,66 @@ class StatutoryError(ValueError):
         self.code = code
 
 
-@cache
+@dataclass(frozen=True)
+class LegalFiles:
+    """The installation's working-day calendar and statutory periods, read from its
+    files (settings ``LIEMCHINH_HOLIDAYS_FILE``, ``LIEMCHINH_LEGAL_PERIODS_FILE``)."""
+
+    calendar: WorkCalendar
+    periods: LegalPeriods
+
+
+class LegalFilesError(ValueError):
+    """A calendar or periods file that cannot be used: the message names the setting,
+    the file and what is wrong (the app refuses to start)."""
+
+
+_in_use: LegalFiles | None = None
+
+
+def load_legal_files(holidays_file: Path | None, periods_file: Path | None) -> LegalFiles:
+    """Read both files (None: no overrides / the statutory values). Raises
+    :class:`LegalFilesError`."""
+    try:
+        overrides = load_overrides(holidays_file)
+    except CalendarFileError as exc:
+        raise LegalFilesError(f"LIEMCHINH_HOLIDAYS_FILE: {exc}") from None
+    try:
+        periods = legal_periods.load_legal_periods(periods_file)
+    except LegalPeriodError as exc:
+        raise LegalFilesError(f"LIEMCHINH_LEGAL_PERIODS_FILE: {exc.en}") from None
+    return LegalFiles(WorkCalendar(overrides), periods)
+
+
+def use_legal_files(holidays_file: Path | None, periods_file: Path | None) -> LegalFiles:
+    """Read the installation's files and count every clock of this process with them
+    (like app.clock.use_zone: one installation per process). Called when an app is
+    created; a bad file stops it there, not at the first deadline."""
+    global _in_use
+    _in_use = load_legal_files(holidays_file, periods_file)
+    return _in_use
+
+
+def _legal_files() -> LegalFiles:
+    if _in_use is None:  # a domain call outside an app (a script, a test): the shipped files
+        return use_legal_files(SHIPPED_OVERRIDES, legal_periods.SHIPPED_PERIODS)
+    return _in_use
+
+
 def work_calendar() -> WorkCalendar:
-    """Vietnam's working days with the shipped overrides (config/holidays.toml)."""
-    return WorkCalendar(load_overrides(SHIPPED_OVERRIDES))
+    """Vietnam's working days with the installation's overrides (config/holidays.toml
+    unless ``LIEMCHINH_HOLIDAYS_FILE`` names another file)."""
+    return _legal_files().calendar
 
 
-@cache
 def denunciation_periods() -> DenunciationPeriods:
-    """The periods of config/legal_periods.toml, with their citations there."""
-    return legal_periods.load_legal_periods().denunciation
+    """The periods of the installation's periods file, with their citations there."""
+    return _legal_files().periods.denunciation
+
+
+def protection_periods() -> ProtectionPeriods:
+    """The protection-request periods of the periods file ([protection])."""
+    return _legal_files().periods.protection
 
 
 @dataclass(frozen=True)
@@ -150,7 +211,6 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         concluded=concluded,
     )
     assert clocks is not None  # a named denunciation always has its clocks
-    is_open = case.status != CaseStatus.CLOSED.value
     return StatutoryState(
         decision=decision,
         decision_day=case.statutory_decision_day,
@@ -160,11 +220,12 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         extensions_left=0
         if concluded
         else max(0, periods.max_extensions - case.statutory_extensions),
-        acceptance_overdue=decision is None and is_open and today > clocks.acceptance,
-        resolution_overdue=clocks.resolution is not None
-        and concluded is None
-        and is_open
-        and today > clocks.resolution,
+        acceptance_overdue=statutory_missed(
+            clocks.acceptance, decision is not None, case.status, today
+        ),
+        resolution_overdue=statutory_missed(
+            clocks.resolution, concluded is not None, case.status, today
+        ),
         concluded_day=concluded,
         conclusion_notice_due=clocks.conclusion_notice,
     )

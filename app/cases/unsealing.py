@@ -23,6 +23,7 @@ from app.cases.identity import IdentityError, require_sealed, sealed_identity
 from app.cases.keys import try_unwrap, wrap_identity_to_recipients
 from app.models import Case, Reviewer, Unit, UnsealRequest
 from app.models.vocabulary import UnsealStatus
+from app.notifications import outbox
 from crypto import AgeError, Identity, Recipient, decrypt_bytes, encrypt_bytes
 
 MAX_REASON_CHARS = 500
@@ -58,10 +59,11 @@ class SealStaleError(IdentityError):
 
 
 def request_unseal(
-    session: Session, actor: Actor, case: Case, reason: str, *, today: date
+    session: Session, actor: Actor, case: Case, reason: str, *, today: date, notify: bool = False
 ) -> UnsealRequest:
     """Step 1: a reader of the case asks, with a reason (kept encrypted to the staff key:
-    it may quote the report)."""
+    it may quote the report). With ``notify`` (e-mail on), the unit's custodians are told
+    a request waits (a link, nothing of the case or the reason)."""
     require_reader(session, actor, case)
     require_sealed(session, case)
     text = " ".join((reason or "").split())
@@ -94,6 +96,8 @@ def request_unseal(
         case_id=case.id,
         details={"request": row.id},
     )
+    if notify:
+        outbox.queue_unseal_request(session, case, actor.reviewer_id)
     return row
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from app.cases import legal_periods
+from app.cases import legal_periods, legal_process
 from app.cases.legal_periods import LegalPeriodError, SuspendedSpan
-from app.cases.workdays import SHIPPED_OVERRIDES, CalendarFileError, WorkCalendar, load_overrides
+from app.cases.workdays import CalendarFileError, WorkCalendar, load_overrides
 from app.cli.errors import fail
 from app.models.vocabulary import Track
 
@@ -107,15 +107,15 @@ class SpanType(click.ParamType[SuspendedSpan, object]):
 @click.option(
     "--holidays-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=SHIPPED_OVERRIDES,
-    show_default="config/holidays.toml",
+    default=None,
+    show_default="LIEMCHINH_HOLIDAYS_FILE, else config/holidays.toml",
     help="Announced days off and make-up working days.",
 )
 @click.option(
     "--periods-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=legal_periods.SHIPPED_PERIODS,
-    show_default="config/legal_periods.toml",
+    default=None,
+    show_default="LIEMCHINH_LEGAL_PERIODS_FILE, else config/legal_periods.toml",
     help="The statutory periods, with their citations.",
 )
 def deadlines_command(
@@ -124,14 +124,24 @@ def deadlines_command(
     extensions: int,
     suspensions: tuple[SuspendedSpan, ...],
     concluded: date | None,
-    holidays_file: Path,
-    periods_file: Path,
+    holidays_file: Path | None,
+    periods_file: Path | None,
 ) -> None:
     """Print the statutory deadlines of a named denunciation (Luật Tố cáo 2018): the
     acceptance decision and, with --accepted, the resolution; then the other periods."""
     try:
-        periods = legal_periods.load_legal_periods(periods_file).denunciation
-        calendar = WorkCalendar(load_overrides(holidays_file))
+        # The installation's files (its settings, read when the app started) unless the
+        # command names others.
+        periods = (
+            legal_periods.load_legal_periods(periods_file).denunciation
+            if periods_file is not None
+            else legal_process.denunciation_periods()
+        )
+        calendar = (
+            WorkCalendar(load_overrides(holidays_file))
+            if holidays_file is not None
+            else legal_process.work_calendar()
+        )
         # Every date is worked out before the first line is printed, so a refusal never
         # leaves half an answer on the terminal.
         clocks = legal_periods.statutory_clocks(

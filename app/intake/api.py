@@ -20,6 +20,7 @@ from app.cases.blobs import InvalidUploadError
 from app.cases.followup import UnknownReceiptError, open_case_with_receipt
 from app.cases.identity import IdentityError, parse_track
 from app.cases.messages import MessageError, add_message_from_browser
+from app.cases.protection import file_request_from_browser
 from app.cases.submission import (
     MAX_KEY_WRAP_BYTES,
     BrowserIdentity,
@@ -34,6 +35,7 @@ from app.cases.tickets import TICKET_TTL
 from app.intake import blueprint
 from app.intake.flood import admit_with_pow, new_challenge, spend_pow, ticket_key, verify_pow
 from app.intake.followup import (
+    is_protection_request,
     message_error_text,
     receipt_error_text,
     remember_opened_case,
@@ -329,7 +331,12 @@ def api_followup_messages() -> tuple[Response, int]:
         )
     try:
         solved = verify_pow(request.form.get("pow_challenge"), request.form.get("pow_nonce"))
-        add_message_from_browser(
+        store_message = (
+            file_request_from_browser
+            if is_protection_request(request.form)
+            else add_message_from_browser
+        )
+        store_message(
             db_session(),
             case=case,
             body=body.blob,

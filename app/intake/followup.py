@@ -7,6 +7,7 @@ session - encrypted under a key in the reporter's cookie, idle timeout about 20 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import abort, redirect, render_template, request, session, url_for
@@ -24,6 +25,7 @@ from app.cases.followup import (
     open_case_with_receipt,
 )
 from app.cases.messages import MessageError, add_message_from_server, newest_message_id
+from app.cases.protection import file_request_from_server
 from app.cases.reading import open_reporter_attachment
 from app.cases.unsealing import reporter_seal_view
 from app.intake import blueprint
@@ -148,28 +150,48 @@ def followup_message() -> Any:
     case = db_session().get(Case, access.case_id)
     if case is None:
         abort(404)
+    attachments = [
+        (sink.blob, uploaded_attachment(name, ctype, sink.size)) for sink, name, ctype in uploads
+    ]
     try:
-        add_message_from_server(
-            db_session(),
-            blob_store(),
-            case=case,
-            side=Side.REPORTER,
-            author_id=None,
-            text=request.form.get("body", ""),
-            attachments=[
-                (sink.blob, uploaded_attachment(name, ctype, sink.size))
-                for sink, name, ctype in uploads
-            ],
-            notify=settings().smtp is not None,
-            after=_message_id(request.form.get("after", "")),
-            admit=admit(Budget.FORMS),
-        )
+        if is_protection_request(request.form):
+            # Flagged as a protection request / report of retaliation: the same encrypted
+            # message, with its own clock (app.cases.protection).
+            file_request_from_server(
+                db_session(),
+                blob_store(),
+                case=case,
+                text=request.form.get("body", ""),
+                attachments=attachments,
+                notify=settings().smtp is not None,
+                after=_message_id(request.form.get("after", "")),
+                admit=admit(Budget.FORMS),
+            )
+        else:
+            add_message_from_server(
+                db_session(),
+                blob_store(),
+                case=case,
+                side=Side.REPORTER,
+                author_id=None,
+                text=request.form.get("body", ""),
+                attachments=attachments,
+                notify=settings().smtp is not None,
+                after=_message_id(request.form.get("after", "")),
+                admit=admit(Budget.FORMS),
+            )
         unit_of_work.commit(db_session())
     except MessageError as exc:
         return _case_page(message_error_text(exc.code), status=400)
     except StorageError:
         return _case_page(_("The message cannot be stored right now. Please try again later."), 503)
     return redirect(url_for("intake.followup_case"), code=303)
+
+
+def is_protection_request(form: Mapping[str, str]) -> bool:
+    """The follow-up form's box "this is a protection request" (field ``protection``,
+    value ``yes``), on either path."""
+    return form.get("protection", "") == "yes"
 
 
 def _message_id(text: str) -> int | None:

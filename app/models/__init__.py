@@ -21,6 +21,7 @@ from app.models.identity import SealedIdentity, UnitCustodian, UnsealRequest
 from app.models.intake import SpentPowChallenge
 from app.models.notifications import HeldNotification, Notification
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
+from app.models.protection import ProtectionRequest
 from app.models.web import WebSession
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Note",
     "Notification",
     "PendingGrant",
+    "ProtectionRequest",
     "RecoveryKey",
     "Recusal",
     "Reviewer",

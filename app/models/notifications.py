@@ -29,6 +29,8 @@ class NotificationKind(StrEnum):
     OVERDUE = "overdue"
     ACCESS_CHANGE = "access_change"  # an access change to the reviewer's unit (approvals)
     AUDIT_HEAD = "audit_head"  # the audit chain's head, daily, to the oversight unit
+    # A reader asked to unseal a named reporter's identity: to the unit's custodians.
+    UNSEAL_REQUEST = "unseal_request"
 
 
 class DeadlineKind(StrEnum):

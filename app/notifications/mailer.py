@@ -124,6 +124,26 @@ If that fails, the log was cut short or rewritten.
 """
 
 
+UNSEAL_SUBJECT = "Liêm Chính: yêu cầu mở niêm phong danh tính / identity unsealing request"
+UNSEAL_BODY = """\
+Một yêu cầu mở niêm phong danh tính người tố cáo đang chờ bạn quyết định, với tư cách
+người giữ danh tính của đơn vị. Mở liên kết sau và đăng nhập để xem:
+
+{link}
+
+Thư này được gửi tự động và không chứa nội dung vụ việc. Xin đừng trả lời thư này.
+
+----
+
+A request to unseal a denouncer's identity is waiting for your decision, as the unit's
+identity custodian. Open this link and log in to see it:
+
+{link}
+
+This message was sent automatically and carries no case content. Please do not reply.
+"""
+
+
 class _ConnectionFailed(Exception):
     """Connecting, STARTTLS or logging in failed: no row of this run can be sent."""
 
@@ -201,6 +221,8 @@ def compose(session: Session, row: Notification, review_url: str) -> tuple[str, 
         return HEAD_SUBJECT, HEAD_BODY.format(
             seq=seq, hash=hash_, time=time, link=f"{base}/dashboard"
         )
+    if row.kind == NotificationKind.UNSEAL_REQUEST.value:
+        return UNSEAL_SUBJECT, UNSEAL_BODY.format(link=link_for(review_url, row.case_id))
     return SUBJECT, BODY.format(link=link_for(review_url, row.case_id))
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from app import audit, clock
 from app.cases.access import reader_conditions
+from app.cases.custodians import custodian_ids
 from app.cases.deadlines import missed_deadlines, overdue_clause
 from app.models import (
     Case,
@@ -247,6 +248,31 @@ def queue_access_change(
             not_before=moment,
         )
         for reviewer_id in dict.fromkeys(reviewer_ids)
+    ]
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def queue_unseal_request(
+    session: Session, case: Case, requester_id: int, *, now: datetime | None = None
+) -> int:
+    """Tell the holding unit's identity custodians (app.cases.custodians, except the
+    requester, who may not approve their own request) that an unsealing request waits
+    on ``case``. A staff event: exact time. The e-mail links to the case and says
+    nothing else - not the reason, not who asked."""
+    moment = now or utcnow()
+    with_address = set(session.scalars(select(Reviewer.id).where(Reviewer.email.is_not(None))))
+    rows = [
+        Notification(
+            kind=NotificationKind.UNSEAL_REQUEST.value,
+            reviewer_id=reviewer_id,
+            case_id=case.id,
+            created_at=moment,
+            not_before=moment,
+        )
+        for reviewer_id in custodian_ids(session, case.holding_unit_id)
+        if reviewer_id != requester_id and reviewer_id in with_address
     ]
     session.add_all(rows)
     session.flush()

@@ -47,6 +47,8 @@ def action_labels() -> dict[str, LazyString]:
         "identity.unsealed": _l("Identity unsealed for the requester"),
         "identity.unseal_refused": _l("Unsealing of the identity refused"),
         "identity.resealed": _l("Identity resealed for the holding unit's custodians"),
+        "protection.requested": _l("Protection request from the reporter"),
+        "protection.answered": _l("Protection request answered"),
         "custodian.designated": _l("Identity custodian designated"),
         "custodian.removed": _l("Identity custodian removed"),
         "audit.head_published": _l("Log head sent to the oversight unit"),

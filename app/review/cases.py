@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.cases import actions, legal_process, links, unit_of_work, workflow
+from app.cases import actions, legal_process, links, protection, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.access import AccessDenied, Actor
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
@@ -83,6 +83,7 @@ def case_view(case_id: str) -> ResponseReturnValue:
     routing = workflow.routing_options(db, case)
     members = workflow.case_members(db, case)
     notices = legal_process.case_notices(db, case.id)
+    requests = protection.case_requests(db, case.id, _today())
     unit_of_work.commit(db)
     if sent:
         flash(_("The reporter was sent the automatic acknowledgment."), "success")
@@ -106,6 +107,8 @@ def case_view(case_id: str) -> ResponseReturnValue:
         notices=notices,
         complexity_criteria=legal_process.COMPLEXITY_CRITERIA,
         audit_labels=audit_labels.action_labels(),
+        protection_requests={p.message_id: p for p in requests},
+        protection_answers={p.answer_message_id: p for p in requests if p.answer_message_id},
     )
 
 
@@ -132,6 +135,12 @@ def _refused(case: Case, message: str) -> ResponseReturnValue:
     unit_of_work.rollback(db_session())
     flash(message, "error")
     return redirect(url_for("review.case_view", case_id=case.id), code=303)
+
+
+def _protection_error(exc: protection.ProtectionError) -> str:
+    if exc.code == "already_answered":
+        return str(_("This protection request was already answered."))
+    return str(_("No such open protection request on this case."))
 
 
 def workflow_error_text(exc: workflow.WorkflowError | UnknownUnitError) -> str:
@@ -187,6 +196,11 @@ class CaseAction:
 def _assignee(form: Form) -> int | None:
     value = form.get("assignee", "")
     return int(value) if value.isdigit() else None
+
+
+def _request_id(form: Form) -> int | None:
+    value = form.get("request", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 19 else None
 
 
 ACTIONS: dict[str, CaseAction] = {
@@ -304,6 +318,19 @@ ACTIONS: dict[str, CaseAction] = {
         ),
         _l("Conclusion recorded. The reporter was sent the notice of the conclusion."),
     ),
+    # A whistleblower protection request (app/cases/protection.py): the answer is a
+    # message to the reporter and marks the request answered.
+    "answer-protection": CaseAction(
+        lambda db, actor, case, form: protection.answer_request(
+            db,
+            blob_store(),
+            actor,
+            case,
+            _request_id(form),
+            form.get("message", ""),
+        ),
+        _l("Answer sent. The protection request is marked answered."),
+    ),
     "note": CaseAction(
         lambda db, actor, case, form: add_note(db, blob_store(), actor, case, form.get("note", "")),
         _l("Note added."),
@@ -354,6 +381,8 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
         return _refused(case, _link_error(exc))
     except NoticeError as exc:
         return _refused(case, statutory.notice_error(exc))
+    except protection.ProtectionError as exc:
+        return _refused(case, _protection_error(exc))
     except AccessDenied:
         unit_of_work.rollback(db)
         abort(403)

@@ -103,6 +103,14 @@ def _charts(stats: OversightStats) -> list[ChartView]:
         "feedback": _("Feedback overdue"),
         "any": _("Any deadline overdue"),
     }
+    statutory_names = {
+        "acceptance": _("Statutory acceptance decision overdue"),
+        "resolution": _("Statutory resolution overdue"),
+    }
+    protection_names = {
+        "open": _("Open protection requests"),
+        "overdue": _("Overdue protection requests"),
+    }
     return [
         _chart("by-category", _("Cases by category"), _bars(stats.by_category, "category")),
         _chart("by-sector", _("Cases by sector"), _bars(stats.by_sector, "sector")),
@@ -117,7 +125,13 @@ def _charts(stats: OversightStats) -> list[ChartView]:
         _chart(
             "overdue",
             _("Open cases with an overdue deadline"),
-            [Bar(overdue_names[row.key], row.count) for row in stats.overdue],
+            [Bar(overdue_names[row.key], row.count) for row in stats.overdue]
+            + [Bar(statutory_names[row.key], row.count) for row in stats.statutory_overdue],
+        ),
+        _chart(
+            "protection",
+            _("Whistleblower protection requests"),
+            [Bar(protection_names[row.key], row.count) for row in stats.protection],
         ),
     ]
 

@@ -27,7 +27,7 @@ from app.review.auth import (
     readable_case_or_404,
 )
 from app.storage import StorageError
-from app.web.context import blob_store
+from app.web.context import blob_store, settings
 from app.web.db import db_session, get_database
 from crypto import AgeError
 
@@ -126,7 +126,12 @@ def identity_request(case_id: str) -> ResponseReturnValue:
     db = db_session()
     try:
         unsealing.request_unseal(
-            db, actor, case, request.form.get("reason", ""), today=clock.today()
+            db,
+            actor,
+            case,
+            request.form.get("reason", ""),
+            today=clock.today(),
+            notify=settings().smtp is not None,
         )
         unit_of_work.commit(db)
     except sealed.IdentityError as exc:

@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from app import audit, clock
-from app.cases import inbox_reading, unit_of_work
+from app.cases import inbox_reading, protection, unit_of_work
 from app.cases.access import AccessDenied, Actor
 from app.cases.bulk import BULK_LIMIT, BulkAction, BulkError, BulkRefused, apply_bulk
 from app.cases.grants import fulfil_pending_grants, grantable_cases, grants_awaited_by
@@ -78,7 +78,11 @@ def _open_grants(actor: Actor) -> int:
 def inbox() -> ResponseReturnValue:
     actor = current_actor()
     if not actor.reads_cases:
-        return render_template("review/observer_home.html", access_notices=access_notices())
+        return render_template(
+            "review/observer_home.html",
+            access_notices=access_notices(),
+            protection_requests=protection.open_requests_for(db_session(), actor, clock.today()),
+        )
     fulfilled = _open_grants(actor)
     if actor.identity is not None:
         hand_over_seals(actor)  # sealed identities of cases routed away (app.review.identity)
@@ -100,6 +104,7 @@ def inbox() -> ResponseReturnValue:
         _record_once(actor, SESSION_SEARCHED, "inbox.searched")
     return render_template(
         "review/inbox.html",
+        protection_requests=protection.open_requests_for(db_session(), actor, clock.today()),
         view=view,
         page=view.page,
         filters=filters,

@@ -30,6 +30,7 @@ KIND_LABELS = {
     NotificationKind.NEW_CASE.value: _l("New case"),
     NotificationKind.REPORTER_MESSAGE.value: _l("Reporter message"),
     NotificationKind.OVERDUE.value: _l("Overdue deadline"),
+    NotificationKind.UNSEAL_REQUEST.value: _l("Identity unsealing request"),
 }
 
 

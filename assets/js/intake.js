@@ -446,6 +446,10 @@ async function submitMessage(form) {
   );
   body.append("pow_challenge", pow.pow_challenge);
   body.append("pow_nonce", pow.pow_nonce);
+  // The "protection request" box travels in clear, as on the form without JavaScript:
+  // the server needs it to start the request's clock (its text stays encrypted).
+  const protection = form.elements.namedItem("protection");
+  if (protection && protection.checked) body.append("protection", "yes");
   say(msg(form, "msgSending"));
   await expect(form, await api(form, "/followup/messages", { method: "POST", body }), [201]);
   location.reload();

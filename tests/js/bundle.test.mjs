@@ -448,6 +448,36 @@ test("message form: encrypted to the case key, then reload", async () => {
   assert.equal(st2.textContent, MSGS.msgRequired);
 });
 
+test("message form: the protection-request box travels as protection=yes, the text encrypted", async () => {
+  const caseKey = await keyPair();
+  const send = async (checked) => {
+    const controls = [
+      input("textarea", "body", "Bị trù dập: PROT-SECRET"),
+      input("file", "attachments", "", { files: [] }),
+      input("checkbox", "protection", "yes", { checked }),
+      input("hidden", "csrf_token", "csrf-prot"),
+    ];
+    const form = makeForm("message-form", { api: "/api/v1/", caseRecipient: caseKey.recipient, ...MSGS }, controls);
+    let body = null;
+    mockFetch({
+      "GET /api/v1/challenge": () =>
+        json(200, { challenge: "prot-challenge", difficulty: 8, puzzles: 2, bits: 7, expires_in: 600 }),
+      "POST /api/v1/followup/messages": (call) => {
+        body = call.init.body;
+        return json(201, {});
+      },
+    });
+    installDom([form, { id: "js-status", textContent: "" }]);
+    await form.submit();
+    return body;
+  };
+  const flagged = await send(true);
+  assert.equal(flagged.get("protection"), "yes");
+  assert.deepEqual(await findInFormData(flagged, "PROT-SECRET"), []);
+  const plain = await send(false);
+  assert.equal(plain.get("protection"), null);
+});
+
 test("receipt form: proof of work, JSON open, then the case page", async () => {
   const receipt = "1111 2222 3333 4444 5555";
   const controls = [input("text", "receipt", receipt), input("hidden", "csrf_token", "csrf-rcp")];

@@ -313,6 +313,19 @@ def _check_0013(conn: Connection, tables: dict[str, Table]) -> None:
     assert conn.execute(select(tables["cases"].c.channel)).scalars().all() == ["web"]
 
 
+def _check_0014(conn: Connection, tables: dict[str, Table]) -> None:
+    """The protection requests' table arrives empty: no message already there was filed
+    as a request, and the messages themselves are untouched."""
+    assert "protection_requests" in tables
+    assert conn.execute(select(tables["protection_requests"])).all() == []
+
+
+def _check_0015(conn: Connection, tables: dict[str, Table]) -> None:
+    """The notifications table is rebuilt for the custodians' kind; its rows survive."""
+    notification = conn.execute(select(tables["notifications"])).mappings().one()
+    assert notification["kind"] == "overdue"
+
+
 CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0002": _check_0002,
     "0003": _check_0003,
@@ -325,6 +338,8 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0010": _check_0010,
     "0012": _check_0012,
     "0013": _check_0013,
+    "0014": _check_0014,
+    "0015": _check_0015,
 }
 # Tables a revision drops with their rows, on purpose.
 DROPPED = {"0007": {"submission_tickets", "pow_challenges", "rate_limit_counters"}}

@@ -151,6 +151,7 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "conclude": {"day": "", "conclusion_number": "9/KL-TTr", "outcome": "MATRIX-OUTCOME"},
     "link": {"other_reference": "CT-2026-99999", "kind": "related", "reason": "MATRIX-LINK"},
     "unlink": {"link": "1", "reason": "MATRIX-UNLINK"},
+    "answer-protection": {"request": "1", "message": "MATRIX-PROTECTION-ANSWER"},
 }
 
 # Form data for the other POST routes: enough that an allowed request would act.
@@ -427,6 +428,9 @@ HOLDER_EXPECTED: dict[str, tuple[int, bool]] = {
     # (tests/review/test_case_links_page.py links two cases).
     "link": (303, False),
     "unlink": (303, False),
+    # The world's case has no protection request: refused, nothing done (the answer
+    # itself: tests/review/test_protection_requests.py).
+    "answer-protection": (303, False),
 }
 
 

@@ -61,6 +61,7 @@ CASE_ACTIONS = [
     "conclude",
     "link",
     "unlink",
+    "answer-protection",
 ]
 
 
