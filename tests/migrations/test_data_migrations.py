@@ -89,6 +89,8 @@ WORLD: dict[str, list[dict[str, Any]]] = {
             "track": "anonymous",
             # Required from 0009 on (no server default once the column exists).
             "statutory_extensions": 0,
+            # Required from 0013 on (no server default once the column exists).
+            "channel": "web",
         }
     ],
     "case_reference_counters": [{"year": 2026, "last_number": 1}],
