@@ -8,6 +8,12 @@ when the case is not closed, its step was never done, and its due day is past. T
 inbox's filter, the overdue e-mails (app.notifications.outbox) and the oversight
 statistics all use :func:`overdue_clause` / :func:`missed_clauses`, and the case page
 and the e-mails :func:`missed_deadlines` / :func:`case_deadline`.
+
+A referral to the investigation agency (app.cases.referrals) has its own due day, the
+verification period of BLTTHS 2015 art. 147, and the same rule: it is overdue when the
+agency's result is not recorded and the due day (the extended one, if any) is past -
+:func:`referral_deadline` for a loaded referral, :func:`referral_overdue_clause` in SQL.
+The case's own service deadlines are not changed by a referral.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 
-from app.models import Case
+from app.models import Case, Referral
 from app.models.notifications import DeadlineKind
 from app.models.vocabulary import CaseStatus
 from config.settings import Deadlines
@@ -128,3 +134,27 @@ def case_deadline(case: Case, today: date) -> tuple[DeadlineState, date | None]:
         return DeadlineState.MET, None
     due = min(pending)
     return deadline_state(due, False, today), due
+
+
+def referral_due(referral: Referral) -> date:
+    """The day the agency's verification period ends: the extended day if there is one."""
+    return referral.extended_due_day or referral.verification_due_day
+
+
+def referral_deadline(referral: Referral, case: Case, today: date) -> tuple[DeadlineState, date]:
+    """How pressing a referral is, by :func:`deadline_state`: its step is done once the
+    agency's result is recorded, and like every deadline it is met once the case is
+    closed."""
+    due = referral_due(referral)
+    done = referral.result is not None or case.status == CaseStatus.CLOSED.value
+    return deadline_state(due, done, today), due
+
+
+def referral_overdue_clause(today: date) -> ColumnElement[bool]:
+    """SQL on ``Referral`` joined with its ``Case``: the case is not closed, no result is
+    recorded, and the (extended) due day is past."""
+    return and_(
+        _still_open(),
+        Referral.result.is_(None),
+        func.coalesce(Referral.extended_due_day, Referral.verification_due_day) < today,
+    )
