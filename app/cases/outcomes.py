@@ -187,13 +187,14 @@ def outcome_of(session: Session, case_id: str) -> OutcomeView | None:
     outcome = session.get(CaseOutcome, case_id)
     if outcome is None:
         return None
-    rows = dict(
-        session.execute(
+    rows = {
+        form: people
+        for form, people in session.execute(
             select(OutcomeDiscipline.form, OutcomeDiscipline.people).where(
                 OutcomeDiscipline.case_id == case_id
             )
-        ).tuples()
-    )
+        )
+    }
     return OutcomeView(outcome, [(f.value, rows[f.value]) for f in DisciplineForm if f in rows])
 
 
