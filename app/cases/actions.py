@@ -22,7 +22,7 @@ from app.cases.notes import add_note
 from app.cases.outcomes import OutcomeFigures
 from app.cases.referrals import ReferralDetails, ReferralError
 from app.models import Case, Unit
-from app.models.vocabulary import ReferralResult, Side, UnitKind
+from app.models.vocabulary import Side, UnitKind
 from app.storage import BlobStore
 
 
@@ -111,7 +111,7 @@ def return_to_inspection(
         raise ReferralError("return_needs_inspection_unit")
     if not reason.strip():
         raise workflow.ReasonRequiredError("routing needs a reason")
-    referrals.record_result(session, actor, case, ReferralResult.RETURNED.value, day, today)
+    referrals.record_return(session, actor, case, day, today)
     session.flush()
     route_with_reason(session, store, actor, case, unit_slug, reason)
 

@@ -265,12 +265,25 @@ def record_result(
     """The agency's decision (art. 147(1)): prosecuted, not prosecuted or suspended,
     with its day. Recorded once. A return to the inspection is
     :func:`app.cases.actions.return_to_inspection`, which also routes the case."""
+    if result not in {r.value for r in DECISIONS}:
+        raise ReferralError("result_required")
+    return _record(session, actor, case, result, day, today)
+
+
+def record_return(
+    session: Session, actor: Actor, case: Case, day: date | None, today: date
+) -> Referral:
+    """The "returned" result; only for app.cases.actions.return_to_inspection, which
+    routes the case back to an inspection unit in the same unit of work."""
+    return _record(session, actor, case, ReferralResult.RETURNED.value, day, today)
+
+
+def _record(
+    session: Session, actor: Actor, case: Case, result: str, day: date | None, today: date
+) -> Referral:
     referral = _open_referral(session, actor, case)
     if referral.result is not None:
         raise ReferralError("result_recorded")
-    allowed = {r.value for r in DECISIONS} | {ReferralResult.RETURNED.value}
-    if result not in allowed:
-        raise ReferralError("result_required")
     referral.result = result
     referral.result_day = _day(day, today, not_before=referral.dispatch_day)
     audit.record(
