@@ -138,12 +138,16 @@ def create_intake_app(settings: Settings | None = None, database: Database | Non
 
 
 def create_review_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
+    from app.cases.referral_agencies import SHIPPED_AGENCIES, load_agencies
     from app.cli import init_cli
     from app.review import blueprint as review_blueprint
     from app.review.desk_uploads import init_desk_uploads
     from app.review.errors import server_error_page
 
     app = _create_app("review", settings, database)
+    # A broken agency list stops the start with the file and the entry at fault, rather
+    # than the first referral of the day.
+    load_agencies(app.config[SETTINGS_KEY].referral_agencies_file or SHIPPED_AGENCIES)
     app.register_blueprint(review_blueprint)
     init_desk_uploads(app, app.config[SETTINGS_KEY])
     init_cli(app)

@@ -174,6 +174,9 @@ class Settings:
     # when an app starts (app.cases.legal_process.use_legal_files).
     holidays_file: Path | None = SHIPPED_HOLIDAYS_FILE
     legal_periods_file: Path | None = SHIPPED_LEGAL_PERIODS_FILE
+    # The investigation agencies a case may be referred to (issue 14); None: the list
+    # shipped in config/referral_agencies.toml (app.cases.referral_agencies).
+    referral_agencies_file: Path | None = None
 
     def secure_cookies(self, face: str) -> bool:
         """``Secure`` cookies (with the ``__Host-`` prefix) when the face is served over https."""
@@ -471,7 +474,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         timezone=_timezone(env),
         holidays_file=_data_file(env, "HOLIDAYS_FILE", SHIPPED_HOLIDAYS_FILE),
         legal_periods_file=_data_file(env, "LEGAL_PERIODS_FILE", SHIPPED_LEGAL_PERIODS_FILE),
+        referral_agencies_file=_existing_file(env, "REFERRAL_AGENCIES_FILE"),
     )
+
+
+def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
+    """``LIEMCHINH_<name>``: a file that must exist when set (its content is checked by
+    the module that reads it, when the app starts)."""
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"{PREFIX}{name}: no such file {path}")
+    return path
 
 
 def load_server_settings(environ: Mapping[str, str] | None = None) -> ServerSettings:

@@ -13,6 +13,12 @@ The same rule for the other clocks: a whistleblower protection request is missed
 it is not answered and its due day is past (:func:`protection_missed_clause`,
 :func:`protection_state`); a named denunciation's statutory step when it was not taken,
 the case is open and its last day is past (:func:`statutory_missed`).
+
+A referral to the investigation agency (app.cases.referrals) has its own due day, the
+verification period of BLTTHS 2015 art. 147, and the same rule: it is overdue when the
+agency's result is not recorded and the due day (the extended one, if any) is past -
+:func:`referral_deadline` for a loaded referral, :func:`referral_overdue_clause` in SQL.
+The case's own service deadlines are not changed by a referral.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 
-from app.models import Case, ProtectionRequest
+from app.models import Case, ProtectionRequest, Referral
 from app.models.notifications import DeadlineKind
 from app.models.vocabulary import CaseStatus
 from config.settings import Deadlines
@@ -156,3 +162,27 @@ def statutory_missed(due: date | None, done: bool, case_status: str, today: date
     missed when it was not taken, the case is open and its last day is past. The days
     are computed from the work calendar (app.cases.legal_process), not stored."""
     return _missed(due, done, case_status != CaseStatus.CLOSED.value, today)
+
+
+def referral_due(referral: Referral) -> date:
+    """The day the agency's verification period ends: the extended day if there is one."""
+    return referral.extended_due_day or referral.verification_due_day
+
+
+def referral_deadline(referral: Referral, case: Case, today: date) -> tuple[DeadlineState, date]:
+    """How pressing a referral is, by :func:`deadline_state`: its step is done once the
+    agency's result is recorded, and like every deadline it is met once the case is
+    closed."""
+    due = referral_due(referral)
+    done = referral.result is not None or case.status == CaseStatus.CLOSED.value
+    return deadline_state(due, done, today), due
+
+
+def referral_overdue_clause(today: date) -> ColumnElement[bool]:
+    """SQL on ``Referral`` joined with its ``Case``: the case is not closed, no result is
+    recorded, and the (extended) due day is past."""
+    return and_(
+        _still_open(),
+        Referral.result.is_(None),
+        func.coalesce(Referral.extended_due_day, Referral.verification_due_day) < today,
+    )

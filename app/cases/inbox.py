@@ -1,10 +1,10 @@
 """The inbox: cases the reviewer may read, filtered, sorted, one page at a time.
 
 Two queries per page: the page of cases (using the ``ix_cases_inbox`` index on holding
-unit, status and day) and, for those ids only, the unread reporter messages. The total
-is counted with the same conditions. Nothing here decrypts: the summaries and the text
-search (app.cases.inbox_reading) decrypt in the reviewer's request, over the cases this
-module selects.
+unit, status and day) and, for those ids only, the unread reporter messages and the
+referrals to the investigation agency. The total is counted with the same conditions.
+Nothing here decrypts: the summaries and the text search (app.cases.inbox_reading)
+decrypt in the reviewer's request, over the cases this module selects.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app.cases.access import READER_ROLES, Actor, readable_by
-from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause
+from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause, referral_deadline
 from app.cases.legal_process import StatutoryState, statutory_state
-from app.models import Case, Membership, Message, Reviewer, Unit
+from app.models import Case, Membership, Message, Referral, Reviewer, Unit
 from app.models.vocabulary import CaseStatus, Category, Sector, Side, Track
 
 PAGE_SIZE = 50
@@ -133,6 +133,9 @@ class InboxRow:
     statutory: StatutoryState | None = None
     track: str = Track.ANONYMOUS.value
     unit: str = ""  # the holding unit's name in the reader's language
+    # The current referral's verification period while the agency owes its result
+    # (app.cases.deadlines.referral_deadline); None otherwise.
+    referral: tuple[DeadlineState, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,9 +268,18 @@ def inbox_page(
         if unit_ids
         else {}
     )
+    current: dict[str, Referral] = {}
+    if ids:
+        for referral in session.scalars(
+            select(Referral)
+            .where(Referral.case_id.in_(ids))
+            .order_by(Referral.dispatch_day, Referral.id)
+        ):
+            current[referral.case_id] = referral  # the latest wins: the current one
     rows = []
     for c in cases:
         state, due = case_deadline(c, today)
+        owed = current.get(c.id)
         rows.append(
             InboxRow(
                 id=c.id,
@@ -285,6 +297,9 @@ def inbox_page(
                 statutory=statutory_state(c, today),
                 track=c.track,
                 unit=units.get(c.holding_unit_id, ""),
+                referral=referral_deadline(owed, c, today)
+                if owed is not None and owed.result is None
+                else None,
             )
         )
     return InboxPage(rows, total, page, pages)

@@ -97,6 +97,16 @@ def seal_staff_text(
     return result
 
 
+def encrypt_staff_text(session: Session, store: BlobStore, case: Case, text: str) -> str:
+    """Encrypt ``text`` to the case's staff key as a note blob of ``case`` and return the
+    blob's id (a routing reason, a recovery entry's note): free text a reviewer types about
+    a case is never stored in clear. Refuses an empty or over-long text (MessageError)."""
+    clean = check_text(text, allow_empty=False)
+    return seal_staff_text(
+        session, store, case, [case.staff_recipient], clean, lambda blob_id: blob_id
+    )
+
+
 def read_staff_text(store: BlobStore, blob: Blob, staff_identity: Identity) -> str:
     """The text of a note blob, decrypted in memory with a staff key."""
     return decode_message(decrypt_blob(store, blob, staff_identity)).text

@@ -58,6 +58,8 @@ class ReviewerCase:
     links: list[LinkView]
     timeline: list[TimelineEntry]
     case_identity: Identity = field(repr=False)
+    # The staff key, for what else the page decrypts (the recovery ledger's notes).
+    staff_identity: Identity = field(repr=False)
 
 
 def case_identities(session: Session, actor: Actor, case: Case) -> dict[KeyKind, Identity]:
@@ -117,6 +119,7 @@ def open_case(session: Session, store: BlobStore, actor: Actor, case_id: str) ->
         # link reveals nothing across units (app.cases.links).
         timeline=hide_unreadable_link_events(session, actor, timeline(session, case.id)),
         case_identity=keys[KeyKind.CASE],
+        staff_identity=keys[KeyKind.STAFF],
     )
 
 

@@ -20,6 +20,7 @@ from app.models.cases import (
 from app.models.identity import SealedIdentity, UnitCustodian, UnsealRequest
 from app.models.intake import SpentPowChallenge
 from app.models.notifications import HeldNotification, Notification
+from app.models.outcomes import CaseOutcome, OutcomeDiscipline, RecoveryEntry, Referral
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
 from app.models.protection import ProtectionRequest
 from app.models.web import WebSession
@@ -35,6 +36,7 @@ __all__ = [
     "CaseKey",
     "CaseLink",
     "CaseNotice",
+    "CaseOutcome",
     "CaseReferenceCounter",
     "HeldAuditEvent",
     "HeldNotification",
@@ -43,10 +45,13 @@ __all__ = [
     "Message",
     "Note",
     "Notification",
+    "OutcomeDiscipline",
     "PendingGrant",
     "ProtectionRequest",
+    "RecoveryEntry",
     "RecoveryKey",
     "Recusal",
+    "Referral",
     "Reviewer",
     "SealedIdentity",
     "SpentPowChallenge",

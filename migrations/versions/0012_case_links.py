@@ -5,7 +5,7 @@ other_case_id). The reason is a blob encrypted to both cases' staff keys
 (app.cases.links); only the kind and the day are in clear.
 
 Revision ID: 0012
-Revises: 0010 (the integrator re-chains it after 0011)
+Revises: 0011 (outcomes)
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -69,6 +69,7 @@ DERIVED = {
     "LIEMCHINH_RATE_LIMIT_RECEIPTS",
     "LIEMCHINH_HOLIDAYS_FILE",  # the shipped file under config/ (tests/config/test_legal_files.py)
     "LIEMCHINH_LEGAL_PERIODS_FILE",
+    "LIEMCHINH_REFERRAL_AGENCIES_FILE",
 }
 # Literal LIEMCHINH_ strings in the code that are not environment variables.
 NOT_VARIABLES = {"LIEMCHINH_SETTINGS", "LIEMCHINH_SECRETS"}

@@ -30,10 +30,13 @@ from app.models import (
     Case,
     CaseKey,
     CaseLink,
+    CaseOutcome,
     Message,
     Note,
     PendingGrant,
+    RecoveryEntry,
     Recusal,
+    Referral,
 )
 from config import Settings, load_settings
 from config.secrets import ensure_secrets
@@ -137,6 +140,9 @@ def case_state(database: Database, case_id: str) -> tuple[Any, ...]:
                 .select_from(CaseLink)
                 .where(or_(CaseLink.case_id == case_id, CaseLink.other_case_id == case_id))
             ),
+            count(Referral),
+            count(CaseOutcome),
+            count(RecoveryEntry),
         )
 
 

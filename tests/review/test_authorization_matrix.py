@@ -152,6 +152,16 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "link": {"other_reference": "CT-2026-99999", "kind": "related", "reason": "MATRIX-LINK"},
     "unlink": {"link": "1", "reason": "MATRIX-UNLINK"},
     "answer-protection": {"request": "1", "message": "MATRIX-PROTECTION-ANSWER"},
+    "referral-procuracy": {"day": "2026-03-05", "confirm": "yes"},
+    "referral-extend": {"until": "2026-05-05"},
+    "referral-result": {"result": "prosecuted", "day": "2026-03-05", "confirm": "yes"},
+    "referral-return": {
+        "unit": "inspection",
+        "reason": "MATRIX-REASON",
+        "day": "2026-03-05",
+        "confirm": "yes",
+    },
+    "recovery": {"amount": "1.250.000.000", "note": "MATRIX-LEDGER", "confirm": "yes"},
 }
 
 # Form data for the other POST routes: enough that an allowed request would act.
@@ -431,6 +441,12 @@ HOLDER_EXPECTED: dict[str, tuple[int, bool]] = {
     # The world's case has no protection request: refused, nothing done (the answer
     # itself: tests/review/test_protection_requests.py).
     "answer-protection": (303, False),
+    # The world's case was never referred: the referral steps are refused, nothing done.
+    "referral-procuracy": (303, False),
+    "referral-extend": (303, False),
+    "referral-result": (303, False),
+    "referral-return": (303, False),
+    "recovery": (303, True),  # the ledger is kept at any time
 }
 
 
