@@ -4,6 +4,10 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+# Tests run in parallel, one pytest-xdist worker per core: every test has its own
+# installation (tests/conftest.py), so they share nothing. PYTEST_WORKERS= runs them in
+# one process (a debugger, or reading one failure's output in order).
+PYTEST_WORKERS ?= -n auto
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi:review_app
 INTAKE_BIND ?= 127.0.0.1:8080
@@ -57,7 +61,7 @@ test: $(VENV)/.dev translations
 	@if command -v npm >/dev/null; then \
 	  [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; \
 	fi
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if command -v node >/dev/null; then node --test tests/js/; \
 	else echo "node not installed: browser-encryption tests (tests/js) skipped"; fi
 
