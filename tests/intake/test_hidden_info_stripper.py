@@ -1,0 +1,109 @@
+"""The streaming stripper of the no-JavaScript path (app/intake/hidden_info.py), fed
+real files made by Pillow, in chunks of every awkward size."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from app.intake.hidden_info import (
+    Cleaning,
+    FileFormat,
+    MetadataStripper,
+    Removed,
+    exif_orientation,
+    minimal_exif,
+)
+from tests.factories.hidden_info import (
+    ARTIST,
+    AUTHOR,
+    CAMERA,
+    IPTC_MARK,
+    XMP_MARK,
+    docx_with_author,
+    jpeg_with_metadata,
+    png_with_text,
+)
+
+GPS_TAG = 0x8825
+
+
+def strip(data: bytes, chunk: int) -> tuple[bytes, Cleaning]:
+    stripper = MetadataStripper()
+    out = bytearray()
+    for i in range(0, len(data), chunk):
+        out += stripper.feed(data[i : i + chunk])
+    out += stripper.finish()
+    return bytes(out), stripper.cleaning
+
+
+def test_the_photo_carries_what_the_reporter_would_not_want_to_send() -> None:
+    """Positive control: everything the stripper must remove is there, readable."""
+    data = jpeg_with_metadata()
+    image = Image.open(io.BytesIO(data))
+    exif = image.getexif()
+    assert exif[0x013B] == ARTIST and exif[0x0110] == CAMERA
+    assert AUTHOR.encode("utf-16-le") in data
+    assert exif.get_ifd(GPS_TAG)[1] == "N"
+    assert XMP_MARK in data and IPTC_MARK in data and b"fake-icc-profile" in data
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 100, 4096, 1 << 20])
+def test_jpeg_loses_exif_xmp_iptc_and_comments_keeps_colours_and_orientation(chunk: int) -> None:
+    data = jpeg_with_metadata(orientation=6)
+    out, cleaning = strip(data, chunk)
+    assert cleaning.file_format is FileFormat.JPEG and cleaning.cleaned
+    assert set(cleaning.removed) == {Removed.EXIF, Removed.XMP, Removed.IPTC, Removed.COMMENT}
+    for secret in (AUTHOR.encode("utf-16-le"), ARTIST.encode(), CAMERA.encode(), XMP_MARK, IPTC_MARK, "ghi chú".encode()):
+        assert secret not in out
+    image = Image.open(io.BytesIO(out))
+    image.load()  # still a picture
+    assert image.size == (32, 16)
+    exif = image.getexif()
+    assert dict(exif) == {0x0112: 6}  # only the orientation is left
+    assert not exif.get_ifd(GPS_TAG)
+    assert image.info.get("icc_profile", b"").endswith(b"fake-icc-profile")
+    assert Image.open(io.BytesIO(data)).tobytes() == image.tobytes()
+
+
+def test_upright_photo_keeps_no_exif_at_all() -> None:
+    out, _cleaning = strip(jpeg_with_metadata(orientation=1), 500)
+    assert b"Exif\x00\x00" not in out
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 64, 1 << 20])
+def test_png_loses_text_chunks_keeps_the_picture(chunk: int) -> None:
+    data = png_with_text()
+    assert AUTHOR.encode() in data  # positive control
+    assert Image.open(io.BytesIO(data)).text["Author"] == AUTHOR
+    out, cleaning = strip(data, chunk)
+    assert cleaning.file_format is FileFormat.PNG and cleaning.removed == (Removed.TEXT,)
+    assert AUTHOR.encode() not in out and b"tEXt" not in out and b"iTXt" not in out
+    image = Image.open(io.BytesIO(out))
+    assert image.text == {}
+    assert image.tobytes() == Image.open(io.BytesIO(data)).tobytes()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\xff", b"\x89PNG fake", b"%PDF-1.7 " * 50, docx_with_author()],
+)
+def test_other_files_pass_through_unchanged(data: bytes) -> None:
+    out, cleaning = strip(data, 3)
+    assert out == data
+    assert cleaning == Cleaning(FileFormat.OTHER, ())
+    assert not cleaning.cleaned
+
+
+def test_a_cut_short_jpeg_keeps_what_arrived_and_raises_nothing() -> None:
+    data = jpeg_with_metadata()
+    out, cleaning = strip(data[:40], 7)
+    assert out.startswith(b"\xff\xd8") and cleaning.file_format is FileFormat.JPEG
+
+
+def test_minimal_exif_is_read_back() -> None:
+    segment = minimal_exif(8)
+    assert exif_orientation(segment[4:]) == 8
+    assert exif_orientation(b"Exif\x00\x00garbage") is None
