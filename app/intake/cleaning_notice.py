@@ -28,7 +28,7 @@ def _label(what: Removed) -> str:
         Removed.TIME: _("modification time"),
         Removed.OTHER: _("other embedded data"),
     }
-    return labels[what]
+    return str(labels[what])
 
 
 def file_notices(files: Sequence[tuple[str, Cleaning | None]]) -> list[FileNotice]:

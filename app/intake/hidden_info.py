@@ -122,7 +122,7 @@ class _State(StrEnum):
     SEGMENT = "segment"  # JPEG: inside a segment's payload
     PNG_HEADER = "png_header"  # PNG: waiting for length + type
     PNG_BODY = "png_body"  # PNG: inside a chunk's data + CRC
-    PASS = "pass"  # the rest goes through as it is
+    THROUGH = "through"  # the rest goes through as it is
 
 
 class MetadataStripper:
@@ -162,7 +162,7 @@ class MetadataStripper:
 
     def _step(self, out: bytearray) -> bool:
         state = self._state
-        if state is _State.PASS:
+        if state is _State.THROUGH:
             out += self._buffer
             self._buffer.clear()
             return False
@@ -191,14 +191,14 @@ class MetadataStripper:
             del self._buffer[:8]
             self._state = _State.PNG_HEADER
         else:
-            self._state = _State.PASS
+            self._state = _State.THROUGH
         return True
 
     def _jpeg_marker(self, out: bytearray) -> bool:
         buf = self._buffer
         if buf[0] != 0xFF:
             # Not a marker where one must be: not a JPEG we understand; pass it on.
-            self._state = _State.PASS
+            self._state = _State.THROUGH
             return True
         # Fill bytes (FF FF ...) may precede a marker.
         fill = 0
@@ -214,14 +214,14 @@ class MetadataStripper:
         if marker == _SOS:
             out += b"\xff\xda"
             del buf[: fill + 1]
-            self._state = _State.PASS
+            self._state = _State.THROUGH
             return True
         # Need the length and up to 14 bytes of payload to decide.
         if len(buf) < fill + 3:
             return False
         (length,) = struct.unpack_from(">H", buf, fill + 1)
         if length < 2:
-            self._state = _State.PASS
+            self._state = _State.THROUGH
             return True
         want = min(length - 2, 14)
         if len(buf) < fill + 3 + want:

@@ -25,10 +25,10 @@ from app.cases.submission import (
     submit_from_server,
 )
 from app.intake import blueprint
+from app.intake.cleaning_notice import file_notices
 from app.intake.flood import admit
 from app.intake.form_nonces import form_nonce_unspent, new_form_nonce, spend_form_nonce
 from app.intake.other_procedures import other_procedures_text
-from app.intake.cleaning_notice import file_notices
 from app.intake.uploads import file_parts
 from app.models.vocabulary import Category, Track
 from app.storage import StorageError
