@@ -145,6 +145,8 @@ export function watchFiles(form) {
   const input = form && form.dataset.scrubWorker ? fileInput(form) : null;
   if (!input || typeof document.createElement !== "function") return;
   input.addEventListener("change", () => build(form, input));
+  // Files already there (moved over by the language switch): listed at once.
+  if (input.files && input.files.length) build(form, input);
 }
 
 function entryFor(form, file) {

@@ -90,7 +90,10 @@ def test_hidden_information_is_removed_unless_unticked_and_a_file_can_be_cancell
     page.route("**/api/v1/reports", hold_first)
     page.click("#report-form button[type=submit]")
     expect(items.nth(3).locator("progress")).to_be_visible(timeout=30_000)
-    page.wait_for_timeout(200)
+    for _ in range(300):  # the upload starts once all four are encrypted
+        if held:
+            break
+        page.wait_for_timeout(100)
     assert len(held) == 1
     items.nth(3).get_by_role("button").click()
     expect(page.locator("#receipt-code")).to_have_text(re.compile(RECEIPT), timeout=30_000)
