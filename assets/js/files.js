@@ -128,7 +128,7 @@ function build(form, input) {
     cancel.setAttribute("aria-label", `${t.cancel || ""}: ${file.name}`);
     item.append(name, " ", status, findings, choice, progress, cancel);
     list.append(item);
-    const entry = { file, item, status, findings, choice, box, progress, cancelled: false, result: null };
+    const entry = { file, item, status, findings, choice, box, progress, cancel, cancelled: false, result: null };
     entry.inspected = scrubJob(form, "inspect", file).then(
       (result) => describe(entry, t, result),
       () => describe(entry, t, { format: "other", cleanable: false, partial: false, findings: [] }),
@@ -211,8 +211,11 @@ export function sendProgress(sending, t) {
         if (t && t.encrypting) sending[file].entry.status.textContent = t.encrypting;
       }
     },
-    /** `sizes`: the encrypted attachments' sizes, the last parts of the body. */
+    /** `sizes`: the encrypted attachments' sizes, the last parts of the body. Once the
+     * whole body is out, cancelling could only lose the answer of a stored report:
+     * the cancel buttons are disabled. */
     upload(loaded, total, sizes) {
+      if (loaded >= total) for (const { entry } of sending) if (entry) entry.cancel.disabled = true;
       let start = total - sizes.reduce((n, s) => n + s, 0);
       sizes.forEach((size, i) => {
         const b = bar(i);
@@ -228,5 +231,9 @@ export function sendProgress(sending, t) {
 
 /** After a send: hide the progress of the files that remain (a failed try). */
 export function resetProgress(sending) {
-  for (const { entry } of sending) if (entry) entry.progress.hidden = true;
+  for (const { entry } of sending) {
+    if (!entry) continue;
+    entry.progress.hidden = true;
+    entry.cancel.disabled = false;
+  }
 }

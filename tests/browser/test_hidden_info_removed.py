@@ -27,7 +27,7 @@ from app.models.vocabulary import BlobKind
 from tests.browser.conftest import RECEIPT, BrowserSession, Canaries, LiveIntake, fill_report
 from tests.conftest import CsrfClient
 from tests.factories import make_reviewer
-from tests.factories.hidden_info import docx_with_author, jpeg_with_metadata
+from tests.factories.hidden_info import COMMENT_AUTHOR, docx_with_author, jpeg_with_metadata
 
 pytestmark = pytest.mark.browser
 
@@ -72,6 +72,7 @@ def test_hidden_information_is_removed_unless_unticked_and_a_file_can_be_cancell
     expect(items.nth(0)).to_contain_text("Vị trí GPS: 10.03417, 105.78333")
     expect(items.nth(0)).to_contain_text("Máy ảnh")
     expect(items.nth(1)).to_contain_text(f"Tác giả: {AUTHOR}")
+    expect(items.nth(1)).to_contain_text(f"Người đã ghi chú hoặc chỉnh sửa: {COMMENT_AUTHOR}")
     expect(items.nth(3)).to_contain_text("không được kiểm tra thông tin ẩn")
     assert [u for u in session.traffic.urls if u.endswith("/static/js/scrub-worker.js")]
     for i in range(3):
@@ -120,7 +121,10 @@ def test_hidden_information_is_removed_unless_unticked_and_a_file_can_be_cancell
     minutes = Document(io.BytesIO(stored[1]))
     assert minutes.core_properties.author == "" and minutes.core_properties.last_modified_by == ""
     assert minutes.paragraphs[0].text == "Biên bản họp ngày 15/9"
+    assert [(c.author, c.initials) for c in minutes.comments] == [("", "")]
     # Positive control: unticked, the same file keeps its author for the same reader.
     assert stored[2] == document
-    assert Document(io.BytesIO(stored[2])).core_properties.author == AUTHOR
+    original = Document(io.BytesIO(stored[2]))
+    assert original.core_properties.author == AUTHOR
+    assert [c.author for c in original.comments] == [COMMENT_AUTHOR]
     assert Image.open(io.BytesIO(photo)).getexif().get_ifd(GPS_IFD)

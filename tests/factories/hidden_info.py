@@ -73,9 +73,16 @@ def png_with_text() -> bytes:
     return out.getvalue()
 
 
+COMMENT_AUTHOR = "Lê Văn Đạt"
+
+
 def docx_with_author(author: str = AUTHOR) -> bytes:
+    """A DOCX by ``author``, with a comment by :data:`COMMENT_AUTHOR`."""
     document = Document()
-    document.add_paragraph("Biên bản họp ngày 15/9")
+    paragraph = document.add_paragraph("Biên bản họp ngày 15/9")
+    document.add_comment(
+        paragraph.runs, text="xem lại số liệu", author=COMMENT_AUTHOR, initials="LVĐ"
+    )
     document.core_properties.author = author
     document.core_properties.last_modified_by = author
     out = io.BytesIO()

@@ -51,6 +51,7 @@ def read(kind: str, data: bytes) -> dict[str, object]:
             "author": props.author,
             "last_modified_by": props.last_modified_by,
             "text": document.paragraphs[0].text,
+            "comments": [[c.author, c.initials, c.text] for c in document.comments],
         }
     reader = PdfReader(io.BytesIO(data))
     info = reader.metadata or {}

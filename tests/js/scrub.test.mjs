@@ -64,16 +64,20 @@ test("PNG: text chunks shown, then removed", { skip }, async () => {
   assert.deepEqual(after.size, [8, 8]);
 });
 
-test("DOCX: the author is shown, then removed; the text stays", { skip }, async () => {
+test("DOCX: the author and comment author are shown, then removed; the text stays", { skip }, async () => {
   const found = await inspect(files.docx);
   assert.equal(found.format, "office");
   assert.match(valueOf(found, "author"), new RegExp(AUTHOR));
-  assert.equal(readBack("docx", files.docx).author, AUTHOR);
+  assert.equal(valueOf(found, "comment_authors"), "Lê Văn Đạt");
+  const before = readBack("docx", files.docx);
+  assert.equal(before.author, AUTHOR);
+  assert.deepEqual(before.comments, [["Lê Văn Đạt", "LVĐ", "xem lại số liệu"]]);
   const out = await cleaned(files.docx);
   const after = readBack("docx", out);
   assert.equal(after.author, "");
   assert.equal(after.last_modified_by, "");
   assert.equal(after.text, "Biên bản họp ngày 15/9");
+  assert.deepEqual(after.comments, [["", "", "xem lại số liệu"]]); // the comment stays, its author goes
   assert.deepEqual((await inspect(out)).findings, []);
 });
 

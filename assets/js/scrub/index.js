@@ -52,8 +52,9 @@ export async function inspect(b) {
       }
     case "heic":
       // HEIF keeps EXIF and XMP as items of its box tree, located by offsets
-      // that removing them would shift; not attempted: the reporter is told.
-      return result([{ key: "camera", value: "" }, { key: "gps", value: "" }], false, true);
+      // that removing them would shift; not attempted: the reporter is told
+      // that this kind of file is sent as it is.
+      return result([], false, true);
     default:
       return result([], false);
   }
