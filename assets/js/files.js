@@ -121,6 +121,7 @@ function build(form, input) {
     choice.hidden = true;
     const progress = el("progress");
     progress.max = 2; // encryption 0..1, then sending 1..2
+    progress.setAttribute("aria-label", String(file.name || ""));
     progress.value = 0;
     progress.hidden = true;
     const cancel = el("button", "secondary file-cancel", t.cancel || "");
