@@ -31,6 +31,7 @@ from tests.factories.hidden_info import (
     XMP_MARK,
     docx_with_author,
     jpeg_with_metadata,
+    pdf_with_author,
     png_with_text,
 )
 
@@ -147,3 +148,18 @@ def stored_attachments(client: CsrfClient, database: Database, receipt: str) -> 
         blob_ids = list(ids)
     assert client.submit("/followup", {"receipt": receipt}, action="/followup").status_code == 303
     return [client.get(f"/followup/attachments/{blob_id}").data for blob_id in blob_ids]
+
+
+def test_the_english_receipt_says_what_was_removed_and_what_was_not(
+    intake_client: CsrfClient, intake_reviewer: ReviewerKeys
+) -> None:
+    intake_client.get("/?lang=en")
+    response = send_report(
+        intake_client,
+        files=[(png_with_text(), "sơ đồ khu đất.png"), (pdf_with_author(), "biên bản họp.pdf")],
+    )
+    page = response.get_data(as_text=True)
+    assert "Hidden information in your files" in page
+    assert "sơ đồ khu đất.png</strong>: Removed: text notes such as author and software." in page
+    assert "biên bản họp.pdf</strong>: Its hidden information" in page
+    assert "stored as you sent it" in page
