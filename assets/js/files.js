@@ -23,7 +23,8 @@ function fileInput(form) {
   return form.querySelector('input[type="file"][name="attachments"]');
 }
 
-function texts(form) {
+/** The scrubber's texts in the page's language (data-scrub-texts). */
+export function texts(form) {
   try {
     return JSON.parse(form.dataset.scrubTexts || "{}");
   } catch (e) {

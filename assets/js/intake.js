@@ -20,7 +20,15 @@
 // (crypto-worker.js), loaded when the reporter starts writing or picks a file.
 // A click before the work is done shows how much is left and sends when it is.
 
-import { CleanError, filesToSend, onFileCancel, resetProgress, sendProgress, watchFiles } from "./files.js";
+import {
+  CleanError,
+  filesToSend,
+  onFileCancel,
+  resetProgress,
+  sendProgress,
+  texts as scrubTexts,
+  watchFiles,
+} from "./files.js";
 import { CHALLENGE_MARGIN_MS, Keeper } from "./keeper.js";
 import { initLanguageSwitch } from "./language.js";
 import { initReceipt, showReceipt } from "./receipt.js";
@@ -334,14 +342,6 @@ function postBody(form, path, body, onUpload, signal) {
     if (signal) signal.addEventListener("abort", () => xhr.abort(), { once: true });
     xhr.send(body);
   });
-}
-
-function scrubTexts(form) {
-  try {
-    return JSON.parse(form.dataset.scrubTexts || "{}");
-  } catch (e) {
-    return {};
-  }
 }
 
 /**
