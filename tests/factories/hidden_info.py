@@ -64,12 +64,15 @@ def jpeg_with_metadata(*, orientation: int = 6) -> bytes:
 
 
 def png_with_text() -> bytes:
+    """A PNG with text chunks (tEXt, iTXt, zTXt) and an eXIf chunk naming the camera."""
     info = PngImagePlugin.PngInfo()
     info.add_text("Author", AUTHOR)
     info.add_itxt("Comment", COMMENT)
     info.add_text("Software", "Trình sửa ảnh", zip=True)
+    exif = Image.Exif()
+    exif[_MODEL] = CAMERA
     out = io.BytesIO()
-    Image.new("RGB", (8, 8), (1, 2, 3)).save(out, "PNG", pnginfo=info)
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(out, "PNG", pnginfo=info, exif=exif)
     return out.getvalue()
 
 

@@ -58,9 +58,13 @@ test("JPEG: camera, author, GPS, XMP, IPTC and comment shown, then removed; orie
 test("PNG: text chunks shown, then removed", { skip }, async () => {
   const found = await inspect(files.png);
   assert.equal(valueOf(found, "author"), AUTHOR);
+  assert.equal(valueOf(found, "camera"), "Camera Can Tho X9"); // the eXIf chunk
   assert.equal(readBack("png", files.png).text.Author, AUTHOR);
-  const after = readBack("png", await cleaned(files.png));
+  const out = await cleaned(files.png);
+  const after = readBack("png", out);
   assert.deepEqual(after.text, {});
+  assert.deepEqual(after.exif, {});
+  assert.deepEqual((await inspect(out)).findings, []);
   assert.deepEqual(after.size, [8, 8]);
 });
 
@@ -91,6 +95,19 @@ test("PDF: the information dictionary is shown, then blanked in place", { skip }
   assert.equal(after.author, "");
   assert.equal(after.creator, "");
   assert.equal(after.pages, 1);
+});
+
+test("PDF: an XMP packet becomes an empty one of the same length", async () => {
+  const xmp = '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><dc:creator><rdf:Seq><rdf:li>Trần Thị Ưng</rdf:li></rdf:Seq></dc:creator></rdf:RDF></x:xmpmeta>';
+  const pdf = new TextEncoder().encode(`%PDF-1.7\n5 0 obj\n<< /Type /Metadata /Subtype /XML >>\nstream\n${xmp}\nendstream\nendobj\n%%EOF\n`);
+  const found = await inspect(pdf);
+  assert.equal(valueOf(found, "author"), "Trần Thị Ưng");
+  assert.ok(keys(found).has("history"));
+  const out = await cleaned(pdf);
+  assert.equal(out.length, pdf.length);
+  const text = new TextDecoder().decode(out);
+  assert.ok(!text.includes("Trần"));
+  assert.match(text, /stream\n<x:xmpmeta xmlns:x="adobe:ns:meta\/"\/> +\nendstream/);
 });
 
 test("comment authors and tracked changes lose their names", () => {

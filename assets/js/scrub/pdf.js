@@ -149,7 +149,8 @@ export function inspectPdf(b) {
       if (value.trim()) findings.push({ key: INFO_KEYS[name] || "other", value: value.trim().slice(0, 200) });
     }
   }
-  for (const [a, z] of xmpRanges(s)) findings.push(...xmpFindings(s.slice(a, z)));
+  // XMP is UTF-8 (the offsets found in the one-byte text are byte offsets).
+  for (const [a, z] of xmpRanges(s)) findings.push(...xmpFindings(new TextDecoder().decode(b.subarray(a, z))));
   return { findings, partial: missing || compressedMetadata(s) || /\/ObjStm\b/.test(s) };
 }
 
