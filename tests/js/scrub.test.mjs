@@ -110,6 +110,23 @@ test("PDF: an XMP packet becomes an empty one of the same length", async () => {
   assert.match(text, /stream\n<x:xmpmeta xmlns:x="adobe:ns:meta\/"\/> +\nendstream/);
 });
 
+test("PDF: a UTF-16 literal string written as raw bytes is read and blanked", async () => {
+  const name = "Ưng ƀ"; // U+0180: a byte (0x80) that windows-1252 would turn into "€"
+  const utf16 = [0xfe, 0xff, ...[...name].flatMap((c) => [c.charCodeAt(0) >> 8, c.charCodeAt(0) & 0xff])];
+  const ascii = (t) => [...new TextEncoder().encode(t)];
+  const pdf = Uint8Array.from([
+    ...ascii("%PDF-1.4\n1 0 obj\n<< /Author ("),
+    ...utf16,
+    ...ascii(") /Producer (x\\(y\\)) >>\nendobj\ntrailer\n<< /Info 1 0 R >>\n%%EOF\n"),
+  ]);
+  const found = await inspect(pdf);
+  assert.equal(valueOf(found, "author"), name);
+  assert.equal(valueOf(found, "software"), "x(y)");
+  const out = await cleaned(pdf);
+  assert.equal(out.length, pdf.length);
+  assert.deepEqual((await inspect(out)).findings, []);
+});
+
 test("comment authors and tracked changes lose their names", () => {
   const xml =
     '<w:comments><w:comment w:id="0" w:author="Trần Thị Ưng" w:initials="TTU"><w:p/></w:comment></w:comments>' +

@@ -46,19 +46,27 @@ function literalEnd(s, open) {
   return -1;
 }
 
+/** The bytes of a literal string's body (between its parentheses), escapes undone. */
 function decodeLiteral(raw) {
   const bytes = [];
+  const ESCAPES = { 0x6e: 10, 0x72: 13, 0x74: 9, 0x62: 8, 0x66: 12 }; // n r t b f
   for (let i = 0; i < raw.length; i++) {
-    let c = raw.charCodeAt(i);
-    if (raw[i] === "\\" && i + 1 < raw.length) {
+    let c = raw[i];
+    if (c === 0x5c && i + 1 < raw.length) {
       const n = raw[++i];
-      const oct = /^[0-7]{1,3}/.exec(raw.slice(i, i + 3));
-      if (oct) {
-        c = parseInt(oct[0], 8) & 0xff;
-        i += oct[0].length - 1;
-      } else c = { n: 10, r: 13, t: 9, b: 8, f: 12 }[n] ?? n.charCodeAt(0);
+      if (n >= 0x30 && n <= 0x37) {
+        let value = 0;
+        let digits = 0;
+        while (digits < 3 && i < raw.length && raw[i] >= 0x30 && raw[i] <= 0x37) {
+          value = value * 8 + (raw[i] - 0x30);
+          i++;
+          digits++;
+        }
+        i--;
+        c = value & 0xff;
+      } else c = ESCAPES[n] ?? n;
     }
-    bytes.push(c & 0xff);
+    bytes.push(c);
   }
   return decodeBytes(Uint8Array.from(bytes));
 }
@@ -99,8 +107,8 @@ function infoRanges(s) {
   return { ranges, missing };
 }
 
-/** Each string value of an information dictionary: {key, open, close, value}. */
-function infoValues(s, [start, end]) {
+/** Each string value of an information dictionary: {name, open, close, value}. */
+function infoValues(b, s, [start, end]) {
   const out = [];
   const re = /\/([A-Za-z]+)\s*(\(|<(?!<))/g;
   re.lastIndex = start;
@@ -108,8 +116,8 @@ function infoValues(s, [start, end]) {
     const open = m.index + m[0].length - 1;
     const close = m[2] === "(" ? literalEnd(s, open) : s.indexOf(">", open);
     if (close < 0 || close > end) break;
-    const raw = s.slice(open + 1, close);
-    out.push({ name: m[1], open, close, value: m[2] === "(" ? decodeLiteral(raw) : decodeHex(raw) });
+    const value = m[2] === "(" ? decodeLiteral(b.subarray(open + 1, close)) : decodeHex(s.slice(open + 1, close));
+    out.push({ name: m[1], open, close, value });
     re.lastIndex = close + 1;
   }
   return out;
@@ -145,7 +153,7 @@ export function inspectPdf(b) {
   const findings = [];
   const { ranges, missing } = infoRanges(s);
   for (const range of ranges) {
-    for (const { name, value } of infoValues(s, range)) {
+    for (const { name, value } of infoValues(b, s, range)) {
       if (value.trim()) findings.push({ key: INFO_KEYS[name] || "other", value: value.trim().slice(0, 200) });
     }
   }
@@ -158,7 +166,7 @@ export function cleanPdf(b) {
   const s = asText(b);
   const out = Uint8Array.from(b);
   for (const range of infoRanges(s).ranges) {
-    for (const { open, close } of infoValues(s, range)) out.fill(SPACE, open + 1, close);
+    for (const { open, close } of infoValues(b, s, range)) out.fill(SPACE, open + 1, close);
   }
   for (const [a, z] of xmpRanges(s)) {
     out.fill(SPACE, a, z);
