@@ -8,11 +8,22 @@
 // "error"}. It reads only the file it is given, sends nothing over the
 // network and keeps nothing after a job.
 
-import { clean, inspect } from "./scrub/index.js";
+import { clean, formatOf, inspect } from "./scrub/index.js";
+
+// Enough to tell every format this worker knows.
+const HEAD_BYTES = 16;
+const UNREAD = new Set(["other", "heic"]);
 
 self.onmessage = async (event) => {
   const { id, op, file } = event.data || {};
   try {
+    // A file this worker cannot clean is not read past its first bytes (a video of
+    // 50 MB stays on the disk).
+    const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
+    if (op === "inspect" && UNREAD.has(formatOf(head))) {
+      self.postMessage({ id, type: "done", result: await inspect(head) });
+      return;
+    }
     const bytes = new Uint8Array(await file.arrayBuffer());
     const result = op === "clean" ? await clean(bytes) : await inspect(bytes);
     self.postMessage({ id, type: "done", result });
