@@ -14,6 +14,10 @@ into a sink chosen by the endpoint -
   switch): file parts are read and forgotten, never written anywhere.
 - anything else: discarded while counted, never written.
 
+An encrypted part first goes through :class:`MetadataStripper` (app/intake/hidden_info.py):
+JPEG and PNG lose their hidden information (camera, GPS position, authors) before they
+are encrypted; ``sink.cleaning`` tells the receipt what was removed and what was not.
+
 An encrypted part is padded with zero bytes to its PADMÉ length before the age stream
 is closed (crypto/padding.py), so the stored size tells little about the file's; the
 sink's ``size`` stays the true one, which goes into the encrypted metadata only.
@@ -32,6 +36,7 @@ from typing import Any, BinaryIO, cast
 from flask import Flask, current_app, g, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, ServiceUnavailable
 
+from app.intake.hidden_info import Cleaning, MetadataStripper
 from app.storage import BlobLimitError, PendingBlob, StorageError
 from app.web.context import blob_store
 from app.web.request_body import StrictFormRequest
@@ -91,19 +96,33 @@ class UploadSink:
         self._writer: AgeWriter | None = (
             AgeWriter(cast(BinaryIO, blob), [recipient]) if recipient else None
         )
+        # Only plaintext the server encrypts is cleaned: ciphertext cannot be read.
+        self._stripper: MetadataStripper | None = MetadataStripper() if recipient else None
         self._state = state
-        self.size = 0
+        self.received = 0  # what was sent, counted against the limits
+        self.size = 0  # what is stored (inside the encryption), after cleaning
         self.closed = False
+
+    @property
+    def cleaning(self) -> Cleaning | None:
+        return self._stripper.cleaning if self._stripper else None
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         n = len(data)
         policy = self._state.policy
-        if self.size + n > policy.max_file_bytes:
+        if self.received + n > policy.max_file_bytes:
             raise UploadTooLarge()
         if self._state.total + n > policy.max_total_bytes:
             raise UploadTooLarge()
-        self.size += n
+        self.received += n
         self._state.total += n
+        self._store(self._stripper.feed(data) if self._stripper else data)
+        return n
+
+    def _store(self, data: bytes | bytearray | memoryview) -> None:
+        if not data:
+            return
+        self.size += len(data)
         try:
             if self._writer is not None:
                 self._writer.write(data)
@@ -113,7 +132,6 @@ class UploadSink:
             raise UploadTooLarge() from None
         except (StorageError, OSError):
             raise UploadStorageFailed() from None
-        return n
 
     def seek(self, offset: int, whence: int = 0) -> int:
         # Werkzeug rewinds the container when the part ends: that is our cue to write
@@ -123,6 +141,8 @@ class UploadSink:
 
     def finish(self) -> None:
         if not self.closed:
+            if self._stripper is not None:
+                self._store(self._stripper.finish())
             if self._writer is not None:
                 try:
                     self._pad()
@@ -145,7 +165,7 @@ class UploadSink:
         return b""
 
     def tell(self) -> int:
-        return self.size
+        return self.received
 
     def close(self) -> None:
         """Werkzeug closes file parts at request end; the blob itself is kept or
@@ -153,7 +173,7 @@ class UploadSink:
 
     @property
     def is_empty(self) -> bool:
-        return self.size == 0
+        return self.received == 0
 
 
 class _NullSink:

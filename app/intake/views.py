@@ -25,6 +25,7 @@ from app.cases.submission import (
     submit_from_server,
 )
 from app.intake import blueprint
+from app.intake.cleaning_notice import file_notices
 from app.intake.flood import admit
 from app.intake.form_nonces import form_nonce_unspent, new_form_nonce, spend_form_nonce
 from app.intake.other_procedures import other_procedures_text
@@ -182,7 +183,8 @@ def report_submit() -> tuple[str, int]:
         return _render_form(form, form_error=submission_error_message(exc), status=400)
     except StorageError:
         return _render_form(form, form_error=storage_error_message(), status=503)
-    return render_template("intake/receipt.html", receipt=receipt), 200
+    notices = file_notices([(name, sink.cleaning) for sink, name, _type in uploads])
+    return render_template("intake/receipt.html", receipt=receipt, file_notices=notices), 200
 
 
 def identity_from_form(form: MultiDict[str, str]) -> IdentityFields | None:

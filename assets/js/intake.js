@@ -20,6 +20,15 @@
 // (crypto-worker.js), loaded when the reporter starts writing or picks a file.
 // A click before the work is done shows how much is left and sends when it is.
 
+import {
+  CleanError,
+  filesToSend,
+  onFileCancel,
+  resetProgress,
+  sendProgress,
+  texts as scrubTexts,
+  watchFiles,
+} from "./files.js";
 import { CHALLENGE_MARGIN_MS, Keeper } from "./keeper.js";
 import { initLanguageSwitch } from "./language.js";
 import { initReceipt, showReceipt } from "./receipt.js";
@@ -305,32 +314,63 @@ function cryptoJobs(form) {
   return state.crypto;
 }
 
-// One progress bar per picked file, right after the file field, moved by the
-// encryption worker's reports.
-function fileProgress(form, files) {
-  const input = form.querySelector('input[type="file"][name="attachments"]');
-  if (!input || !files.length || typeof document.createElement !== "function") return () => {};
-  const old = document.getElementById(`${form.id}-file-progress`);
-  if (old) old.remove();
-  const list = document.createElement("ul");
-  list.id = `${form.id}-file-progress`;
-  list.className = "file-progress";
-  const bars = files.map((f) => {
-    const item = document.createElement("li");
-    const label = document.createElement("span");
-    label.textContent = String(f.name || "");
-    const bar = document.createElement("progress");
-    bar.max = 1;
-    bar.value = 0;
-    item.append(label, " ", bar);
-    list.append(item);
-    return bar;
+/** POST `body` to our API; with XMLHttpRequest where there is one, for its upload
+ * progress (fetch() has none). Same rules as api(): same origin, no redirects. */
+function postBody(form, path, body, onUpload, signal) {
+  if (typeof XMLHttpRequest !== "function") return api(form, path, { method: "POST", body, signal });
+  const url = form.dataset.api.replace(/\/+$/, "") + path;
+  const sizes = body.getAll("attachment").map((b) => b.size);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const failed = () => reject(new ShownError(msg(form, "msgFailed")));
+    xhr.open("POST", url);
+    xhr.responseType = "blob";
+    xhr.setRequestHeader("Accept", JSON_TYPE);
+    const token = csrfToken(form);
+    if (token) xhr.setRequestHeader("X-CSRFToken", token);
+    xhr.upload.onprogress = xhr.upload.onload = (e) => {
+      if (e.lengthComputable && onUpload) onUpload(e.loaded, e.total, sizes);
+    };
+    xhr.onload = () => {
+      const answered = new URL(xhr.responseURL || url, location.href).pathname;
+      if (answered !== new URL(url, location.href).pathname) return failed(); // redirected
+      const type = xhr.getResponseHeader("Content-Type") || "";
+      resolve(new Response(xhr.response, { status: xhr.status, headers: { "Content-Type": type } }));
+    };
+    xhr.onerror = failed;
+    xhr.onabort = () => reject(new Error("cancelled"));
+    if (signal) signal.addEventListener("abort", () => xhr.abort(), { once: true });
+    xhr.send(body);
   });
-  input.insertAdjacentElement("afterend", list);
-  return ({ file, done, total }) => {
-    const bar = bars[file];
-    if (bar && total > 0) bar.value = Math.min(1, done / total);
-  };
+}
+
+/**
+ * Encrypt and send the picked files with `send(sending, progress, signal)`; when the
+ * reporter cancels a file meanwhile, stop, drop that file, and start again with the
+ * others (the text and the other files stay; nothing was stored).
+ */
+async function withCancel(form, crypto, send) {
+  for (;;) {
+    const files = selectedFiles(form);
+    const attempt = new AbortController();
+    onFileCancel(form, () => {
+      attempt.abort();
+      crypto.cancel();
+    });
+    let sending = [];
+    try {
+      sending = await filesToSend(form, files);
+      if (attempt.signal.aborted) continue;
+      return await send(sending, sendProgress(sending, scrubTexts(form)), attempt.signal);
+    } catch (err) {
+      resetProgress(sending);
+      if (err instanceof CleanError) throw new ShownError(`${scrubTexts(form).failed || ""} ${err.message}`);
+      if (!attempt.signal.aborted) throw err;
+      say(scrubTexts(form).cancelled || "");
+    } finally {
+      onFileCancel(form, null);
+    }
+  }
 }
 
 async function submitReport(form) {
@@ -338,8 +378,7 @@ async function submitReport(form) {
   const info = await reportInfo(form);
   const questions = (info.questionnaire && info.questionnaire.questions) || [];
   const answers = collectAnswers(form, questions);
-  const files = selectedFiles(form);
-  checkLimits(form, files, info.limits);
+  checkLimits(form, selectedFiles(form), info.limits);
   const excluded = Array.from(
     form.querySelectorAll('input[name="excluded_units"]:checked'),
     (el) => el.value,
@@ -350,40 +389,41 @@ async function submitReport(form) {
 
   // Usually ready long ago; if not, say how much work is left, and go on when it is done.
   const ticket = await keeper.take(preparing(form));
-  const onFile = fileProgress(form, files);
 
-  // Encrypt and send; if the readers changed meanwhile (409), wrap for the new ones.
-  let sent;
+  // Clean, encrypt and send; if the readers changed meanwhile (409), wrap for the
+  // new ones; if the reporter cancels a file, again without it.
   try {
-    sent = await postReport({
-      info,
-      prepare: (fresh) => {
-        say(msg(form, "msgEncrypting"));
-        return crypto.run(
-          "report",
-          {
-            info: fresh,
-            ticket,
-            answers,
-            category: clearOf(form, answers, "category"),
-            sector: clearOf(form, answers, "sector"),
-            excludedSlugs: excluded,
-            files,
-            identity,
-          },
-          onFile,
-        );
-      },
-      post: async (body) => {
-        say(msg(form, "msgSending"));
-        return await api(form, "/reports", { method: "POST", body });
-      },
-      fetchInfo: async () => {
-        state.info = getJson(form, "/submission");
-        return await state.info;
-      },
+    await withCancel(form, crypto, async (sending, progress, signal) => {
+      const sent = await postReport({
+        info,
+        prepare: (fresh) => {
+          say(msg(form, "msgEncrypting"));
+          return crypto.run(
+            "report",
+            {
+              info: fresh,
+              ticket,
+              answers,
+              category: clearOf(form, answers, "category"),
+              sector: clearOf(form, answers, "sector"),
+              excludedSlugs: excluded,
+              files: sending.map((s) => s.file),
+              identity,
+            },
+            progress.encrypt,
+          );
+        },
+        post: async (body) => {
+          say(msg(form, "msgSending"));
+          return await postBody(form, "/reports", body, progress.upload, signal);
+        },
+        fetchInfo: async () => {
+          state.info = getJson(form, "/submission");
+          return await state.info;
+        },
+      });
+      return await expect(form, sent, [201]);
     });
-    await expect(form, sent, [201]);
   } catch (err) {
     keeper.start(); // a new ticket for the next try, prepared in the background
     throw err;
@@ -438,20 +478,27 @@ async function submitMessage(form) {
   const crypto = cryptoJobs(form);
   crypto.warm();
   const pow = await solvedChallenge(form);
-  say(msg(form, "msgEncrypting"));
-  const body = await crypto.run(
-    "message",
-    { caseRecipient: form.dataset.caseRecipient, text, files, after: form.dataset.after || null },
-    fileProgress(form, files),
-  );
-  body.append("pow_challenge", pow.pow_challenge);
-  body.append("pow_nonce", pow.pow_nonce);
-  // The "protection request" box travels in clear, as on the form without JavaScript:
-  // the server needs it to start the request's clock (its text stays encrypted).
-  const protection = form.elements.namedItem("protection");
-  if (protection && protection.checked) body.append("protection", "yes");
-  say(msg(form, "msgSending"));
-  await expect(form, await api(form, "/followup/messages", { method: "POST", body }), [201]);
+  await withCancel(form, crypto, async (sending, progress, signal) => {
+    say(msg(form, "msgEncrypting"));
+    const body = await crypto.run(
+      "message",
+      {
+        caseRecipient: form.dataset.caseRecipient,
+        text,
+        files: sending.map((s) => s.file),
+        after: form.dataset.after || null,
+      },
+      progress.encrypt,
+    );
+    body.append("pow_challenge", pow.pow_challenge);
+    body.append("pow_nonce", pow.pow_nonce);
+    // The "protection request" box travels in clear, as on the form without JavaScript:
+    // the server needs it to start the request's clock (its text stays encrypted).
+    const protection = form.elements.namedItem("protection");
+    if (protection && protection.checked) body.append("protection", "yes");
+    say(msg(form, "msgSending"));
+    await expect(form, await postBody(form, "/followup/messages", body, progress.upload, signal), [201]);
+  });
   location.reload();
 }
 
@@ -490,6 +537,7 @@ function warmOnInput(form) {
     }
   };
   for (const type of ["focusin", "input", "change"]) form.addEventListener(type, warm, { once: true });
+  watchFiles(form);
 }
 
 /** Start the proof of work (and, for a report, the ticket) as the page opens. */

@@ -81,6 +81,17 @@ export class CryptoJobs {
     job.resolve(fd);
   }
 
+  /** Stop the job under way (the reporter cancelled a file): the worker is ended,
+   * its jobs fail, and the next job starts a new one. */
+  cancel() {
+    if (!this.worker) return;
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    this.worker.terminate();
+    this.worker = null;
+    for (const job of jobs) job.reject(new Error("cancelled"));
+  }
+
   run(op, args, onProgress) {
     const worker = this.warm();
     const id = this.nextId++;

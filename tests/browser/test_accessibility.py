@@ -21,6 +21,7 @@ from config import Settings
 from tests.browser.conftest import Canaries, LiveIntake, LiveServer, fill_report, serve
 from tests.conftest import CsrfClient
 from tests.factories import make_account, send_case
+from tests.factories.hidden_info import jpeg_with_metadata
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -79,6 +80,15 @@ def test_reporter_pages_have_no_violation(
     # The receipt, then the reporter's case page.
     page.goto("/report")
     fill_report(page, Canaries.new(), attach=False)
+    # A picked file lists its hidden information, a box to keep it and a cancel button.
+    photo = {
+        "name": "ảnh hiện trường.jpg",
+        "mimeType": "image/jpeg",
+        "buffer": jpeg_with_metadata(),
+    }
+    page.set_input_files("#attachments", files=[photo])
+    page.wait_for_selector("#report-form-files input[type=checkbox]:visible")
+    found += violations(page)
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#receipt-code:not(:empty)", timeout=60_000)
     found += violations(page)

@@ -186,9 +186,9 @@ def test_a_click_before_the_work_is_done_shows_progress_and_sends_once(
     )
     assert len(live_intake.recorder.bodies("POST", "/api/v1/tickets")) == 1
     assert len(live_intake.recorder.bodies("POST", "/api/v1/reports")) == 1
-    # The file's progress bar reached the end.
-    expect(page.locator("#report-form-file-progress progress")).to_have_count(1)
-    assert page.eval_on_selector("#report-form-file-progress progress", "p => p.value") == 1
+    # The file's progress bar reached the end: encrypted (1), then sent (2).
+    expect(page.locator("#report-form-files progress")).to_have_count(1)
+    assert page.eval_on_selector("#report-form-files progress", "p => p.value") == 2
 
 
 def test_without_javascript_nothing_is_prepared(

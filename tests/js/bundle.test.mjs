@@ -15,7 +15,7 @@ import { runInThisContext } from "node:vm";
 import { decrypt, findInFormData, keyPair, puzzlesOk } from "./helpers.mjs";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const NAMES = ["intake.js", "pow-worker.js", "crypto-worker.js"];
+const NAMES = ["intake.js", "pow-worker.js", "crypto-worker.js", "scrub-worker.js"];
 
 function buildBundles() {
   const cmd = readFileSync(join(ROOT, "assets/js/BUILD"), "utf8").trim();
@@ -59,7 +59,7 @@ test("bundles: deterministic, self-contained, no eval, no other origins", () => 
   assert.ok(BUNDLE.length < 40 * 1024, `intake.js is ${BUNDLE.length} bytes`);
   assert.doesNotMatch(BUNDLE, /age-encryption\.org/);
   assert.match(BUNDLES["crypto-worker.js"], /age-encryption\.org/);
-  for (const name of ["pow-worker.js", "crypto-worker.js"]) {
+  for (const name of ["pow-worker.js", "crypto-worker.js", "scrub-worker.js"]) {
     assert.doesNotMatch(BUNDLES[name], /\bfetch\(|XMLHttpRequest|WebSocket|document\./, name);
   }
 });
@@ -76,7 +76,7 @@ class FakeWorker {
 
   constructor(url) {
     const name = String(url).split("/").pop();
-    assert.ok(["pow-worker.js", "crypto-worker.js"].includes(name), `worker URL ${url}`);
+    assert.ok(["pow-worker.js", "crypto-worker.js", "scrub-worker.js"].includes(name), `worker URL ${url}`);
     this.url = url;
     this.terminated = false;
     this.onmessage = null;

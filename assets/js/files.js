@@ -1,0 +1,241 @@
+// Liêm Chính intake: the files the reporter picked - what hidden information
+// each carries, whether to remove it, and each file's progress and cancel
+// button while it is encrypted and sent (issue 15).
+//
+// On the first `change` of a file field the page starts the scrub worker
+// (scrub-worker.js, this origin; never loaded on a page where no file is
+// picked), which reads each picked file and says what it carries (author,
+// company, GPS position, camera, software, editing history, comment authors).
+// The page lists them under the field, with a box "remove hidden information
+// before sending", ticked by default: the reporter unticks it for a file that
+// is evidence as it is. A file the list never saw (the field was filled by the
+// language switch) is cleaned too: removal is the default, not an option.
+// What the worker finds stays in this page; only the cleaned file is encrypted.
+//
+// Texts come from the server (data-scrub-texts, JSON), in the page's language.
+
+const panels = new WeakMap(); // file input -> {entries, list}
+let scrubWorker = null;
+let nextJob = 1;
+const jobs = new Map();
+
+function fileInput(form) {
+  return form.querySelector('input[type="file"][name="attachments"]');
+}
+
+/** The scrubber's texts in the page's language (data-scrub-texts). */
+export function texts(form) {
+  try {
+    return JSON.parse(form.dataset.scrubTexts || "{}");
+  } catch (e) {
+    return {};
+  }
+}
+
+function worker(form) {
+  if (scrubWorker) return scrubWorker;
+  scrubWorker = new Worker(form.dataset.scrubWorker);
+  scrubWorker.onmessage = (event) => {
+    const m = event.data || {};
+    const job = jobs.get(m.id);
+    if (!job) return;
+    jobs.delete(m.id);
+    if (m.type === "done") job.resolve(m.result);
+    else job.reject(new Error("scrub failed"));
+  };
+  scrubWorker.onerror = (event) => {
+    if (event && typeof event.preventDefault === "function") event.preventDefault();
+    for (const job of jobs.values()) job.reject(new Error("scrub worker failed"));
+    jobs.clear();
+    scrubWorker.terminate();
+    scrubWorker = null;
+  };
+  return scrubWorker;
+}
+
+function scrubJob(form, op, file) {
+  const w = worker(form);
+  const id = nextJob++;
+  return new Promise((resolve, reject) => {
+    jobs.set(id, { resolve, reject });
+    w.postMessage({ id, op, file });
+  });
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function describe(entry, t, result) {
+  entry.result = result;
+  const { findings, cleanable, partial, format } = result;
+  entry.findings.replaceChildren();
+  for (const f of findings) {
+    const label = (t.labels && t.labels[f.key]) || f.key;
+    entry.findings.append(el("li", "", f.value ? `${label}: ${f.value}` : label));
+  }
+  const notes = [];
+  if (findings.length) notes.push(t.found || "");
+  else if (cleanable) notes.push(t.none || "");
+  if (!cleanable && format !== "other") notes.push(t.cannot || "");
+  if (format === "other") notes.push(t.unknown || "");
+  if (partial && cleanable) notes.push(t.partial || "");
+  entry.status.textContent = notes.filter(Boolean).join(" ");
+  entry.choice.hidden = !(cleanable && findings.length);
+}
+
+function removeFile(form, entry) {
+  const input = fileInput(form);
+  const panel = input && panels.get(input);
+  if (!panel) return;
+  entry.cancelled = true;
+  panel.entries = panel.entries.filter((e) => e !== entry);
+  entry.item.remove();
+  if (typeof DataTransfer === "function") {
+    const dt = new DataTransfer();
+    for (const e of panel.entries) dt.items.add(e.file);
+    input.files = dt.files;
+  }
+  if (panel.onCancel) panel.onCancel(entry);
+}
+
+function build(form, input) {
+  const t = texts(form);
+  const old = document.getElementById(`${form.id}-files`);
+  if (old) old.remove();
+  const list = el("ul", "file-list");
+  list.id = `${form.id}-files`;
+  const panel = { list, entries: [], onCancel: null };
+  for (const file of Array.from(input.files || [])) {
+    const item = el("li", "file-item");
+    const name = el("span", "file-name", String(file.name || ""));
+    const status = el("span", "file-status", t.checking || "");
+    const findings = el("ul", "file-findings");
+    const choice = el("label", "check");
+    const box = el("input");
+    box.type = "checkbox";
+    box.checked = true;
+    choice.append(box, " ", t.remove || "");
+    choice.hidden = true;
+    const progress = el("progress");
+    progress.max = 2; // encryption 0..1, then sending 1..2
+    progress.setAttribute("aria-label", String(file.name || ""));
+    progress.value = 0;
+    progress.hidden = true;
+    const cancel = el("button", "secondary file-cancel", t.cancel || "");
+    cancel.type = "button";
+    cancel.setAttribute("aria-label", `${t.cancel || ""}: ${file.name}`);
+    item.append(name, " ", status, findings, choice, progress, cancel);
+    list.append(item);
+    const entry = { file, item, status, findings, choice, box, progress, cancel, cancelled: false, result: null };
+    entry.inspected = scrubJob(form, "inspect", file).then(
+      (result) => describe(entry, t, result),
+      () => describe(entry, t, { format: "other", cleanable: false, partial: false, findings: [] }),
+    );
+    cancel.addEventListener("click", () => removeFile(form, entry));
+    panel.entries.push(entry);
+  }
+  input.insertAdjacentElement("afterend", list);
+  panels.set(input, panel);
+}
+
+/** Show, for each file picked in `form`, what it carries (the scrub worker loads now). */
+export function watchFiles(form) {
+  const input = form && form.dataset.scrubWorker ? fileInput(form) : null;
+  if (!input || typeof document.createElement !== "function") return;
+  input.addEventListener("change", () => build(form, input));
+  // Files already there (moved over by the language switch): listed at once.
+  if (input.files && input.files.length) build(form, input);
+}
+
+function entryFor(form, file) {
+  const input = fileInput(form);
+  const panel = input && panels.get(input);
+  return panel ? panel.entries.find((e) => e.file === file) || null : null;
+}
+
+/** Call `onCancel(entry)` when the reporter cancels a file while it is being sent. */
+export function onFileCancel(form, onCancel) {
+  const input = fileInput(form);
+  const panel = input && panels.get(input);
+  if (panel) panel.onCancel = onCancel;
+}
+
+/**
+ * The files to encrypt: each one cleaned, unless its box was unticked.
+ * Returns [{file, entry}] (entry null when the page shows no list). Throws
+ * Error(name) when a file cannot be cleaned although it should be.
+ */
+export async function filesToSend(form, files) {
+  const out = [];
+  for (const file of files) {
+    const entry = entryFor(form, file);
+    if (!form.dataset.scrubWorker) {
+      out.push({ file, entry });
+      continue;
+    }
+    let result = entry ? (await entry.inspected, entry.result) : null;
+    if (!entry) result = await scrubJob(form, "inspect", file).catch(() => null);
+    const wanted = !entry || entry.box.checked;
+    if (!result || !result.cleanable || !result.findings.length || !wanted) {
+      out.push({ file, entry });
+      continue;
+    }
+    let blob;
+    try {
+      blob = await scrubJob(form, "clean", file);
+    } catch (e) {
+      throw new CleanError(String(file.name || ""));
+    }
+    out.push({ file: new File([blob], file.name, { type: file.type }), entry });
+  }
+  return out;
+}
+
+export class CleanError extends Error {}
+
+/** Progress callbacks for the files being sent: encryption, then upload. */
+export function sendProgress(sending, t) {
+  for (const { entry } of sending) {
+    if (!entry) continue;
+    entry.progress.hidden = false;
+    entry.progress.value = 0;
+  }
+  const bar = (i) => sending[i] && sending[i].entry && sending[i].entry.progress;
+  return {
+    encrypt({ file, done, total }) {
+      const b = bar(file);
+      if (b && total > 0) {
+        b.value = Math.min(1, done / total);
+        if (t && t.encrypting) sending[file].entry.status.textContent = t.encrypting;
+      }
+    },
+    /** `sizes`: the encrypted attachments' sizes, the last parts of the body. Once the
+     * whole body is out, cancelling could only lose the answer of a stored report:
+     * the cancel buttons are disabled. */
+    upload(loaded, total, sizes) {
+      if (loaded >= total) for (const { entry } of sending) if (entry) entry.cancel.disabled = true;
+      let start = total - sizes.reduce((n, s) => n + s, 0);
+      sizes.forEach((size, i) => {
+        const b = bar(i);
+        if (b) {
+          b.value = 1 + Math.min(1, Math.max(0, (loaded - start) / Math.max(1, size)));
+          if (t && t.sending) sending[i].entry.status.textContent = t.sending;
+        }
+        start += size;
+      });
+    },
+  };
+}
+
+/** After a send: hide the progress of the files that remain (a failed try). */
+export function resetProgress(sending) {
+  for (const { entry } of sending) {
+    if (!entry) continue;
+    entry.progress.hidden = true;
+    entry.cancel.disabled = false;
+  }
+}
