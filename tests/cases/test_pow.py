@@ -359,7 +359,12 @@ def test_a_challenge_is_k_puzzles_each_bound_to_its_index() -> None:
             verify_solution(KEY, challenge, bad, min_difficulty=DIFFICULTY)
     # Positive control of the replayed answer: puzzle 0's nonce does solve puzzle 0.
     assert check_solution(f"{challenge}", nonces[0], DIFFICULTY - 4, 1)
-    wrong_last = [*nonces[:-1], _wrong_nonce(f"{challenge}:15", DIFFICULTY - 4)]
+    # The last puzzle answered wrongly (chosen against the whole solution: a nonce that
+    # fails some other hash would still solve puzzle 15 one time in 16).
+    counter = 0
+    while check_solution(challenge, ".".join([*nonces[:-1], f"x{counter}"]), DIFFICULTY, 16):
+        counter += 1
+    wrong_last = [*nonces[:-1], f"x{counter}"]
     with pytest.raises(InvalidSolutionError):
         verify_solution(KEY, challenge, ".".join(wrong_last), min_difficulty=DIFFICULTY)
 
