@@ -153,7 +153,7 @@ def page_bytes(browser: Any, base: str, javascript: bool) -> dict[str, int]:
             # Chromium reports no body size for a worker's script: count the bytes the
             # server sends for it, asked for with the browser's own Accept-Encoding
             # (urllib does not decode them, so the encoded size, as on the wire).
-            accepted = request.headers.get("accept-encoding", "")
+            accepted = request.all_headers().get("accept-encoding", "")
             ask = urllib.request.Request(request.url, headers={"Accept-Encoding": accepted})  # noqa: S310
             with urllib.request.urlopen(ask) as response:  # noqa: S310 - loopback
                 body = len(response.read())
