@@ -128,7 +128,7 @@ function removeFile(form, entry) {
 
 async function build(form, input) {
   const pending = loadTexts(form);
-  worker(form); // starts loading alongside the texts
+  if (input.files && input.files.length) worker(form); // loads alongside the texts
   const t = await pending;
   const old = document.getElementById(`${form.id}-files`);
   if (old) old.remove();
