@@ -151,8 +151,11 @@ def page_bytes(browser: Any, base: str, javascript: bool) -> dict[str, int]:
         body = int(sizes["responseBodySize"])
         if body <= 0 and request.method == "GET":
             # Chromium reports no body size for a worker's script: count the bytes the
-            # server sends for it (identity encoding, so the same as on the wire).
-            with urllib.request.urlopen(request.url) as response:  # noqa: S310 - loopback
+            # server sends for it, asked for with the browser's own Accept-Encoding
+            # (urllib does not decode them, so the encoded size, as on the wire).
+            accepted = request.all_headers().get("accept-encoding", "")
+            ask = urllib.request.Request(request.url, headers={"Accept-Encoding": accepted})  # noqa: S310
+            with urllib.request.urlopen(ask) as response:  # noqa: S310 - loopback
                 body = len(response.read())
         size = int(sizes["responseHeadersSize"]) + body
         by_path[path] = by_path.get(path, 0) + size

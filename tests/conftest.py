@@ -54,20 +54,27 @@ class _CompiledTemplates(BytecodeCache):
     Every test builds its own apps (nothing is shared between tests), and every new app
     compiles every template again: about 0.1 s per app, most of an app's creation (the
     error pages are rendered at start-up). The compiled code depends only on the
-    template's source, which Jinja checks against a checksum before reusing it, so
-    sharing it shares no state between tests.
+    template's source and on the environment's whitespace options (the intake trims
+    blocks, the review app does not: app/factory.py), which are part of the key; Jinja
+    checks the source against a checksum before reusing it, so sharing it shares no
+    state between tests.
     """
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
 
+    @staticmethod
+    def _key(bucket: Bucket) -> str:
+        env = bucket.environment
+        return f"{bucket.key}:{env.trim_blocks}:{env.lstrip_blocks}"
+
     def load_bytecode(self, bucket: Bucket) -> None:
-        code = self._code.get(bucket.key)
+        code = self._code.get(self._key(bucket))
         if code is not None:
             bucket.bytecode_from_string(code)
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        self._code[bucket.key] = bucket.bytecode_to_string()
+        self._code[self._key(bucket)] = bucket.bytecode_to_string()
 
 
 Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _CompiledTemplates()}

@@ -6,7 +6,6 @@ from flask import Flask
 
 from app.intake.exit import init_quick_exit
 from app.intake.followup import reporter_case_recipient
-from app.intake.json_attribute import json_attribute
 from app.intake.uploads import (
     SinkKind,
     UploadPolicy,
@@ -77,4 +76,3 @@ def init_intake(app: Flask, settings: Settings) -> None:
     register_upload_policy(app, "intake.api_reports", ciphertext)
     register_upload_policy(app, "intake.api_followup_messages", ciphertext)
     app.add_template_filter(linkify, "linkify")
-    app.add_template_filter(json_attribute, "json_attribute")

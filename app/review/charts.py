@@ -2,7 +2,7 @@
 
 No JavaScript and no ``style`` attributes (the Content-Security-Policy allows neither
 inline scripts nor inline styles): colours and sizes are SVG presentation attributes
-(``fill``, ``font-size``), which CSP does not govern, plus classes for site.css.
+(``fill``, ``font-size``), which CSP does not govern, plus classes for review.css.
 
 Each chart is ``role="img"`` with a ``<title>`` (its accessible name, through
 ``aria-labelledby``) and a ``<desc>`` (``aria-describedby``); the page puts a table with

@@ -12,7 +12,9 @@
 // language switch) is cleaned too: removal is the default, not an option.
 // What the worker finds stays in this page; only the cleaned file is encrypted.
 //
-// Texts come from the server (data-scrub-texts, JSON), in the page's language.
+// Texts come from the server in the page's language: data-scrub-texts names a
+// same-origin JSON file (app/intake/scrub_texts.py), fetched with the worker on
+// the first pick, so the page without JavaScript does not carry them (issue 15).
 
 const panels = new WeakMap(); // file input -> {entries, list}
 let scrubWorker = null;
@@ -23,13 +25,35 @@ function fileInput(form) {
   return form.querySelector('input[type="file"][name="attachments"]');
 }
 
-/** The scrubber's texts in the page's language (data-scrub-texts). */
+// The texts fetched last: {url, promise, value}. Keyed by URL, since the
+// language switch with JavaScript puts a form of the other language in place.
+let loaded = { url: "", promise: null, value: {} };
+
+/** Fetch the scrubber's texts once (data-scrub-texts); {} when they cannot be had. */
+export function loadTexts(form) {
+  const url = form.dataset.scrubTexts || "";
+  if (!url || typeof fetch !== "function") return Promise.resolve({});
+  if (loaded.url === url && loaded.promise) return loaded.promise;
+  const mine = { url, promise: null, value: {} };
+  mine.promise = fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then((res) => (res.ok ? res.json() : Promise.reject(new Error(`texts: ${res.status}`))))
+    .then(
+      (value) => {
+        mine.value = value && typeof value === "object" ? value : {};
+        return mine.value;
+      },
+      () => {
+        mine.promise = null; // asked again on the next pick
+        return {};
+      },
+    );
+  loaded = mine;
+  return mine.promise;
+}
+
+/** The scrubber's texts in the page's language, once fetched ({} before). */
 export function texts(form) {
-  try {
-    return JSON.parse(form.dataset.scrubTexts || "{}");
-  } catch (e) {
-    return {};
-  }
+  return loaded.url === (form.dataset.scrubTexts || "") ? loaded.value : {};
 }
 
 function worker(form) {
@@ -102,8 +126,10 @@ function removeFile(form, entry) {
   if (panel.onCancel) panel.onCancel(entry);
 }
 
-function build(form, input) {
-  const t = texts(form);
+async function build(form, input) {
+  const pending = loadTexts(form);
+  if (input.files && input.files.length) worker(form); // loads alongside the texts
+  const t = await pending;
   const old = document.getElementById(`${form.id}-files`);
   if (old) old.remove();
   const list = el("ul", "file-list");

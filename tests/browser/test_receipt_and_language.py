@@ -79,9 +79,15 @@ def first_bytes_of_file(page: Page, index: int) -> str:
 
 def is_background_preparation(url_or_path: str) -> bool:
     """The challenge and ticket the page prepares on its own while the reporter types, and
-    the hidden-information worker it loads once files are picked (issue 15: a GET of a
-    static script, no body; it may still be loading when the language is switched)."""
-    background = ("/api/v1/challenge", "/api/v1/tickets", "/static/js/scrub-worker.js")
+    the hidden-information worker and its texts it loads once files are picked (issue 15:
+    GETs of a static script and of /scrub-texts/<lang>.json, no body; the English texts
+    load when the files moved over are listed again)."""
+    background = (
+        "/api/v1/challenge",
+        "/api/v1/tickets",
+        "/static/js/scrub-worker.js",
+        "/scrub-texts/",
+    )
     return any(p in url_or_path for p in background)
 
 
