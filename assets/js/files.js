@@ -93,13 +93,38 @@ function el(tag, className, text) {
   return node;
 }
 
+// A date found in a file (EXIF "2013:12:23 23:15:00", ISO "2013-12-23T23:15:00Z", PDF
+// "D:20131223231500") shown as the page shows dates: dd/mm/yyyy in Vietnamese, the
+// month spelled out in English. The clock time stays as written in the file: it is the
+// file's own, and the reporter should see what it gives away.
+const META_DATE = /^(?:D:)?(\d{4})[-:]?(\d{2})[-:]?(\d{2})(?:[T ]?(\d{2}):?(\d{2}))?/;
+function shownDate(value) {
+  const m = META_DATE.exec(value || "");
+  if (!m) return value;
+  const [, y, mo, d, hh, mm] = m;
+  const time = hh ? ` ${hh}:${mm}` : "";
+  if (document.documentElement.lang === "vi") return `${d}/${mo}/${y}${time}`;
+  const day = new Date(Date.UTC(+y, +mo - 1, +d)).toLocaleDateString("en-US", {
+    month: "short",
+    day: "numeric",
+    year: "numeric",
+    timeZone: "UTC",
+  });
+  return `${day}${time}`;
+}
+
 function describe(entry, t, result) {
   entry.result = result;
   const { findings, cleanable, partial, format } = result;
   entry.findings.replaceChildren();
+  const shown = new Set(); // a created and a modified date often repeat each other
   for (const f of findings) {
     const label = (t.labels && t.labels[f.key]) || f.key;
-    entry.findings.append(el("li", "", f.value ? `${label}: ${f.value}` : label));
+    const value = f.key === "date" ? shownDate(f.value) : f.value;
+    const line = value ? `${label}: ${value}` : label;
+    if (shown.has(line)) continue;
+    shown.add(line);
+    entry.findings.append(el("li", "", line));
   }
   const notes = [];
   if (findings.length) notes.push(t.found || "");

@@ -26,7 +26,7 @@ const CORE_KEYS = {
   Company: "company",
   Manager: "author",
   Application: "software",
-  Template: "software",
+  Template: "other", // the template's file name ("Normal.dotm"), not a program
   TotalTime: "history",
 };
 
