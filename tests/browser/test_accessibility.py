@@ -69,14 +69,17 @@ def live_review(review_app: Flask) -> Iterator[LiveServer]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("language", ["vi", "en"])
 def test_reporter_pages_have_no_violation(
-    axe_page: Callable[[str, int], Page], live_intake: LiveIntake, width: int
+    axe_page: Callable[[str, int], Page], live_intake: LiveIntake, width: int, language: str
 ) -> None:
     page = axe_page(live_intake.url, width)
     found: list[str] = []
-    for path in ("/", "/report", "/followup", "/?lang=en", "/report?lang=en"):
+    # The language sticks to the session once chosen: the whole path runs in it.
+    for path in (f"/?lang={language}", "/report", "/followup", "/statistics"):
         page.goto(path)
         found += violations(page)
+    assert page.locator("html").get_attribute("lang") == language
     # The receipt, then the reporter's case page.
     page.goto("/report")
     fill_report(page, Canaries.new(), attach=False)
@@ -98,6 +101,7 @@ def test_reporter_pages_have_no_violation(
     page.click("#open-case-form button[type=submit]")
     page.wait_for_url(re.compile(r"/followup/case$"))
     found += violations(page)
+    assert page.locator("html").get_attribute("lang") == language
     assert found == []
 
 
@@ -124,10 +128,11 @@ def test_inspector_pages_have_no_violation(
     page.fill("#totp", pyotp.TOTP(admin.secret).now())
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/inbox(\?.*)?$"))
-    for path in (
+    pages = (
         "/inbox",
         f"/cases/{sent.case_id}",
         "/dashboard",
+        "/desk/report",
         "/account/password",
         "/admin/reviewers",
         "/admin/units",
@@ -135,8 +140,10 @@ def test_inspector_pages_have_no_violation(
         "/admin/keys",
         "/admin/audit",
         "/admin/notifications",
-        "/inbox?lang=en",
-    ):
+    )
+    # Vietnamese, then every page again in English (the choice sticks to the session).
+    for path in (*pages, "/inbox?lang=en", *pages):
         page.goto(path)
         found += violations(page)
+    assert page.locator("html").get_attribute("lang") == "en"
     assert found == []
