@@ -30,7 +30,7 @@ from app.models.vocabulary import Role
 from app.review import blueprint
 from app.review.approvals import access_notices
 from app.review.auth import current_reviewer, role_required
-from app.review.charts import Bar, ValueTexts, bar_chart
+from app.web.charts import Bar, ValueTexts, bar_chart
 from app.web.db import db_session, get_database
 from app.web.i18n import select_locale
 

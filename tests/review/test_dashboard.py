@@ -17,7 +17,7 @@ from sqlalchemy import select
 # Registers the routes on the review blueprint before any app is made (until
 # app/review/__init__.py imports it).
 import app.cases.statistics
-import app.review.charts
+import app.web.charts
 import app.review.dashboard
 from app.cases.statistics import export_rows, oversight_statistics
 from app.database import Database
@@ -191,7 +191,7 @@ def test_an_empty_installation_renders(observer: Staff) -> None:
 
 def test_the_dashboard_code_holds_no_key(backend: str) -> None:
     """It cannot decrypt what it never imports."""
-    for module in (app.review.dashboard, app.review.charts, app.cases.statistics):
+    for module in (app.review.dashboard, app.web.charts, app.cases.statistics):
         source = Path(str(module.__file__)).read_text(encoding="utf-8")
         imported = {
             name
