@@ -19,6 +19,7 @@ from app.models.cases import (
 from app.models.identity import SealedIdentity, UnitCustodian, UnsealRequest
 from app.models.intake import SpentPowChallenge
 from app.models.notifications import HeldNotification, Notification
+from app.models.outcomes import CaseOutcome, OutcomeDiscipline, RecoveryEntry, Referral
 from app.models.people import Invitation, Membership, RecoveryKey, Reviewer, Unit
 from app.models.web import WebSession
 
@@ -32,6 +33,7 @@ __all__ = [
     "CaseExclusion",
     "CaseKey",
     "CaseNotice",
+    "CaseOutcome",
     "CaseReferenceCounter",
     "HeldAuditEvent",
     "HeldNotification",
@@ -40,9 +42,12 @@ __all__ = [
     "Message",
     "Note",
     "Notification",
+    "OutcomeDiscipline",
     "PendingGrant",
+    "RecoveryEntry",
     "RecoveryKey",
     "Recusal",
+    "Referral",
     "Reviewer",
     "SealedIdentity",
     "SpentPowChallenge",

@@ -153,3 +153,28 @@ class UnsealStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REFUSED = "refused"
+
+
+class ReferralResult(StrEnum):
+    """What the investigation agency decided on a crime report the inspection referred
+    (Bộ luật Tố tụng hình sự 2015 art. 147(3)): prosecute (khởi tố vụ án), not prosecute
+    (quyết định không khởi tố), suspend the handling of the source (tạm đình chỉ giải
+    quyết nguồn tin, art. 148); or the case goes back to the inspection (trả lại cho
+    thanh tra), which then holds it again."""
+
+    PROSECUTED = "prosecuted"
+    NOT_PROSECUTED = "not_prosecuted"
+    SUSPENDED = "suspended"
+    RETURNED = "returned"
+
+
+class DisciplineForm(StrEnum):
+    """Disciplinary forms for cadres, civil servants and public employees (Luật Cán bộ,
+    công chức; Luật Viên chức; Nghị định 112/2020/NĐ-CP): the outcome counts people by
+    form."""
+
+    REPRIMAND = "reprimand"  # khiển trách
+    WARNING = "warning"  # cảnh cáo
+    DEMOTION = "demotion"  # hạ bậc lương / giáng chức
+    DISMISSAL = "dismissal"  # cách chức
+    FORCED_RESIGNATION = "forced_resignation"  # buộc thôi việc

@@ -165,6 +165,42 @@ WORLD: dict[str, list[dict[str, Any]]] = {
     ],
     "pow_challenges": [{"challenge": "p" * 32, "difficulty": 8, "expires_at": STAMP}],
     "rate_limit_counters": [{"key": "intake:report", "count": 3, "expires_at": STAMP}],
+    # From 0011 on (issue 14): a referral, an outcome and one ledger line with its note.
+    "referrals": [
+        {
+            "id": 1,
+            "case_id": CASE_ID,
+            "agency": "csdt_can_tho",
+            "dispatch_number": "125/TTr-NV",
+            "dispatch_day": date(2026, 3, 9),
+            "procuracy_notified_day": None,
+            "verification_due_day": date(2026, 3, 29),
+            "extended_due_day": None,
+            "result": None,
+            "result_day": None,
+        }
+    ],
+    "case_outcomes": [
+        {
+            "case_id": CASE_ID,
+            "concluded_day": date(2026, 4, 1),
+            "damage_found_vnd": 1_250_000_000,
+            "recovery_recommended_vnd": 900_000_000,
+            "administrative_sanctions": 2,
+        }
+    ],
+    "outcome_disciplines": [{"case_id": CASE_ID, "form": "warning", "people": 3}],
+    "recovery_entries": [
+        {
+            "id": 1,
+            "case_id": CASE_ID,
+            "entry_day": date(2026, 4, 20),
+            "amount_vnd": 300_000_000,
+            "corrects_id": None,
+            "note_blob_id": NOTE_BLOB,
+            "recorded_by": 1,
+        }
+    ],
 }
 
 
@@ -291,6 +327,15 @@ def _check_0010(conn: Connection, tables: dict[str, Table]) -> None:
     assert conn.execute(select(tables["cases"].c.track)).scalars().all() == ["anonymous"]
 
 
+def _check_0011(conn: Connection, tables: dict[str, Table]) -> None:
+    """Referrals, outcomes and the recovery ledger arrive empty: a case closed before
+    the upgrade has no outcome figures and recovered nothing that anyone recorded."""
+    for name in ("referrals", "case_outcomes", "outcome_disciplines", "recovery_entries"):
+        assert name in tables
+        assert conn.execute(select(tables[name])).all() == []
+    assert conn.execute(select(tables["cases"].c.id)).scalars().all() == [CASE_ID]
+
+
 CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0002": _check_0002,
     "0003": _check_0003,
@@ -301,6 +346,7 @@ CHECKS: dict[str, Callable[[Connection, dict[str, Table]], None]] = {
     "0008": _check_0008,
     "0009": _check_0009,
     "0010": _check_0010,
+    "0011": _check_0011,
 }
 # Tables a revision drops with their rows, on purpose.
 DROPPED = {"0007": {"submission_tickets", "pow_challenges", "rate_limit_counters"}}
