@@ -8,6 +8,12 @@ when the case is not closed, its step was never done, and its due day is past. T
 inbox's filter, the overdue e-mails (app.notifications.outbox) and the oversight
 statistics all use :func:`overdue_clause` / :func:`missed_clauses`, and the case page
 and the e-mails :func:`missed_deadlines` / :func:`case_deadline`.
+
+A referral to the investigation agency has its own clock (BLTTHS 2015 art. 147: the
+verification period, ``Referral.verification_due_day``, or its extension): it is
+overdue when no result is recorded and the last day of the period has passed
+(:func:`referral_overdue_clause` / :func:`referral_overdue`). The agency's clock runs
+whether or not the inspection has closed its side of the case.
 """
 
 from __future__ import annotations
@@ -16,9 +22,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 
-from app.models import Case
+from app.models import Case, Referral
 from app.models.notifications import DeadlineKind
 from app.models.vocabulary import CaseStatus
 from config.settings import Deadlines
@@ -128,3 +134,22 @@ def case_deadline(case: Case, today: date) -> tuple[DeadlineState, date | None]:
         return DeadlineState.MET, None
     due = min(pending)
     return deadline_state(due, False, today), due
+
+
+def referral_due_day(referral: Referral) -> date:
+    """The last day of a referral's verification period, extended or not."""
+    return referral.extended_due_day or referral.verification_due_day
+
+
+def referral_overdue_clause(today: date) -> ColumnElement[bool]:
+    """The SQL condition on ``referrals``: "no result yet, and its verification period
+    ended before ``today``"."""
+    return and_(
+        Referral.result.is_(None),
+        func.coalesce(Referral.extended_due_day, Referral.verification_due_day) < today,
+    )
+
+
+def referral_overdue(referral: Referral, today: date) -> bool:
+    """:func:`referral_overdue_clause` for a loaded row."""
+    return referral.result is None and referral_due_day(referral) < today

@@ -35,6 +35,7 @@ from tests.factories.cases import (
     unit_ids,
 )
 from tests.factories.notices import NOTICE_NAME, make_notice
+from tests.factories.outcomes import insert_outcome, insert_recovery, insert_referral
 
 __all__ = [
     "NOTICE_NAME",
@@ -51,6 +52,9 @@ __all__ = [
     "code",
     "encrypted_upload",
     "insert_cases",
+    "insert_outcome",
+    "insert_recovery",
+    "insert_referral",
     "login",
     "make_account",
     "make_custodian",
