@@ -380,8 +380,8 @@ def _table(
         per_key: Counter[str] = Counter()
         for cell, value in values.items():
             per_key[pick(cell)] += value
-        rows = suppress_partition([(key, per_key[key]) for key in keys])
-        counts[figure] = {row.key: row.count for row in rows}
+        column = suppress_partition([(key, per_key[key]) for key in keys])
+        counts[figure] = {row.key: row.count for row in column}
         totals_counts[figure] = Count.of(per_key.total())
     for money in Money:
         values, cases = cells[money]

@@ -80,6 +80,7 @@ ACCESS: dict[str, Access] = {
     "review.inbox": Access.STAFF,
     "review.dashboard": Access.DASHBOARD,
     "review.dashboard_csv": Access.DASHBOARD,
+    "review.dashboard_outcomes_csv": Access.DASHBOARD,
     "review.case_view": Access.CASE,
     "review.case_attachment": Access.CASE,
     "review.case_action": Access.CASE,
@@ -184,7 +185,7 @@ ALLOWED_GET: dict[str, int] = {
     "review.home": 302,  # to the user's start page (the inbox, or the dashboard)
 }
 # Allowed GETs that are themselves recorded in the audit log (who looked at statistics).
-RECORDED_VIEWS = {"review.dashboard", "review.dashboard_csv"}
+RECORDED_VIEWS = {"review.dashboard", "review.dashboard_csv", "review.dashboard_outcomes_csv"}
 
 LOGIN = "login"  # a redirect to /login
 ACTS = "acts"  # allowed, and the request would change something: not run in the world

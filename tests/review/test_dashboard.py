@@ -17,8 +17,8 @@ from sqlalchemy import select
 # Registers the routes on the review blueprint before any app is made (until
 # app/review/__init__.py imports it).
 import app.cases.statistics
-import app.web.charts
 import app.review.dashboard
+import app.web.charts
 from app.cases.statistics import export_rows, oversight_statistics
 from app.database import Database
 from app.models import AuditEvent
@@ -95,7 +95,7 @@ def test_the_page_is_svg_with_tables_and_no_script_or_inline_style(
     assert "<script" not in html
     assert "style=" not in html
     charts = re.findall(r"<svg [^>]*>", html)
-    assert len(charts) == 7
+    assert len(charts) == 10
     for tag in charts:
         assert 'role="img"' in tag
         chart_id = re.search(r'aria-labelledby="([a-z-]+)-title"', tag)
@@ -103,7 +103,7 @@ def test_the_page_is_svg_with_tables_and_no_script_or_inline_style(
         assert f'aria-describedby="{chart_id.group(1)}-desc"' in tag
         assert f'<title id="{chart_id.group(1)}-title">' in html
         assert f'<desc id="{chart_id.group(1)}-desc">' in html
-    assert html.count('<table class="chart-table">') == 7
+    assert html.count('<table class="chart-table">') == 10
     # Withheld counts are drawn as hatched bars, never with a length of their own.
     assert 'class="bar bar-withheld"' in html and 'fill="url(#by-category-hatch)"' in html
 
