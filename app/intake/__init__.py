@@ -12,5 +12,6 @@ from app.intake import (  # noqa: E402,F401  (routes register here)
     followup,
     language,
     receipt,
+    statistics,
     views,
 )
