@@ -14,6 +14,12 @@ verification period, ``Referral.verification_due_day``, or its extension): it is
 overdue when no result is recorded and the last day of the period has passed
 (:func:`referral_overdue_clause` / :func:`referral_overdue`). The agency's clock runs
 whether or not the inspection has closed its side of the case.
+
+A named denunciation's resolution period (Luật Tố cáo 2018 art. 30, counted in working
+days by app.cases.legal_periods) is missed when the case is open, accepted, not
+concluded and the period's last day has passed (:func:`statutory_resolution_missed`;
+the case page and the inbox show it through app.cases.legal_process, the dashboard
+counts it with :func:`count_statutory_resolutions_overdue`).
 """
 
 from __future__ import annotations
@@ -22,11 +28,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
 
+from app.cases import legal_periods
+from app.cases.statutory_calendar import denunciation_periods, work_calendar
 from app.models import Case, Referral
 from app.models.notifications import DeadlineKind
-from app.models.vocabulary import CaseStatus
+from app.models.vocabulary import CaseStatus, StatutoryDecision, Track
 from config.settings import Deadlines
 
 DUE_SOON_DAYS = 2
@@ -153,3 +162,45 @@ def referral_overdue_clause(today: date) -> ColumnElement[bool]:
 def referral_overdue(referral: Referral, today: date) -> bool:
     """:func:`referral_overdue_clause` for a loaded row."""
     return referral.result is None and referral_due_day(referral) < today
+
+
+def statutory_resolution_missed(
+    due: date | None, concluded: date | None, is_open: bool, today: date
+) -> bool:
+    """The resolution period of an accepted denunciation ran out by ``today``."""
+    return due is not None and concluded is None and is_open and today > due
+
+
+def count_statutory_resolutions_overdue(session: Session, today: date) -> int:
+    """Open, accepted, unconcluded named denunciations whose resolution period ran out.
+
+    The last day is a working-day count (holidays, extensions), which SQL cannot do, so
+    the cases are grouped in SQL by what the clock depends on (arrival day, acceptance
+    day, extensions) and each group's clock is worked out once here."""
+    rows = session.execute(
+        select(
+            Case.created_day, Case.statutory_decision_day, Case.statutory_extensions, func.count()
+        )
+        .where(
+            Case.track == Track.NAMED.value,
+            Case.statutory_decision == StatutoryDecision.ACCEPTED.value,
+            Case.statutory_decision_day.is_not(None),
+            Case.statutory_concluded_day.is_(None),
+            _still_open(),
+        )
+        .group_by(Case.created_day, Case.statutory_decision_day, Case.statutory_extensions)
+    )
+    overdue = 0
+    for created, accepted, extensions, n in rows:
+        clocks = legal_periods.statutory_clocks(
+            Track.NAMED,
+            created,
+            work_calendar(),
+            denunciation_periods(),
+            accepted=accepted,
+            extensions=extensions,
+        )
+        due = clocks.resolution if clocks else None
+        if statutory_resolution_missed(due, None, True, today):
+            overdue += int(n)
+    return overdue

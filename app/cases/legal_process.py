@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, fields
 from datetime import date
-from functools import cache
 from typing import Any
 
 from sqlalchemy import select
@@ -42,13 +41,13 @@ from app import audit, clock
 from app.cases import legal_periods
 from app.cases.access import Actor, require_reader
 from app.cases.blobs import decrypt_blob, discard_all
-from app.cases.legal_periods import DenunciationPeriods
+from app.cases.deadlines import statutory_resolution_missed
 from app.cases.messages import add_message_from_server
 from app.cases.notices import Notice, NoticeKind, render_docx, render_pdf
 from app.cases.notices.model import checked
 from app.cases.payloads import AttachmentMeta
+from app.cases.statutory_calendar import denunciation_periods, work_calendar
 from app.cases.unit_of_work import stage_blobs
-from app.cases.workdays import SHIPPED_OVERRIDES, WorkCalendar, load_overrides
 from app.models import Blob, Case, CaseNotice, Unit
 from app.models.vocabulary import BlobKind, CaseStatus, Side, StatutoryDecision, Track
 from app.storage import BlobStore, PendingBlob
@@ -103,18 +102,6 @@ class StatutoryError(ValueError):
         self.code = code
 
 
-@cache
-def work_calendar() -> WorkCalendar:
-    """Vietnam's working days with the shipped overrides (config/holidays.toml)."""
-    return WorkCalendar(load_overrides(SHIPPED_OVERRIDES))
-
-
-@cache
-def denunciation_periods() -> DenunciationPeriods:
-    """The periods of config/legal_periods.toml, with their citations there."""
-    return legal_periods.load_legal_periods().denunciation
-
-
 @dataclass(frozen=True)
 class StatutoryState:
     """What the case page, the inbox and the reporter's page show of the process."""
@@ -161,10 +148,9 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         if concluded
         else max(0, periods.max_extensions - case.statutory_extensions),
         acceptance_overdue=decision is None and is_open and today > clocks.acceptance,
-        resolution_overdue=clocks.resolution is not None
-        and concluded is None
-        and is_open
-        and today > clocks.resolution,
+        resolution_overdue=statutory_resolution_missed(
+            clocks.resolution, concluded, is_open, today
+        ),
         concluded_day=concluded,
         conclusion_notice_due=clocks.conclusion_notice,
     )

@@ -45,7 +45,7 @@ from sqlalchemy import ColumnElement, Select, and_, distinct, extract, func, lit
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from app.cases.deadlines import referral_overdue_clause
+from app.cases.deadlines import count_statutory_resolutions_overdue, referral_overdue_clause
 from app.cases.reporting_periods import Quarter
 from app.cases.statistics import (
     THRESHOLD,
@@ -158,6 +158,7 @@ class OutcomeStats:
     by_category: OutcomeTable
     by_sector: OutcomeTable
     referrals_overdue: Count
+    resolutions_overdue: Count  # named denunciations past their resolution period
 
 
 @dataclass(frozen=True)
@@ -441,6 +442,7 @@ def outcome_statistics(session: Session, today: date) -> OutcomeStats:
             "sector", [s.value for s in Sector], lambda c: c[2], cells, recovered_cases
         ),
         referrals_overdue=_referrals_overdue(session, today),
+        resolutions_overdue=Count.of(count_statutory_resolutions_overdue(session, today)),
     )
 
 

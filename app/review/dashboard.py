@@ -135,6 +135,7 @@ def _charts(stats: OversightStats, outcomes: OutcomeStats) -> list[ChartView]:
         "any": _("Any deadline overdue"),
     }
     overdue = [Bar(overdue_names[row.key], row.count) for row in stats.overdue]
+    overdue.append(Bar(_("Resolution period overdue"), outcomes.resolutions_overdue))
     overdue.append(Bar(_("Referral verification overdue"), outcomes.referrals_overdue))
     return [
         _chart("by-category", _("Cases by category"), _bars(stats.by_category, "category")),

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from app.cases import legal_periods
+from app.cases.deadlines import count_statutory_resolutions_overdue
+from app.cases.legal_process import statutory_state
 from app.cases.outcome_statistics import (
     AMOUNT_MIN_CASES,
     Amount,
@@ -23,7 +26,9 @@ from app.cases.outcome_statistics import (
 )
 from app.cases.reporting_periods import quarter
 from app.cases.statistics import Count, Withheld
+from app.cases.statutory_calendar import denunciation_periods, work_calendar
 from app.database import Database
+from app.models import Case
 from app.models.vocabulary import DisciplineForm
 from tests.factories import (
     case_row,
@@ -310,3 +315,36 @@ def test_the_number_of_queries_does_not_grow_with_the_cases(database: Database) 
         return len(seen)
 
     assert queries_for(1) == queries_for(30)
+
+
+@pytest.mark.both_backends
+def test_statutory_resolutions_overdue_by_the_one_rule(database: Database) -> None:
+    inspection = unit_ids(database)["inspection"]
+    accepted = date(2026, 10, 1)
+    named = {
+        "track": "named",
+        "status": "routed_inspection",
+        "statutory_decision": "accepted",
+        "statutory_decision_day": accepted,
+        "created_day": date(2026, 9, 28),
+    }
+    late = insert_cases(database, [case_row(inspection, **named) for _ in range(2)])
+    insert_cases(
+        database,
+        [
+            case_row(inspection, **{**named, "statutory_concluded_day": date(2026, 10, 20)}),
+            case_row(inspection, **{**named, "status": "closed"}),
+            case_row(inspection, **{**named, "track": "anonymous"}),
+        ],
+    )
+    due = legal_periods.resolution_due(accepted, 0, (), work_calendar(), denunciation_periods())
+    with database.read_session() as db:
+        assert count_statutory_resolutions_overdue(db, due) == 0
+        assert count_statutory_resolutions_overdue(db, due + timedelta(days=1)) == 2
+        # The case page's rule says the same of a loaded case.
+        case = db.get(Case, late[0])
+        assert case is not None
+        assert not statutory_state(case, due).resolution_overdue  # type: ignore[union-attr]
+        assert statutory_state(case, due + timedelta(days=1)).resolution_overdue  # type: ignore[union-attr]
+        stats = outcome_statistics(db, due + timedelta(days=1))
+    assert stats.resolutions_overdue == SMALL

@@ -16,9 +16,15 @@ from sqlalchemy import select
 
 # Registers the routes on the review blueprint before any app is made (until
 # app/review/__init__.py imports it).
+import app.cases.outcome_statistics
+import app.cases.periodic_report
+import app.cases.public_statistics
 import app.cases.statistics
+import app.cli.report
+import app.intake.statistics
 import app.review.dashboard
 import app.web.charts
+import app.web.outcome_text
 from app.cases.statistics import export_rows, oversight_statistics
 from app.database import Database
 from app.models import AuditEvent
@@ -191,7 +197,17 @@ def test_an_empty_installation_renders(observer: Staff) -> None:
 
 def test_the_dashboard_code_holds_no_key(backend: str) -> None:
     """It cannot decrypt what it never imports."""
-    for module in (app.review.dashboard, app.web.charts, app.cases.statistics):
+    for module in (
+        app.review.dashboard,
+        app.web.charts,
+        app.cases.statistics,
+        app.cases.outcome_statistics,
+        app.web.outcome_text,
+        app.cases.periodic_report,
+        app.cli.report,
+        app.cases.public_statistics,
+        app.intake.statistics,
+    ):
         source = Path(str(module.__file__)).read_text(encoding="utf-8")
         imported = {
             name
