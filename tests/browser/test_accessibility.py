@@ -73,7 +73,7 @@ def test_reporter_pages_have_no_violation(
 ) -> None:
     page = axe_page(live_intake.url, width)
     found: list[str] = []
-    for path in ("/", "/report", "/followup", "/?lang=en", "/report?lang=en"):
+    for path in ("/", "/report", "/followup", "/statistics", "/?lang=en", "/report?lang=en"):
         page.goto(path)
         found += violations(page)
     # The receipt, then the reporter's case page.
