@@ -126,11 +126,15 @@ def create_intake_app(settings: Settings | None = None, database: Database | Non
 
 
 def create_review_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
+    from app.cases.referral_agencies import SHIPPED_AGENCIES, load_agencies
     from app.cli import init_cli
     from app.review import blueprint as review_blueprint
     from app.review.errors import server_error_page
 
     app = _create_app("review", settings, database)
+    # A broken agency list stops the start with the file and the entry at fault, rather
+    # than the first referral of the day.
+    load_agencies(app.config[SETTINGS_KEY].referral_agencies_file or SHIPPED_AGENCIES)
     app.register_blueprint(review_blueprint)
     init_cli(app)
     install_server_error_guard(app, render_error_page=server_error_page, reveal_request=True)

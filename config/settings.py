@@ -161,6 +161,9 @@ class Settings:
     # The installation's local calendar (app.clock): the day a reporter's action is
     # dated to, and the day legal deadlines count from. An IANA zone name.
     timezone: str = "Asia/Ho_Chi_Minh"
+    # The investigation agencies a case may be referred to (issue 14); None: the list
+    # shipped in config/referral_agencies.toml (app.cases.referral_agencies).
+    referral_agencies_file: Path | None = None
 
     def secure_cookies(self, face: str) -> bool:
         """``Secure`` cookies (with the ``__Host-`` prefix) when the face is served over https."""
@@ -440,7 +443,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "AUTO_ACKNOWLEDGE", field_default(Settings, "auto_acknowledge")
         ),
         timezone=_timezone(env),
+        referral_agencies_file=_existing_file(env, "REFERRAL_AGENCIES_FILE"),
     )
+
+
+def _existing_file(env: Mapping[str, str], name: str) -> Path | None:
+    """``LIEMCHINH_<name>``: a file that must exist when set (its content is checked by
+    the module that reads it, when the app starts)."""
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if not path.is_file():
+        raise ConfigError(f"{PREFIX}{name}: no such file {path}")
+    return path
 
 
 def load_server_settings(environ: Mapping[str, str] | None = None) -> ServerSettings:

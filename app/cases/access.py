@@ -131,3 +131,27 @@ def require_reader(session: Session, actor: Actor, case: Case) -> None:
 def require_admin(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
         raise AccessDenied("administrators only")
+
+
+# -- outcomes, referrals and the recovery ledger (issue 14) ------------------------------
+#
+# Writing: the members of the holding unit who read the case (require_case_handler):
+# they record the referral, the agency's result, the outcome figures when closing, and
+# the recovery ledger, also after the case is closed (money is often recovered months
+# after the conclusion). Reading: the case page shows all of it to the same readers
+# (the ledger's notes decrypt only with the staff key they hold). The figures alone -
+# days, counts and amounts, never a note - are also read in aggregate by oversight:
+# observers and administrators on the dashboard (may_read_outcome_figures), who never
+# see a case page.
+
+
+def require_case_handler(session: Session, actor: Actor, case: Case) -> None:
+    """Refuse unless ``actor`` may record referrals, outcomes and recoveries of ``case``:
+    the same people who may read and act on it (:func:`require_reader`)."""
+    require_reader(session, actor, case)
+
+
+def may_read_outcome_figures(actor: Actor) -> bool:
+    """Whether ``actor`` may read outcome figures in aggregate (the dashboard and its
+    export): observers and administrators, as for every statistic."""
+    return actor.role in (Role.OBSERVER, Role.ADMIN)

@@ -9,11 +9,11 @@ inbox's filter, the overdue e-mails (app.notifications.outbox) and the oversight
 statistics all use :func:`overdue_clause` / :func:`missed_clauses`, and the case page
 and the e-mails :func:`missed_deadlines` / :func:`case_deadline`.
 
-A referral to the investigation agency has its own clock (BLTTHS 2015 art. 147: the
-verification period, ``Referral.verification_due_day``, or its extension): it is
-overdue when no result is recorded and the last day of the period has passed
-(:func:`referral_overdue_clause` / :func:`referral_overdue`). The agency's clock runs
-whether or not the inspection has closed its side of the case.
+A referral to the investigation agency (app.cases.referrals) has its own due day, the
+verification period of BLTTHS 2015 art. 147, and the same rule: it is overdue when the
+agency's result is not recorded and the due day (the extended one, if any) is past -
+:func:`referral_deadline` for a loaded referral, :func:`referral_overdue_clause` in SQL.
+The case's own service deadlines are not changed by a referral.
 
 A named denunciation's resolution period (Luật Tố cáo 2018 art. 30, counted in working
 days by app.cases.legal_periods) is missed when the case is open, accepted, not
@@ -145,23 +145,28 @@ def case_deadline(case: Case, today: date) -> tuple[DeadlineState, date | None]:
     return deadline_state(due, False, today), due
 
 
-def referral_due_day(referral: Referral) -> date:
-    """The last day of a referral's verification period, extended or not."""
+def referral_due(referral: Referral) -> date:
+    """The day the agency's verification period ends: the extended day if there is one."""
     return referral.extended_due_day or referral.verification_due_day
 
 
+def referral_deadline(referral: Referral, case: Case, today: date) -> tuple[DeadlineState, date]:
+    """How pressing a referral is, by :func:`deadline_state`: its step is done once the
+    agency's result is recorded, and like every deadline it is met once the case is
+    closed."""
+    due = referral_due(referral)
+    done = referral.result is not None or case.status == CaseStatus.CLOSED.value
+    return deadline_state(due, done, today), due
+
+
 def referral_overdue_clause(today: date) -> ColumnElement[bool]:
-    """The SQL condition on ``referrals``: "no result yet, and its verification period
-    ended before ``today``"."""
+    """SQL on ``Referral`` joined with its ``Case``: the case is not closed, no result is
+    recorded, and the (extended) due day is past."""
     return and_(
+        _still_open(),
         Referral.result.is_(None),
         func.coalesce(Referral.extended_due_day, Referral.verification_due_day) < today,
     )
-
-
-def referral_overdue(referral: Referral, today: date) -> bool:
-    """:func:`referral_overdue_clause` for a loaded row."""
-    return referral.result is None and referral_due_day(referral) < today
 
 
 def statutory_resolution_missed(

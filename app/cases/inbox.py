@@ -1,7 +1,8 @@
 """The inbox: cases the reviewer may read, filtered, sorted, one page at a time.
 
 Two queries per page: the page of cases (using the ``ix_cases_inbox`` index on holding
-unit, status and day) and, for those ids only, the unread reporter messages. The total
+unit, status and day) and, for those ids only, the unread reporter messages and the
+referrals to the investigation agency. The total
 is counted with the same conditions. Nothing here decrypts.
 """
 
@@ -17,9 +18,9 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app.cases.access import Actor, readable_by
-from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause
+from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause, referral_deadline
 from app.cases.legal_process import StatutoryState, statutory_state
-from app.models import Case, Message, Reviewer
+from app.models import Case, Message, Referral, Reviewer
 from app.models.vocabulary import CaseStatus, Category, Sector, Side
 
 PAGE_SIZE = 50
@@ -88,6 +89,9 @@ class InboxRow:
     # A named denunciation's statutory clocks (app.cases.legal_process); None for
     # anonymous information, which has only the city's own targets (``deadline``).
     statutory: StatutoryState | None = None
+    # The current referral's verification period while the agency owes its result
+    # (app.cases.deadlines.referral_deadline); None otherwise.
+    referral: tuple[DeadlineState, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,9 +173,18 @@ def inbox_page(session: Session, actor: Actor, filters: InboxFilters, today: dat
         if assignee_ids
         else {}
     )
+    current: dict[str, Referral] = {}
+    if ids:
+        for referral in session.scalars(
+            select(Referral)
+            .where(Referral.case_id.in_(ids))
+            .order_by(Referral.dispatch_day, Referral.id)
+        ):
+            current[referral.case_id] = referral  # the latest wins: the current one
     rows = []
     for c in cases:
         state, due = case_deadline(c, today)
+        owed = current.get(c.id)
         rows.append(
             InboxRow(
                 id=c.id,
@@ -187,6 +200,9 @@ def inbox_page(session: Session, actor: Actor, filters: InboxFilters, today: dat
                 unread=int(unread.get(c.id, 0)),
                 assignee=names.get(c.assignee_id) if c.assignee_id else None,
                 statutory=statutory_state(c, today),
+                referral=referral_deadline(owed, c, today)
+                if owed is not None and owed.result is None
+                else None,
             )
         )
     return InboxPage(rows, total, page, pages)

@@ -46,7 +46,10 @@ from app.cases.messages import add_message_from_server
 from app.cases.notices import Notice, NoticeKind, render_docx, render_pdf
 from app.cases.notices.model import checked
 from app.cases.payloads import AttachmentMeta
-from app.cases.statutory_calendar import denunciation_periods, work_calendar
+from app.cases.statutory_calendar import (  # re-exported: they lived here first
+    denunciation_periods as denunciation_periods,
+)
+from app.cases.statutory_calendar import work_calendar as work_calendar
 from app.cases.unit_of_work import stage_blobs
 from app.models import Blob, Case, CaseNotice, Unit
 from app.models.vocabulary import BlobKind, CaseStatus, Side, StatutoryDecision, Track

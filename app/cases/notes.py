@@ -31,10 +31,11 @@ class NoteView:
     text: str
 
 
-def add_note(
-    session: Session, store: BlobStore, actor: Actor, case: Case, text: str, *, kind: str = "note"
-) -> Note:
-    """Encrypt and store a note; the caller commits, which makes the blob file final."""
+def encrypt_staff_text(session: Session, store: BlobStore, case: Case, text: str) -> str:
+    """Encrypt ``text`` to the case's staff key as a note blob, add its row and stage the
+    file for the caller's commit; return the blob's id. Free text a reviewer types about
+    a case (a note, a routing reason, a recovery entry's note) goes through here, so it
+    is never stored in clear. Refuses an empty or over-long text (MessageError)."""
     clean = check_text(text, allow_empty=False)
     blob = store.create(limit=MAX_NOTE_CIPHERTEXT_BYTES)
     try:
@@ -50,7 +51,27 @@ def add_note(
                 size=blob.size,
             )
         )
-        note = Note(case_id=case.id, blob_id=blob.blob_id, author_id=actor.reviewer_id)
+        session.flush()
+    except BaseException:
+        session.rollback()
+        discard_all([blob])
+        raise
+    stage_blobs(session, [blob])  # the caller commits (app.cases.unit_of_work)
+    return blob.blob_id
+
+
+def read_staff_text(store: BlobStore, blob: Blob, staff_identity: Identity) -> str:
+    """The text of a blob written by :func:`encrypt_staff_text`."""
+    return decode_message(decrypt_blob(store, blob, staff_identity)).text
+
+
+def add_note(
+    session: Session, store: BlobStore, actor: Actor, case: Case, text: str, *, kind: str = "note"
+) -> Note:
+    """Encrypt and store a note; the caller commits, which makes the blob file final."""
+    blob_id = encrypt_staff_text(session, store, case, text)
+    try:
+        note = Note(case_id=case.id, blob_id=blob_id, author_id=actor.reviewer_id)
         session.add(note)
         session.flush()
         audit.record(
@@ -61,10 +82,8 @@ def add_note(
             details={"kind": kind},
         )
     except BaseException:
-        session.rollback()
-        discard_all([blob])
+        session.rollback()  # also discards the staged file (app.cases.unit_of_work)
         raise
-    stage_blobs(session, [blob])  # the caller commits (app.cases.unit_of_work)
     return note
 
 
@@ -83,7 +102,7 @@ def load_notes(
             note.id,
             username or "—",
             note.created_at,
-            decode_message(decrypt_blob(store, blob, staff_identity)).text,
+            read_staff_text(store, blob, staff_identity),
         )
         for note, blob, username in rows
     ]

@@ -36,7 +36,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import Mm, Pt
 
-from app.cases.amounts import group_thousands
+from app.cases.money import format_vnd
 from app.cases.outcome_statistics import Amount, Figure, Money, PeriodFigures
 from app.cases.statistics import SMALL_LABEL, Count, Withheld
 from app.models.vocabulary import DisciplineForm
@@ -84,7 +84,7 @@ def _amount(amount: Amount, *, plain: bool) -> str:
     if amount.withheld is Withheld.COMPLEMENTARY:
         return WITHHELD
     value = amount.value or 0
-    return str(value) if plain else group_thousands(value)
+    return str(value) if plain else format_vnd(value, "vi")
 
 
 def _rate(rate: float | None) -> str:

@@ -55,6 +55,8 @@ class ReviewerCase:
     notes: list[NoteView]
     timeline: list[TimelineEntry]
     case_identity: Identity = field(repr=False)
+    # The staff key, for what else the page decrypts (the recovery ledger's notes).
+    staff_identity: Identity = field(repr=False)
 
 
 def case_identities(session: Session, actor: Actor, case: Case) -> dict[KeyKind, Identity]:
@@ -111,6 +113,7 @@ def open_case(session: Session, store: BlobStore, actor: Actor, case_id: str) ->
         notes=load_notes(session, store, case.id, keys[KeyKind.STAFF]),
         timeline=timeline(session, case.id),
         case_identity=keys[KeyKind.CASE],
+        staff_identity=keys[KeyKind.STAFF],
     )
 
 

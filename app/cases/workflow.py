@@ -20,6 +20,7 @@ from app import audit, clock
 from app.actors import reviewer_actor
 from app.cases.access import AccessDenied, Actor, load_actor, require_admin, require_reader
 from app.cases.grants import lock_case, rewrap_case
+from app.cases.outcomes import withdraw_outcome
 from app.installation import UnknownUnitError
 from app.models import Case, CaseExclusion, Membership, Recusal, Reviewer, Unit, utcnow
 from app.models.vocabulary import CaseStatus, Priority, Resolution, Role, UnitKind
@@ -309,6 +310,7 @@ def close(session: Session, actor: Actor, case: Case, resolution: str, retention
 def reopen(session: Session, actor: Actor, case: Case) -> None:
     require_admin(actor)
     _transition(session, actor, case, {CaseStatus.CLOSED}, CaseStatus.TRIAGE, "case.reopened")
+    withdraw_outcome(session, actor, case)  # the conclusion is withdrawn, its figures too
     case.resolution = None
     case.closed_at = None
     case.purge_after = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -19,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.cases import actions, legal_process, unit_of_work, workflow
+from app.cases import actions, legal_process, outcomes, referrals, unit_of_work, workflow
 from app.cases import questionnaire as questionnaire_mod
 from app.cases.access import AccessDenied, Actor
 from app.cases.acknowledgment import maybe_send_automatic_acknowledgment
@@ -30,11 +31,24 @@ from app.cases.legal_process import StatutoryError, statutory_state
 from app.cases.messages import MessageError, mark_reporter_messages_read
 from app.cases.notes import add_note
 from app.cases.notices import NoticeError
+from app.cases.outcomes import OutcomeError
 from app.cases.reading import NoKeyError, open_attachment, open_case, record_download
+from app.cases.referral_agencies import SHIPPED_AGENCIES, load_agencies
+from app.cases.referrals import ReferralError
 from app.installation import UnknownUnitError
 from app.models import Case, Reviewer, Unit
-from app.models.vocabulary import CaseStatus, Category, Priority, Resolution, Role, Sector
+from app.models.vocabulary import (
+    CaseStatus,
+    Category,
+    DisciplineForm,
+    Priority,
+    ReferralResult,
+    Resolution,
+    Role,
+    Sector,
+)
 from app.review import audit_labels, blueprint, statutory
+from app.review import outcomes as outcome_forms
 from app.review.approvals import access_notices
 from app.review.auth import (
     current_actor,
@@ -120,6 +134,10 @@ def case_view(case_id: str) -> ResponseReturnValue:
     routing = workflow.routing_options(db, case)
     members = workflow.case_members(db, case)
     notices = legal_process.case_notices(db, case.id)
+    referral = referrals.referral_state(db, case, _today())
+    past_referrals = referrals.referrals_of(db, case.id)
+    outcome = outcomes.outcome_of(db, case.id)
+    ledger = outcomes.load_ledger(db, blob_store(), case.id, opened.staff_identity)
     unit_of_work.commit(db)
     if sent:
         flash(_("The reporter was sent the automatic acknowledgment."), "success")
@@ -142,7 +160,20 @@ def case_view(case_id: str) -> ResponseReturnValue:
         notices=notices,
         complexity_criteria=legal_process.COMPLEXITY_CRITERIA,
         audit_labels=audit_labels.action_labels(),
+        referral=referral,
+        past_referrals=past_referrals,
+        agencies=load_agencies(_agencies_file()),
+        referral_results=[r for r in ReferralResult if r is not ReferralResult.RETURNED],
+        discipline_forms=list(DisciplineForm),
+        founded_resolutions=[r.value for r in outcomes.FOUNDED],
+        outcome=outcome,
+        ledger=ledger,
+        recovered=ledger[-1].running_total if ledger else 0,
     )
+
+
+def _agencies_file() -> Path:
+    return settings().referral_agencies_file or SHIPPED_AGENCIES
 
 
 @blueprint.get("/cases/<case_id>/attachments/<blob_id>")
@@ -232,7 +263,15 @@ ACTIONS: dict[str, CaseAction] = {
     ),
     "route": CaseAction(
         lambda db, actor, case, form: actions.route_with_reason(
-            db, blob_store(), actor, case, form.get("unit", ""), form.get("reason", "")
+            db,
+            blob_store(),
+            actor,
+            case,
+            form.get("unit", ""),
+            form.get("reason", ""),
+            outcome_forms.parse_referral(form),
+            today=_today(),
+            agencies_file=_agencies_file(),
         ),
         _l("Case routed. Only the receiving unit can read it now."),
         to_inbox=True,  # unless also in the receiving unit, the router lost the case
@@ -253,6 +292,8 @@ ACTIONS: dict[str, CaseAction] = {
             form.get("resolution", ""),
             settings().retention_days,
             form.get("message", ""),
+            outcome_forms.parse_figures(form),
+            today=_today(),
         ),
         _l("Case closed."),
         irreversible=True,
@@ -324,6 +365,64 @@ ACTIONS: dict[str, CaseAction] = {
         lambda db, actor, case, form: add_note(db, blob_store(), actor, case, form.get("note", "")),
         _l("Note added."),
     ),
+    # Referral to the investigation agency (app/cases/referrals.py): the holder records
+    # what the agency and the procuracy did. Each is recorded once, hence the confirm box.
+    "referral-procuracy": CaseAction(
+        lambda db, actor, case, form: referrals.record_procuracy_notice(
+            db, actor, case, outcome_forms.referral_day(form, "day"), _today()
+        ),
+        _l("The procuracy's notification was recorded."),
+        irreversible=True,
+    ),
+    "referral-extend": CaseAction(
+        lambda db, actor, case, form: referrals.extend(
+            db, actor, case, outcome_forms.referral_day(form, "until")
+        ),
+        _l("The verification period's new last day was recorded."),
+    ),
+    "referral-result": CaseAction(
+        lambda db, actor, case, form: referrals.record_result(
+            db,
+            actor,
+            case,
+            form.get("result", ""),
+            outcome_forms.referral_day(form, "day"),
+            _today(),
+        ),
+        _l("The investigation agency's result was recorded."),
+        irreversible=True,
+    ),
+    "referral-return": CaseAction(
+        lambda db, actor, case, form: actions.return_to_inspection(
+            db,
+            blob_store(),
+            actor,
+            case,
+            form.get("unit", ""),
+            form.get("reason", ""),
+            outcome_forms.referral_day(form, "day"),
+            _today(),
+        ),
+        _l("The case went back to the inspection. Only the receiving unit can read it now."),
+        to_inbox=True,
+        irreversible=True,
+    ),
+    # The recovery ledger (app/cases/outcomes.py): append-only, so confirmed.
+    "recovery": CaseAction(
+        lambda db, actor, case, form: outcomes.add_recovery_entry(
+            db,
+            blob_store(),
+            actor,
+            case,
+            day=outcome_forms.entry_day(form, _today()),
+            amount_vnd=outcome_forms.entry_amount(form),
+            note=form.get("note", ""),
+            today=_today(),
+            corrects_id=outcome_forms.corrects(form),
+        ),
+        _l("Ledger entry added."),
+        irreversible=True,
+    ),
 }
 
 
@@ -348,6 +447,10 @@ def case_action(case_id: str, action: str) -> ResponseReturnValue:
         return _refused(case, statutory.statutory_error(exc))
     except NoticeError as exc:
         return _refused(case, statutory.notice_error(exc))
+    except ReferralError as exc:
+        return _refused(case, outcome_forms.referral_error(exc))
+    except OutcomeError as exc:
+        return _refused(case, outcome_forms.outcome_error(exc))
     except AccessDenied:
         unit_of_work.rollback(db)
         abort(403)

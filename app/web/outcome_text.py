@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.cases.amounts import format_vnd
+from app.cases.money import format_vnd
 from app.cases.outcome_statistics import Amount, Figure, Money
 from app.cases.statistics import SMALL_LABEL, Count, Withheld
 from app.web.i18n import select_locale
@@ -39,13 +39,14 @@ def count_text(count: Count) -> str:
 
 
 def amount_text(amount: Amount, *, styled: bool = True) -> str:
-    """``1.250.000.000 ₫``; with ``styled=False`` the bare number of đồng, for a
-    spreadsheet to compute with."""
+    """``1.250.000.000 ₫`` (app.cases.money, in the page's language); with
+    ``styled=False`` the bare number of đồng, for a spreadsheet to compute with."""
     if amount.withheld is Withheld.SMALL:
         return str(_("fewer than 5 cases"))
     if amount.withheld is Withheld.COMPLEMENTARY:
         return str(_("withheld"))
-    return format_vnd(amount.value or 0) if styled else str(amount.value or 0)
+    value = amount.value or 0
+    return format_vnd(value, select_locale()) if styled else str(value)
 
 
 def rate_text(rate: float | None) -> str:

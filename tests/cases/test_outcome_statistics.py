@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from app.cases import legal_periods
-from app.cases.deadlines import count_statutory_resolutions_overdue
+from app.cases.deadlines import count_statutory_resolutions_overdue, referral_overdue_clause
 from app.cases.legal_process import statutory_state
 from app.cases.outcome_statistics import (
     AMOUNT_MIN_CASES,
@@ -28,7 +28,7 @@ from app.cases.reporting_periods import quarter
 from app.cases.statistics import Count, Withheld
 from app.cases.statutory_calendar import denunciation_periods, work_calendar
 from app.database import Database
-from app.models import Case
+from app.models import Case, Referral
 from app.models.vocabulary import DisciplineForm
 from tests.factories import (
     case_row,
@@ -243,8 +243,28 @@ def test_known_figures_by_category_month_and_sector(database: Database) -> None:
 @pytest.mark.both_backends
 def test_overdue_referrals_follow_the_one_rule(database: Database) -> None:
     seed_outcomes(database)
+    # The seed's three referrals without a result belong to closed cases, whose
+    # deadlines are all met (app.cases.deadlines). One more, of an open case:
+    [open_case] = insert_cases(
+        database,
+        [case_row(unit_ids(database)["investigation"], status="routed_investigation")],
+    )
+    insert_referral(database, open_case, date(2026, 11, 2), verification_due_day=date(2026, 11, 22))
+
+    def overdue(day: date) -> int:
+        with database.read_session() as db:
+            return int(
+                db.scalar(
+                    select(func.count())
+                    .select_from(Referral)
+                    .join(Case, Case.id == Referral.case_id)
+                    .where(referral_overdue_clause(day))
+                )
+                or 0
+            )
+
+    assert (overdue(date(2026, 11, 22)), overdue(date(2026, 11, 23))) == (0, 1)
     with database.read_session() as db:
-        # Three referrals without a result, due 22/11: overdue from the 23rd.
         assert outcome_statistics(db, date(2026, 11, 22)).referrals_overdue == Count(0)
         assert outcome_statistics(db, date(2026, 11, 23)).referrals_overdue == SMALL
 

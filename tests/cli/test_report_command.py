@@ -51,8 +51,8 @@ def test_the_quarter_as_docx(cli: Any, database: Database, tmp_path: Path) -> No
     assert rows["5"][3] == "< 5"  # two prosecutions: withheld
     assert rows["6"][2:] == ["người", "6"]
     assert rows["6.1"][1:] == ["Khiển trách", "người", "< 5"]
-    assert rows["7"][2:] == ["đồng", "7.500.000.000"]
-    assert rows["9"][3] == "1.900.000.000"
+    assert rows["7"][2:] == ["đồng", "7.500.000.000\u00a0₫"]
+    assert rows["9"][3] == "1.900.000.000\u00a0₫"
     assert rows["10"][3] == "31,7"
     # No author and no time of making in the file.
     assert document.core_properties.author == ""
@@ -73,7 +73,7 @@ def test_amounts_from_fewer_than_5_cases_are_withheld_in_the_report(
     out = tmp_path / "q4.docx"
     # Quarter I of 2027 starts on 15/12/2026: nothing in it but nothing small either.
     assert run(cli, "--year", "2027", "--quarter", "1", "-o", str(out)).exit_code == 0
-    assert _rows(out)["9"][3] == "0"
+    assert _rows(out)["9"][3] == "0\u00a0₫"
     with database.read_session() as db:
         case_id = db.scalars(select(Case.id).where(Case.category == "waste")).one()
     # One case's recovery in the quarter: its sum is not published, nor the rate.

@@ -91,7 +91,7 @@ def test_english_by_the_intakes_own_choice(
     html = _page(intake_client, "?lang=en")
     assert "Where do reports lead?" in html
     assert _cell(html, "received", "Q4 2026") == "16"
-    assert _cell(html, "recovered", "Q4 2026") == "1.900.000.000\u00a0₫"
+    assert _cell(html, "recovered", "Q4 2026") == "1,900,000,000\u00a0₫"
     assert "Sep 15, 2026" in html and "Dec 14, 2026" in html
 
 

@@ -24,7 +24,19 @@ from sqlalchemy import func, select
 from app import audit, installation, schema
 from app.database import Database
 from app.factory import create_intake_app, create_review_app
-from app.models import AuditEvent, Blob, Case, CaseKey, Message, Note, PendingGrant, Recusal
+from app.models import (
+    AuditEvent,
+    Blob,
+    Case,
+    CaseKey,
+    CaseOutcome,
+    Message,
+    Note,
+    PendingGrant,
+    RecoveryEntry,
+    Recusal,
+    Referral,
+)
 from config import Settings, load_settings
 from config.secrets import ensure_secrets
 from crypto import Identity
@@ -122,6 +134,9 @@ def case_state(database: Database, case_id: str) -> tuple[Any, ...]:
             count(Blob),
             count(Recusal),
             count(PendingGrant),
+            count(Referral),
+            count(CaseOutcome),
+            count(RecoveryEntry),
         )
 
 

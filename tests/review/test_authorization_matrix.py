@@ -145,6 +145,16 @@ CASE_ACTIONS: dict[str, dict[str, str]] = {
     "transfer": {"authority": "MATRIX-AUTHORITY", "reason": "MATRIX-REASON"},
     "extend": {"reason": "MATRIX-EXTENSION", "criteria": "several_places"},
     "conclude": {"day": "", "conclusion_number": "9/KL-TTr", "outcome": "MATRIX-OUTCOME"},
+    "referral-procuracy": {"day": "2026-03-05", "confirm": "yes"},
+    "referral-extend": {"until": "2026-05-05"},
+    "referral-result": {"result": "prosecuted", "day": "2026-03-05", "confirm": "yes"},
+    "referral-return": {
+        "unit": "inspection",
+        "reason": "MATRIX-REASON",
+        "day": "2026-03-05",
+        "confirm": "yes",
+    },
+    "recovery": {"amount": "1.250.000.000", "note": "MATRIX-LEDGER", "confirm": "yes"},
 }
 
 # Form data for the other POST routes: enough that an allowed request would act.
@@ -411,6 +421,12 @@ HOLDER_EXPECTED: dict[str, tuple[int, bool]] = {
     "transfer": (303, False),
     "extend": (303, False),
     "conclude": (303, False),
+    # The world's case was never referred: the referral steps are refused, nothing done.
+    "referral-procuracy": (303, False),
+    "referral-extend": (303, False),
+    "referral-result": (303, False),
+    "referral-return": (303, False),
+    "recovery": (303, True),  # the ledger is kept at any time
 }
 
 

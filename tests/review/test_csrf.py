@@ -44,6 +44,11 @@ CASE_ACTIONS = [
     "transfer",
     "extend",
     "conclude",
+    "referral-procuracy",
+    "referral-extend",
+    "referral-result",
+    "referral-return",
+    "recovery",
 ]
 
 
@@ -121,6 +126,13 @@ def _form(world: World) -> dict[str, Any]:
         "assignee": str(world.admin.id),
         "resolution": "duplicate",
         "note": "CSRF-NOTE",
+        "amount": "1.250.000.000",
+        "day": "2026-03-05",
+        "until": "2026-05-05",
+        "result": "prosecuted",
+        "agency": "csdt_can_tho",
+        "dispatch_number": "125/TTr-NV",
+        "dispatch_day": "2026-03-05",
         "recipient": str(Identity.generate().recipient),
     }
 
