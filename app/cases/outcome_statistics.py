@@ -37,14 +37,26 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, extract, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.cases.deadlines import count_statutory_resolutions_overdue, referral_overdue_clause
 from app.cases.reporting_periods import Quarter
 from app.cases.statistics import (
@@ -56,6 +68,7 @@ from app.cases.statistics import (
 )
 from app.models import Case, CaseOutcome, OutcomeDiscipline, RecoveryEntry, Referral
 from app.models.vocabulary import (
+    CaseStatus,
     Category,
     DisciplineForm,
     ReferralResult,
@@ -216,7 +229,7 @@ def _none() -> Any:
     return literal(0)
 
 
-_MEASURES: dict[Figure | Money, _Measure] = {
+_COMMON: dict[Figure | Money, _Measure] = {
     Figure.RECEIVED: _Measure(Case.created_day, func.count(), _none(), _from_cases()),
     Figure.ACCEPTED: _Measure(
         Case.statutory_decision_day,
@@ -234,12 +247,6 @@ _MEASURES: dict[Figure | Money, _Measure] = {
         func.count(),
         _none(),
         _from_outcomes([Case.resolution.in_(FOUNDED)]),
-    ),
-    Figure.HANDLED: _Measure(
-        CaseOutcome.concluded_day,
-        func.count(),
-        _none(),
-        _from_outcomes([Case.resolution.in_(HANDLED)]),
     ),
     Figure.REFERRED: _Measure(Referral.dispatch_day, func.count(), _none(), _from_referrals()),
     Figure.PROSECUTED: _Measure(
@@ -283,6 +290,39 @@ _MEASURES: dict[Figure | Money, _Measure] = {
         lambda q: q.select_from(RecoveryEntry).join(Case, Case.id == RecoveryEntry.case_id),
     ),
 }
+
+
+def _closing_day(dialect: str) -> Any:
+    """The installation's local day a case was closed, from ``closed_at`` (naive UTC).
+
+    Vietnam keeps one offset all year (UTC+7, no summer time), so a fixed shift by the
+    zone's current offset gives the local day in SQL on both databases."""
+    offset = clock.zone().utcoffset(datetime.now(UTC)) or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if dialect == "sqlite":
+        return func.date(Case.closed_at, f"{minutes:+d} minutes")
+    return cast(Case.closed_at + literal(timedelta(minutes=minutes)), Date)
+
+
+def _measures(session: Session) -> dict[Figure | Money, _Measure]:
+    """Every figure's measure. "Handled" counts closed cases concluded on the merits;
+    an unfounded one has no outcome row (app.cases.outcomes records figures only for a
+    founded conclusion), so it is dated by its outcome's day when there is one, else by
+    the day it was closed."""
+    handled = _Measure(
+        func.coalesce(CaseOutcome.concluded_day, _closing_day(session.get_bind().dialect.name)),
+        func.count(),
+        _none(),
+        lambda q: (
+            q.select_from(Case)
+            .outerjoin(CaseOutcome, CaseOutcome.case_id == Case.id)
+            .where(
+                Case.status == CaseStatus.CLOSED.value,
+                Case.resolution.in_(HANDLED),
+            )
+        ),
+    )
+    return {**_COMMON, Figure.HANDLED: handled}
 
 
 def _grouped(
@@ -329,7 +369,7 @@ def _recovered_cases(session: Session) -> dict[str, Counter[str]]:
     """Distinct cases with ledger entries per month, category and sector, and in all:
     the (month, category, sector) cells cannot be added up for these, since one case's
     entries can fall in several months."""
-    measure = _MEASURES[Money.RECOVERED]
+    measure = _COMMON[Money.RECOVERED]
     found: dict[str, Counter[str]] = {}
     for dimension, keys in (
         ("month", _month_keys(measure.day)),
@@ -423,7 +463,7 @@ def _referrals_overdue(session: Session, today: date) -> Count:
 
 def outcome_statistics(session: Session, today: date) -> OutcomeStats:
     """The outcome tables of the oversight dashboard, already suppressed."""
-    cells = {name: _cells(session, _MEASURES[name]) for name in (*DASHBOARD_FIGURES, *Money)}
+    cells = {name: _cells(session, _COMMON[name]) for name in (*DASHBOARD_FIGURES, *Money)}
     recovered_cases = _recovered_cases(session)
     seen = {cell[0] for values, _ in cells.values() for cell in values}
     months: list[str] = []
@@ -468,7 +508,7 @@ def period_figures(session: Session, periods: Sequence[Quarter]) -> list[PeriodF
     first = min(p.first_day for p in periods)
     last = max(p.last_day for p in periods)
     exact: dict[Figure | Money, dict[int, tuple[int, int]]] = {}
-    for name, measure in _MEASURES.items():
+    for name, measure in _measures(session).items():
         bucket = _bucket(measure.day, periods)
         where = [measure.day >= first, measure.day <= last]
         exact[name] = {

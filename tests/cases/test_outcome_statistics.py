@@ -5,7 +5,7 @@ only (the number of queries does not grow with the cases)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -57,7 +57,7 @@ def seed_outcomes(database: Database) -> dict[str, list[str]]:
     - 1 waste / health case of October, founded on 12/11: 2,5 tỷ found, 2 tỷ
       recommended, 500 triệu recovered on 26/11;
     - 5 misconduct / education named denunciations of September, accepted on 01/10,
-      concluded unfounded on 15/11.
+      closed unfounded on 15/11 (no outcome figures: nothing was found).
     """
     units = unit_ids(database)
     inspection = units["inspection"]
@@ -101,6 +101,9 @@ def seed_outcomes(database: Database) -> dict[str, list[str]]:
                 statutory_decision="accepted",
                 statutory_decision_day=date(2026, 10, 1),
                 created_day=date(2026, 9, 21 + i),
+                # Unfounded: no outcome figures (app.cases.outcomes), dated by the day
+                # it was closed: 15/11 in Cần Thơ.
+                closed_at=datetime(2026, 11, 15, 3, 0, tzinfo=UTC),
             )
             for i in range(5)
         ],
@@ -125,8 +128,6 @@ def seed_outcomes(database: Database) -> dict[str, list[str]]:
     insert_outcome(
         database, waste, date(2026, 11, 12), found=2_500_000_000, recommended=2 * BILLION
     )
-    for case_id in misconduct:
-        insert_outcome(database, case_id, date(2026, 11, 15))
     entries = []
     for i, case_id in enumerate(corruption[:5]):
         prosecuted = i < 2
@@ -287,6 +288,19 @@ def test_quarter_figures_use_the_circulars_data_periods(database: Database) -> N
     # A case of 15/12 belongs to the next quarter (Q1 2027 starts on 15/12/2026).
     intake = unit_ids(database)["intake"]
     insert_cases(database, [case_row(intake, created_day=date(2026, 12, 15 + i)) for i in range(5)])
+    # Closed unfounded at 18:00 UTC on 14/12: already 15/12 in Cần Thơ, so quarter I/2027.
+    insert_cases(
+        database,
+        [
+            case_row(
+                intake,
+                status="closed",
+                resolution="unsubstantiated",
+                created_day=date(2026, 12, 15),
+                closed_at=datetime(2026, 12, 14, 18, 0, tzinfo=UTC),
+            )
+        ],
+    )
     q3, q4, q1 = quarter(2026, 3), quarter(2026, 4), quarter(2027, 1)
     with database.read_session() as db:
         third, fourth, first = period_figures(db, [q3, q4, q1])
@@ -308,7 +322,9 @@ def test_quarter_figures_use_the_circulars_data_periods(database: Database) -> N
     assert fourth.disciplined_by_form[DisciplineForm.REPRIMAND] == SMALL  # 2 + 2 people
     assert fourth.disciplined_by_form[DisciplineForm.DEMOTION] == Count(0)
     assert third.counts[Figure.RECEIVED] == Count(0)
-    assert first.counts[Figure.RECEIVED] == Count(5)
+    assert first.counts[Figure.RECEIVED] == Count(6)
+    assert first.counts[Figure.HANDLED] == SMALL  # the local day of the closing
+    assert fourth.counts[Figure.HANDLED] == Count(12)
     assert len(ids["corruption"]) == 10
 
 
