@@ -9,8 +9,9 @@ loaded into Python and nothing is decrypted; the ledger's notes are never read.
 When an event counts. Each figure is dated by its own event, not by the day the report
 arrived: a referral by its dispatch day, a prosecution by the day of the agency's
 result, a conclusion (and the people disciplined and the amounts found and recommended
-with it) by ``case_outcomes.concluded_day``, a recovery by the ledger entry's day, an
-acceptance by the statutory decision's day. So a closed period's figures are made of
+with it) by ``case_outcomes.concluded_day``, a case handled on the merits by that day or,
+when unfounded (no outcome row), by the local day it was closed, a recovery by the ledger
+entry's day, an acceptance by the statutory decision's day. So a closed period's figures are made of
 days inside it only: what happens to an old case today shows in today's period, never
 as a change to a published quarter (app.cases.public_statistics).
 
