@@ -36,8 +36,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app import audit
 from app.cases import legal_periods
@@ -134,6 +134,20 @@ def current_referral(session: Session, case_id: str) -> Referral | None:
         .where(Referral.case_id == case_id)
         .order_by(Referral.dispatch_day.desc(), Referral.id.desc())
         .limit(1)
+    )
+
+
+def current_referral_clause() -> ColumnElement[bool]:
+    """SQL on ``Referral``: this row is its case's current referral (no other of the
+    case is later by dispatch day, then id) - :func:`current_referral` for many cases at
+    once (the dashboard, the inbox of a unit)."""
+    later = aliased(Referral)
+    return ~exists().where(
+        later.case_id == Referral.case_id,
+        or_(
+            later.dispatch_day > Referral.dispatch_day,
+            and_(later.dispatch_day == Referral.dispatch_day, later.id > Referral.id),
+        ),
     )
 
 

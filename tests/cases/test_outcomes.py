@@ -292,3 +292,22 @@ def test_only_the_holding_unit_keeps_the_ledger(
     assert counts(database)[2] == 0
     run(database, settings, hùng, case.case_id, add(1_000_000))  # the control
     assert counts(database)[2] == 1
+
+
+def test_the_purge_takes_the_ledger_and_the_outcome_with_the_case(
+    database: Database, settings: Settings, case: SubmittedCase, hùng: ReviewerKeys
+) -> None:
+    """The one way entries leave: the retention purge of the whole case (a Core DELETE,
+    the database's cascades, through a correction that points at another entry)."""
+    from app.cases import retention
+
+    run(database, settings, hùng, case.case_id, close("substantiated", FIGURES))
+    first = run(database, settings, hùng, case.case_id, add(300_000_000))
+    run(database, settings, hùng, case.case_id, add(-100_000_000, "Ghi thừa", corrects=first))
+    assert counts(database)[:3] == (1, 2, 2)
+    later = date.today() + timedelta(days=400)
+    with unit_of_work.transaction(database.sessionmaker) as db:
+        retention.purge_case(
+            db, BlobStore(settings.blob_path), case.case_id, actor="cli", today=later
+        )
+    assert counts(database)[:3] == (0, 0, 0)

@@ -356,6 +356,9 @@ def test_a_return_goes_back_to_inspection_and_a_new_referral_becomes_current(
     assert second.referral.verification_due_day == date(2027, 4, 21)
     with database.read_session() as db:
         assert [r.result for r in referrals.referrals_of(db, case.case_id)] == ["returned", None]
+        # The SQL form of "current" agrees (the dashboard counts with it).
+        current = db.scalars(select(Referral).where(referrals.current_referral_clause())).all()
+        assert [r.agency for r in current] == ["anninh_dt_can_tho"]
 
 
 def test_a_closed_case_is_not_overdue_on_its_referral(

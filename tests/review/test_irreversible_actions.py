@@ -1,5 +1,6 @@
 """Route, close and recuse cannot be undone by the reviewer: each needs its "I understand"
-box ticked (no JavaScript needed), and closing has no preselected resolution."""
+box ticked (no JavaScript needed), and closing has no preselected resolution. (A recovery
+ledger entry is confirmed too: tests/review/test_referral_outcome_views.py.)"""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def test_without_the_confirmation_nothing_happens(
     reader.client.get("/?lang=vi")
     sent = report()
     page = reader.client.get(f"/cases/{sent.case_id}").get_data(as_text=True)
-    assert page.count('name="confirm" value="yes" required') == 3
+    # route, close, recuse, and the recovery ledger's entry
+    assert page.count('name="confirm" value="yes" required') == 4
     before, events = state(database, sent.case_id), audit_count(database)
 
     refused = reader.post(f"/cases/{sent.case_id}/{action}", form)
