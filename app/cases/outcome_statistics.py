@@ -59,6 +59,7 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.cases.deadlines import count_statutory_resolutions_overdue, referral_overdue_clause
+from app.cases.referrals import current_referral_clause
 from app.cases.reporting_periods import Quarter
 from app.cases.statistics import (
     THRESHOLD,
@@ -452,12 +453,13 @@ def _table(
 
 
 def _referrals_overdue(session: Session, today: date) -> Count:
-    # The rule is app.cases.deadlines'; only referrals of cases that still exist count.
+    # The rule is app.cases.deadlines'; a case's current referral only (an earlier one
+    # came back with a result before the next was sent), of a case that still exists.
     n = session.scalar(
         select(func.count())
         .select_from(Referral)
         .join(Case, Case.id == Referral.case_id)
-        .where(referral_overdue_clause(today))
+        .where(current_referral_clause(), referral_overdue_clause(today))
     )
     return Count.of(int(n or 0))
 
