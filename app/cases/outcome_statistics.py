@@ -103,6 +103,7 @@ class Figure(StrEnum):
     REFERRED = "referred"  # referrals dispatched to the investigation agency
     PROSECUTED = "prosecuted"  # referrals on which the agency decided to prosecute
     DISCIPLINED = "disciplined"  # people disciplined, all forms
+    SANCTIONS = "sanctions"  # administrative sanction decisions (xử phạt vi phạm hành chính)
 
 
 class Money(StrEnum):
@@ -271,6 +272,12 @@ _COMMON: dict[Figure | Money, _Measure] = {
             .join(CaseOutcome, CaseOutcome.case_id == OutcomeDiscipline.case_id)
             .join(Case, Case.id == CaseOutcome.case_id)
         ),
+    ),
+    Figure.SANCTIONS: _Measure(
+        CaseOutcome.concluded_day,
+        func.sum(CaseOutcome.administrative_sanctions),
+        _none(),
+        _from_outcomes(),
     ),
     Money.FOUND: _Measure(
         CaseOutcome.concluded_day,

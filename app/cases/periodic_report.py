@@ -7,7 +7,8 @@ anti-corruption work covers, per Luật Phòng, chống tham nhũng 2018 art. 16
 detection and handling of corruption and the recovery of corrupt assets. The figures
 below are the ones this system holds for those headings - reports received and
 accepted, conclusions, referrals to the investigation agency and prosecutions, people
-disciplined by form, amounts found, recommended and recovered - for the circular's
+disciplined by form, administrative sanction decisions, amounts found, recommended and
+recovered - for the circular's
 data period of the quarter (app.cases.reporting_periods). The circular's annex (its
 numbered data forms, "biểu số liệu") was not found in any source we could read
 (docs/legal.md §9): the rows are named after the indicators, not after a form's row
@@ -121,11 +122,12 @@ def report_lines(figures: PeriodFigures) -> list[ReportLine]:
         text = _count(figures.disciplined_by_form[form])
         lines.append(ReportLine(f"6.{i}", DISCIPLINE_NAMES[form], "người", text, text))
     lines += [
+        count_line("7", "Số quyết định xử phạt vi phạm hành chính", Figure.SANCTIONS, "quyết định"),
         ReportLine("III", "Thu hồi tiền, tài sản", "", ""),
-        money_line("7", "Tiền, tài sản sai phạm được phát hiện", Money.FOUND),
-        money_line("8", "Kiến nghị thu hồi", Money.RECOMMENDED),
-        money_line("9", "Đã thu hồi", Money.RECOVERED),
-        ReportLine("10", "Tỷ lệ đã thu hồi so với kiến nghị thu hồi", "%", rate, rate),
+        money_line("8", "Tiền, tài sản sai phạm được phát hiện", Money.FOUND),
+        money_line("9", "Kiến nghị thu hồi", Money.RECOMMENDED),
+        money_line("10", "Đã thu hồi", Money.RECOVERED),
+        ReportLine("11", "Tỷ lệ đã thu hồi so với kiến nghị thu hồi", "%", rate, rate),
     ]
     return lines
 

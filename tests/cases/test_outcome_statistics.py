@@ -123,6 +123,7 @@ def seed_outcomes(database: Database) -> dict[str, list[str]]:
             date(2026, 11, 10),
             found=BILLION if i < 5 else 0,
             recommended=800_000_000 if i < 5 else 0,
+            sanctions=1 if i < 5 else 0,
             disciplines=disciplines[i],
         )
     insert_outcome(
@@ -312,6 +313,7 @@ def test_quarter_figures_use_the_circulars_data_periods(database: Database) -> N
         Figure.REFERRED: Count(5),
         Figure.PROSECUTED: SMALL,
         Figure.DISCIPLINED: Count(6),
+        Figure.SANCTIONS: Count(5),
     }
     assert fourth.amounts == {
         Money.FOUND: Amount(7_500_000_000),

@@ -51,9 +51,10 @@ def test_the_quarter_as_docx(cli: Any, database: Database, tmp_path: Path) -> No
     assert rows["5"][3] == "< 5"  # two prosecutions: withheld
     assert rows["6"][2:] == ["người", "6"]
     assert rows["6.1"][1:] == ["Khiển trách", "người", "< 5"]
-    assert rows["7"][2:] == ["đồng", "7.500.000.000\u00a0₫"]
-    assert rows["9"][3] == "1.900.000.000\u00a0₫"
-    assert rows["10"][3] == "31,7"
+    assert rows["7"][1:] == ["Số quyết định xử phạt vi phạm hành chính", "quyết định", "5"]
+    assert rows["8"][2:] == ["đồng", "7.500.000.000\u00a0₫"]
+    assert rows["10"][3] == "1.900.000.000\u00a0₫"
+    assert rows["11"][3] == "31,7"
     # No author and no time of making in the file.
     assert document.core_properties.author == ""
     assert document.core_properties.created is not None
@@ -73,15 +74,15 @@ def test_amounts_from_fewer_than_5_cases_are_withheld_in_the_report(
     out = tmp_path / "q4.docx"
     # Quarter I of 2027 starts on 15/12/2026: nothing in it but nothing small either.
     assert run(cli, "--year", "2027", "--quarter", "1", "-o", str(out)).exit_code == 0
-    assert _rows(out)["9"][3] == "0\u00a0₫"
+    assert _rows(out)["10"][3] == "0\u00a0₫"
     with database.read_session() as db:
         case_id = db.scalars(select(Case.id).where(Case.category == "waste")).one()
     # One case's recovery in the quarter: its sum is not published, nor the rate.
     insert_recovery(database, case_id, date(2026, 12, 20), 70_000_000)
     out2 = tmp_path / "q1 again.docx"
     assert run(cli, "--year", "2027", "--quarter", "1", "-o", str(out2)).exit_code == 0
-    assert _rows(out2)["9"][3] == "dưới 5 vụ việc"
-    assert _rows(out2)["10"][3] == "—"
+    assert _rows(out2)["10"][3] == "dưới 5 vụ việc"
+    assert _rows(out2)["11"][3] == "—"
 
 
 def test_the_quarter_as_csv(cli: Any, database: Database, tmp_path: Path) -> None:
@@ -95,7 +96,7 @@ def test_the_quarter_as_csv(cli: Any, database: Database, tmp_path: Path) -> Non
     assert rows[0] == ["STT", "Chỉ tiêu", "Đơn vị tính", "Số liệu"]
     by_number = {row[0]: row for row in rows[1:] if row[0]}
     assert by_number["1"][3] == "16"
-    assert by_number["7"][3] == "7500000000"  # a bare number, for a spreadsheet
+    assert by_number["8"][3] == "7500000000"  # a bare number, for a spreadsheet
     assert by_number["5"][3] == "< 5"
 
 
