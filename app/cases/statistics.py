@@ -266,7 +266,7 @@ def _median_days(session: Session, moment: Any) -> Median:
     return Median(value, Count(n))
 
 
-def _months(first: date, today: date) -> list[str]:
+def months_between(first: date, today: date) -> list[str]:
     months = []
     year, month = first.year, first.month
     while (year, month) <= (today.year, today.month):
@@ -285,7 +285,7 @@ def _by_month(session: Session, today: date) -> tuple[Row, ...]:
     if not counts:
         return ()
     first_year, first_month = (int(part) for part in min(counts).split("-"))
-    keys = _months(date(first_year, first_month, 1), today)
+    keys = months_between(date(first_year, first_month, 1), today)
     # A case dated after ``today`` (clock skew between machines) still counts.
     keys += sorted(k for k in counts if k not in keys)
     return suppress_partition([(k, counts.get(k, 0)) for k in keys])

@@ -12,7 +12,8 @@ One module per concern, each a set of module-level click commands or groups:
 - :mod:`~app.cli.export`: ``export``;
 - :mod:`~app.cli.backup`: ``backup``, ``restore``;
 - :mod:`~app.cli.notify`: ``notify send | overdue | audit-head | retry``;
-- :mod:`~app.cli.deadlines`: ``deadlines`` (the statutory dates, for checking by hand).
+- :mod:`~app.cli.deadlines`: ``deadlines`` (the statutory dates, for checking by hand);
+- :mod:`~app.cli.report`: ``report`` (a quarter's figures for the periodic report).
 
 Commands run inside the review app's context (``flask.cli.with_appcontext``, which
 every ``AppGroup`` command has too) and reach what the app was built with through the
@@ -36,6 +37,7 @@ from app.cli.grants import grants_group
 from app.cli.identity import custodians_group, identity_group
 from app.cli.install import db_group, init_command
 from app.cli.notify import notify_group
+from app.cli.report import report_command
 from app.cli.retention import legal_hold_command, purge_command
 from app.cli.units import units_group
 
@@ -57,6 +59,7 @@ COMMANDS: tuple[click.Command, ...] = (
     restore_command,
     notify_group,
     deadlines_command,
+    report_command,
 )
 
 

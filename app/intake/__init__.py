@@ -13,5 +13,6 @@ from app.intake import (  # noqa: E402,F401  (routes register here)
     language,
     receipt,
     scrub_texts,
+    statistics,
     views,
 )

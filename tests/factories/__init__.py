@@ -41,6 +41,7 @@ from tests.factories.cases import (
     unit_ids,
 )
 from tests.factories.notices import NOTICE_NAME, make_notice
+from tests.factories.outcomes import insert_outcome, insert_recovery, insert_referral
 
 __all__ = [
     "CITIZEN",
@@ -62,6 +63,9 @@ __all__ = [
     "hold_case",
     "insert_cases",
     "insert_links",
+    "insert_outcome",
+    "insert_recovery",
+    "insert_referral",
     "login",
     "make_account",
     "make_custodian",

@@ -85,6 +85,7 @@ ACCESS: dict[str, Access] = {
     "review.dashboard_csv": Access.DASHBOARD,
     "review.desk_form": Access.DESK,
     "review.desk_submit": Access.DESK,
+    "review.dashboard_outcomes_csv": Access.DASHBOARD,
     "review.case_view": Access.CASE,
     "review.case_attachment": Access.CASE,
     "review.case_action": Access.CASE,
@@ -204,7 +205,12 @@ ALLOWED_GET: dict[str, int] = {
 }
 # Allowed GETs that are themselves recorded in the audit log (who looked at statistics;
 # who listed the inbox, once per login session).
-RECORDED_VIEWS = {"review.dashboard", "review.dashboard_csv", "review.inbox"}
+RECORDED_VIEWS = {
+    "review.dashboard",
+    "review.dashboard_csv",
+    "review.dashboard_outcomes_csv",
+    "review.inbox",
+}
 
 LOGIN = "login"  # a redirect to /login
 ACTS = "acts"  # allowed, and the request would change something: not run in the world

@@ -16,9 +16,15 @@ from sqlalchemy import select
 
 # Registers the routes on the review blueprint before any app is made (until
 # app/review/__init__.py imports it).
+import app.cases.outcome_statistics
+import app.cases.periodic_report
+import app.cases.public_statistics
 import app.cases.statistics
-import app.review.charts
+import app.cli.report
+import app.intake.statistics
 import app.review.dashboard
+import app.web.charts
+import app.web.outcome_text
 from app.cases.statistics import export_rows, oversight_statistics
 from app.database import Database
 from app.models import AuditEvent
@@ -95,7 +101,7 @@ def test_the_page_is_svg_with_tables_and_no_script_or_inline_style(
     assert "<script" not in html
     assert "style=" not in html
     charts = re.findall(r"<svg [^>]*>", html)
-    assert len(charts) == 8  # the seven tables of cases and the protection requests
+    assert len(charts) == 11  # seven tables of cases, the protection requests, three of outcomes
     for tag in charts:
         assert 'role="img"' in tag
         chart_id = re.search(r'aria-labelledby="([a-z-]+)-title"', tag)
@@ -103,7 +109,7 @@ def test_the_page_is_svg_with_tables_and_no_script_or_inline_style(
         assert f'aria-describedby="{chart_id.group(1)}-desc"' in tag
         assert f'<title id="{chart_id.group(1)}-title">' in html
         assert f'<desc id="{chart_id.group(1)}-desc">' in html
-    assert html.count('<table class="chart-table">') == 8
+    assert html.count('<table class="chart-table">') == 11
     # Withheld counts are drawn as hatched bars, never with a length of their own.
     assert 'class="bar bar-withheld"' in html and 'fill="url(#by-category-hatch)"' in html
 
@@ -191,7 +197,17 @@ def test_an_empty_installation_renders(observer: Staff) -> None:
 
 def test_the_dashboard_code_holds_no_key(backend: str) -> None:
     """It cannot decrypt what it never imports."""
-    for module in (app.review.dashboard, app.review.charts, app.cases.statistics):
+    for module in (
+        app.review.dashboard,
+        app.web.charts,
+        app.cases.statistics,
+        app.cases.outcome_statistics,
+        app.web.outcome_text,
+        app.cases.periodic_report,
+        app.cli.report,
+        app.cases.public_statistics,
+        app.intake.statistics,
+    ):
         source = Path(str(module.__file__)).read_text(encoding="utf-8")
         imported = {
             name

@@ -11,6 +11,9 @@ reader. Withheld counts (:mod:`app.cases.statistics`) have no length to draw: th
 short hatched grey bar of fixed width and their label ("< 5"), never a guessed size.
 
 All text is escaped, labels included, although they come from our own vocabulary.
+
+It lives in app.web because both faces draw them: the review app's oversight dashboard
+and the intake's public statistics page (which must not import app.review).
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ class ChartError(ValueError):
 @dataclass(frozen=True)
 class Bar:
     label: str  # display text, already translated
-    count: Count
+    count: Count  # the bar's length; an amount in đồng is a Count too
+    text: str | None = None  # how a published value reads ("1.250.000.000 ₫"); else the number
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,12 @@ class ValueTexts:
     small: str = "< 5"
     withheld: str = "withheld"
 
-    def of(self, count: Count) -> str:
+    def of(self, count: Count, text: str | None = None) -> str:
         if count.withheld is Withheld.SMALL:
             return self.small
         if count.withheld is Withheld.COMPLEMENTARY:
             return self.withheld
-        return str(count.value)
+        return text if text is not None else str(count.value)
 
 
 def _short(label: str) -> str:
@@ -105,7 +109,9 @@ def bar_chart(
                 f'height="{BAR_HEIGHT}" fill="url(#{hatch})" stroke="{WITHHELD_FILL}"/>'
             )
         else:
-            width = round(BAR_AREA * (bar.count.value or 0) / largest)
+            # A negative sum (a month whose ledger corrections outweigh its entries) has
+            # no bar: SVG widths cannot be negative. The value beside it says it.
+            width = max(0, round(BAR_AREA * (bar.count.value or 0) / largest))
             shape = (
                 f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{width}" '
                 f'height="{BAR_HEIGHT}" fill="{BAR_FILL}"/>'
@@ -116,7 +122,7 @@ def bar_chart(
             f'text-anchor="end" font-size="12">{escape(_short(bar.label))}</text>'
             f"{shape}"
             f'<text class="chart-value" x="{LABEL_WIDTH + width + 6}" y="{text_y}" '
-            f'font-size="12">{escape(texts.of(bar.count))}</text>'
+            f'font-size="12">{escape(texts.of(bar.count, bar.text))}</text>'
             "</g>"
         )
     parts.append("</svg>")
