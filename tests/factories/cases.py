@@ -311,8 +311,10 @@ def send_case(
     *,
     attachment: bool = False,
     excluded: list[str] | None = None,
+    answers: dict[str, str] | None = None,
 ) -> Report:
-    """Send a report through the intake's no-JavaScript form; find its case."""
+    """Send a report through the intake's no-JavaScript form; find its case.
+    ``answers`` overrides the form's fields (``category``, ``summary``...)."""
     tag = secrets.token_hex(6)
     canary = f"CANARY-REPORT-{tag}"
     files = None
@@ -324,7 +326,12 @@ def send_case(
     before = case_ids(database)
     response = send_report(
         intake_client,
-        report_answers(details=f"Ông A đòi 20 triệu đồng. {canary}"),
+        report_answers(
+            **{
+                **(answers or {}),
+                "details": f"{(answers or {}).get('details', 'Ông A đòi 20 triệu đồng.')} {canary}",
+            }
+        ),
         files=files,
         excluded=excluded,
     )
