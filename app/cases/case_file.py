@@ -10,7 +10,7 @@ sealed and not part of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -42,6 +42,14 @@ class CaseFile:
     thread: list[Entry]
     notes: list[Entry]
     timeline: list[Entry]
+    # What came of the case (issue 14), each already in the reviewer's words: the
+    # referral to the investigation agency, the outcome figures, the recovery ledger
+    # with its total, and the related cases whose both ends the exporter can read.
+    referral: list[tuple[str, str]] = field(default_factory=list)
+    outcome: list[tuple[str, str]] = field(default_factory=list)
+    ledger: list[Entry] = field(default_factory=list)
+    recovered: str = ""
+    links: list[str] = field(default_factory=list)
 
 
 def record_case_file_export(session: Session, actor: Actor, case: Case, pages: int) -> None:

@@ -79,6 +79,18 @@ class CaseFileWords:
     notes: str
     timeline: str
     none: str
+    referral: str
+    outcome: str
+    ledger: str
+    recovered: str  # "Recovered so far"
+    links: str
+
+
+def _pairs_or_none(pdf: _CaseFileWriter, rows: list[tuple[str, str]], none: str) -> None:
+    if rows:
+        pdf.pairs(rows)
+    else:
+        pdf.paragraph(none, "I")
 
 
 def render_case_file_pdf(content: CaseFile, words: CaseFileWords) -> tuple[bytes, int]:
@@ -107,6 +119,17 @@ def render_case_file_pdf(content: CaseFile, words: CaseFileWords) -> tuple[bytes
     pdf.section(words.attachments)
     for name in content.attachments or [words.none]:
         pdf.paragraph(f"• {name}")
+    pdf.section(words.referral)
+    _pairs_or_none(pdf, content.referral, words.none)
+    pdf.section(words.outcome)
+    _pairs_or_none(pdf, content.outcome, words.none)
+    pdf.section(words.ledger)
+    pdf.entries(content.ledger, words.none)
+    if content.ledger:
+        pdf.paragraph(f"{words.recovered}: {content.recovered}", "B")
+    pdf.section(words.links)
+    for line in content.links or [words.none]:
+        pdf.paragraph(f"• {line}")
     pdf.section(words.thread)
     pdf.entries(content.thread, words.none)
     pdf.section(words.notes)

@@ -20,6 +20,7 @@ from app.review import blueprint
 from app.review.audit_display import audit_names
 from app.review.audit_labels import action_labels
 from app.review.auth import current_reviewer, login_required, readable_case_or_404
+from app.review.case_file_sections import outcome_sections
 from app.web.context import blob_store
 from app.web.db import db_session
 from app.web.downloads import attachment_response
@@ -44,6 +45,11 @@ def _words() -> CaseFileWords:
         notes=_("Internal notes"),
         timeline=_("Timeline"),
         none=_("(none)"),
+        referral=_("Referral to the investigation agency"),
+        outcome=_("Outcome and recovery"),
+        ledger=_("Recovery ledger"),
+        recovered=_("Recovered so far"),
+        links=_("Related cases"),
     )
 
 
@@ -53,6 +59,7 @@ def _content(opened: ReviewerCase, case: Case, exported_by: str) -> CaseFile:
     holder = db_session().get(Unit, case.holding_unit_id)
     names = audit_names()
     labels = action_labels()
+    sections = outcome_sections(db_session(), blob_store(), opened, case, clock.today(), locale)
     answers = []
     for qid, value in opened.report.answers.items() if opened.report else []:
         values = [value] if isinstance(value, str) else value
@@ -79,7 +86,12 @@ def _content(opened: ReviewerCase, case: Case, exported_by: str) -> CaseFile:
         thread=[
             Entry(
                 f"{_('Reporter') if m.side is Side.REPORTER else _('Inspectors')} · "
-                + m.day.strftime("%d/%m/%Y"),
+                + m.day.strftime("%d/%m/%Y")
+                + (
+                    f" · {sections.protection_flags[m.id]}"
+                    if m.id in sections.protection_flags
+                    else ""
+                ),
                 _("(this message cannot be read)") if m.unreadable else m.text,
             )
             for m in opened.thread
@@ -96,6 +108,11 @@ def _content(opened: ReviewerCase, case: Case, exported_by: str) -> CaseFile:
             )
             for e in opened.timeline
         ],
+        referral=sections.referral,
+        outcome=sections.outcome,
+        ledger=sections.ledger,
+        recovered=sections.recovered,
+        links=sections.links,
     )
 
 
