@@ -119,6 +119,7 @@ def _ledger_ids(database: Database, case_id: str) -> list[int]:
         )
 
 
+@pytest.mark.both_backends
 def test_case_file_holds_referral_outcome_ledger_links_and_protection(
     staff: StaffFactory,
     report: ReportFactory,
