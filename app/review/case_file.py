@@ -24,7 +24,7 @@ from app.review.case_file_sections import outcome_sections
 from app.web.context import blob_store
 from app.web.db import db_session
 from app.web.downloads import attachment_response
-from app.web.i18n import select_locale
+from app.web.i18n import moment_filter, select_locale
 
 
 def _label(macro: str, key: str | None) -> str:
@@ -96,13 +96,10 @@ def _content(opened: ReviewerCase, case: Case, exported_by: str) -> CaseFile:
             )
             for m in opened.thread
         ],
-        notes=[
-            Entry(f"{n.author} · {n.created_at.strftime('%d/%m/%Y %H:%M')}", n.text)
-            for n in opened.notes
-        ],
+        notes=[Entry(f"{n.author} · {moment_filter(n.created_at)}", n.text) for n in opened.notes],
         timeline=[
             Entry(
-                f"{e.at.strftime('%d/%m/%Y') if e.day_only else e.at.strftime('%d/%m/%Y %H:%M')}"
+                f"{e.at.strftime('%d/%m/%Y') if e.day_only else moment_filter(e.at)}"
                 f" · {names.actor(e.actor)} · {labels.get(e.action, e.action)}",
                 "",
             )

@@ -8,12 +8,12 @@ English is a visible choice the visitor makes."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale, refresh
 
-from app.web.dates import format_day
+from app.web.dates import format_day, format_hour, format_moment
 
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
@@ -44,6 +44,16 @@ def day_filter(day: date | None) -> str:
     return format_day(day, get_locale() or DEFAULT_LANGUAGE)
 
 
+def moment_filter(at: datetime | None) -> str:
+    """``{{ note.created_at|moment }}``: a staff action's local date and time."""
+    return format_moment(at, get_locale() or DEFAULT_LANGUAGE)
+
+
+def hour_filter(at: datetime) -> str:
+    """``{{ run.last.at|hour }}``: its local hour and minute."""
+    return format_hour(at, get_locale() or DEFAULT_LANGUAGE)
+
+
 def init_i18n(app: Flask, *, follow_browser: bool) -> None:
     """``follow_browser``: whether Accept-Language may choose the language (review only)."""
     app.config[FOLLOWS_BROWSER_KEY] = follow_browser
@@ -51,6 +61,8 @@ def init_i18n(app: Flask, *, follow_browser: bool) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
     Babel(app, locale_selector=select_locale)
     app.add_template_filter(day_filter, "day")
+    app.add_template_filter(moment_filter, "moment")
+    app.add_template_filter(hour_filter, "hour")
 
     @app.before_request
     def _remember_language() -> None:

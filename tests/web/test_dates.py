@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from babel import Locale
 from flask import Flask, render_template_string
 from flask_babel import force_locale
 
-from app.web.dates import NO_DAY, format_day
+from app import clock
+from app.web.dates import NO_DAY, format_day, format_hour, format_moment
 from tests.conftest import CsrfClient
 
 TET = date(2027, 2, 6)
@@ -73,3 +74,28 @@ def test_the_reporters_thread_shows_days_in_the_page_language(intake_client: Csr
     english = intake_client.get("/followup/case?lang=en").get_data(as_text=True)
     assert f"· {format_day(today, 'en')}" in english  # e.g. "Nov 29, 2026", not 29/11/2026
     assert f"· {today.strftime('%d/%m/%Y')}" not in english
+
+
+# -- staff actions: a time of day, in the installation's zone --------------------------
+
+# 19:42 UTC on 29/11 is 02:42 on 30/11 in Cần Thơ (UTC+7): the day changes too.
+EVENING_UTC = datetime(2026, 11, 29, 19, 42, tzinfo=UTC)
+
+
+def test_a_staff_moment_is_shown_in_the_installations_zone() -> None:
+    assert clock.zone().key == "Asia/Ho_Chi_Minh"
+    assert format_moment(EVENING_UTC, "vi") == "30/11/2026 02:42"
+    assert format_moment(EVENING_UTC, "en") == "Nov 30, 2026 02:42"
+    assert format_hour(EVENING_UTC, "vi") == "02:42"
+    assert format_moment(None, "vi") == NO_DAY
+    with pytest.raises(ValueError):
+        format_moment(EVENING_UTC.replace(tzinfo=None), "vi")
+
+
+def test_the_moment_filter_follows_the_page_language(review_app: Flask) -> None:
+    with review_app.test_request_context():
+        for lang, shown in (("vi", "30/11/2026 02:42"), ("en", "Nov 30, 2026 02:42")):
+            with force_locale(lang):
+                assert render_template_string("{{ at|moment }}", at=EVENING_UTC) == shown
+        # Positive control: the stored UTC value itself reads 19:42 on the 29th.
+        assert EVENING_UTC.strftime("%d/%m/%Y %H:%M") == "29/11/2026 19:42"
