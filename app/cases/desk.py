@@ -30,6 +30,7 @@ from app import audit, clock
 from app.cases.access import Actor, require_desk_officer
 from app.cases.attachments import uploaded_attachment
 from app.cases.blobs import discard_all
+from app.cases.desk_tokens import DeskToken, spend_token
 from app.cases.identity import IdentityFields
 from app.cases.submission import (
     CaseChoices,
@@ -127,12 +128,20 @@ def enter_at_desk(
     deadlines: Deadlines,
     today: date | None = None,
     notify: bool = False,
+    token: DeskToken | None = None,
 ) -> DeskReceipt:
     """Store a report a desk officer entered; the caller commits. Refused
     (:class:`~app.cases.access.AccessDenied`, :class:`SubmissionError`) it stores
-    nothing and leaves no file behind."""
+    nothing and leaves no file behind.
+
+    ``token``, the form's one-time token (app.cases.desk_tokens), is spent first, in
+    the same transaction as the case: a re-sent form raises
+    :class:`~app.cases.desk_tokens.DeskReportAlreadyStoredError` before anything is
+    encrypted, and a refused entry, rolled back, leaves the token unspent."""
     require_desk_officer(actor, intake_unit(session).id)
     day = today or clock.reporter_day()
+    if token is not None:
+        spend_token(session, token, day=day)
     keys = ServerCaseKeys()
     attachments: list[UploadedAttachment] = []
     try:
