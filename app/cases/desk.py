@@ -134,14 +134,14 @@ def enter_at_desk(
     (:class:`~app.cases.access.AccessDenied`, :class:`SubmissionError`) it stores
     nothing and leaves no file behind.
 
-    ``token``, the form's one-time token (app.cases.desk_tokens), is spent first, in
-    the same transaction as the case: a re-sent form raises
-    :class:`~app.cases.desk_tokens.DeskReportAlreadyStoredError` before anything is
-    encrypted, and a refused entry, rolled back, leaves the token unspent."""
+    ``token``, the form's one-time token (app.cases.desk_tokens), is spent in the same
+    transaction as the case, once the case is made (submit_from_server ends the
+    transaction it began before Argon2id runs, so a row spent earlier would be lost): a
+    re-sent form that raced past the view's check raises
+    :class:`~app.cases.desk_tokens.DeskReportAlreadyStoredError` and the caller's
+    rollback removes its case and files; a refused entry leaves the token unspent."""
     require_desk_officer(actor, intake_unit(session).id)
     day = today or clock.reporter_day()
-    if token is not None:
-        spend_token(session, token, day=day)
     keys = ServerCaseKeys()
     attachments: list[UploadedAttachment] = []
     try:
@@ -164,6 +164,8 @@ def enter_at_desk(
         identity=report.identity,
         channel=report.channel,
     )
+    if token is not None:
+        spend_token(session, token, day=day)
     audit.hold(
         session,
         action="case.entered_at_desk",

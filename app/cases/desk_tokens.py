@@ -115,7 +115,7 @@ def ensure_unspent(session: Session, token: DeskToken) -> None:
 
 def spend_token(session: Session, token: DeskToken, *, day: date) -> None:
     """Spend ``token`` in the caller's transaction (flushed, not committed), or raise
-    :class:`DeskReportAlreadyStoredError`. Called before the case is made, so a
-    concurrent second POST waits on the first's row and then stores nothing."""
+    :class:`DeskReportAlreadyStoredError`. A concurrent second POST waits here on the
+    first's row and, once that commits, raises: its rollback removes its case."""
     if not spent_set.record_spent(session, token.spent_key, day=day):
         raise DeskReportAlreadyStoredError("desk form already stored")
