@@ -30,6 +30,7 @@ from app import audit, clock
 from app.cases.access import Actor, require_desk_officer
 from app.cases.attachments import uploaded_attachment
 from app.cases.blobs import discard_all
+from app.cases.desk_tokens import DeskToken, spend_token
 from app.cases.identity import IdentityFields
 from app.cases.submission import (
     CaseChoices,
@@ -127,10 +128,18 @@ def enter_at_desk(
     deadlines: Deadlines,
     today: date | None = None,
     notify: bool = False,
+    token: DeskToken | None = None,
 ) -> DeskReceipt:
     """Store a report a desk officer entered; the caller commits. Refused
     (:class:`~app.cases.access.AccessDenied`, :class:`SubmissionError`) it stores
-    nothing and leaves no file behind."""
+    nothing and leaves no file behind.
+
+    ``token``, the form's one-time token (app.cases.desk_tokens), is spent in the same
+    transaction as the case, once the case is made (submit_from_server ends the
+    transaction it began before Argon2id runs, so a row spent earlier would be lost): a
+    re-sent form that raced past the view's check raises
+    :class:`~app.cases.desk_tokens.DeskReportAlreadyStoredError` and the caller's
+    rollback removes its case and files; a refused entry leaves the token unspent."""
     require_desk_officer(actor, intake_unit(session).id)
     day = today or clock.reporter_day()
     keys = ServerCaseKeys()
@@ -155,6 +164,8 @@ def enter_at_desk(
         identity=report.identity,
         channel=report.channel,
     )
+    if token is not None:
+        spend_token(session, token, day=day)
     audit.hold(
         session,
         action="case.entered_at_desk",

@@ -311,17 +311,29 @@ def spend_challenge(session: Session, solved: SolvedChallenge, *, day: date | No
     must be durable before the request does anything expensive, and a later failure of
     the request must not give the challenge back.
     """
+    if not record_spent(session, solved.spent_key, day=day):
+        raise ChallengeUsedError("proof-of-work challenge already used")
+
+
+def record_spent(session: Session, spent_key: bytes, *, day: date | None = None) -> bool:
+    """Add ``spent_key`` to the single-use set; True if this call added it, False if it
+    was there already. The row holds the key (a hash, domain-separated by its caller's
+    label) and the reporter's day, nothing else. Shared by the desk's one-time form
+    tokens (app.cases.desk_tokens), whose lifetime is also under a day."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(SpentPowChallenge)
-        .values(challenge_hash=solved.spent_key, day=day or _spent_day())
+        .values(challenge_hash=spent_key, day=day or _spent_day())
         .on_conflict_do_nothing(index_elements=[SpentPowChallenge.challenge_hash])
         .returning(SpentPowChallenge.challenge_hash)  # a row back: this call inserted it
     )
-    inserted = session.execute(statement).first() is not None
-    if not inserted:
-        raise ChallengeUsedError("proof-of-work challenge already used")
+    return session.execute(statement).first() is not None
+
+
+def is_spent(session: Session, spent_key: bytes) -> bool:
+    """Whether ``spent_key`` is in the single-use set; changes nothing."""
+    return session.get(SpentPowChallenge, spent_key) is not None
 
 
 def delete_spent_challenges(session: Session, today: date | None = None) -> int:

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import current_app, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from app.cases import questionnaire as questionnaire_mod
 from app.cases import unit_of_work
 from app.cases.access import AccessDenied, may_enter_reports
 from app.cases.desk import DESK_CHANNELS, DeskReport, enter_at_desk, parse_channel
+from app.cases.desk_tokens import (
+    DeskReportAlreadyStoredError,
+    DeskTokenError,
+    DeskTokenKey,
+    ensure_unspent,
+    issue_token,
+    verify_token,
+)
 from app.cases.identity import IdentityError, parse_identity, parse_track
 from app.cases.submission import (
     CaseChoices,
@@ -56,9 +65,22 @@ def _desk_link() -> dict[str, Any]:
     return {"desk_officer": lambda: current_reviewer() is not None and _may_enter()}
 
 
+def _token_key() -> DeskTokenKey:
+    """Binds a desk form token to this officer's session (its CSRF secret, new at each
+    login) and account: another officer's session cannot spend it."""
+    generate_csrf()  # makes sure the session has its CSRF secret
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    reviewer = current_reviewer()
+    binding = f"{session.get(field)}\x00{reviewer.id if reviewer else ''}"
+    key = current_app.secret_key
+    secret = key.encode() if isinstance(key, str) else bytes(key or b"")
+    return DeskTokenKey(secret=secret, binding=binding.encode())
+
+
 def _form(
     values: MultiDict[str, str] | None = None,
     *,
+    form_nonce: str | None = None,
     errors: dict[str, Any] | None = None,
     identity_errors: dict[str, str] | None = None,
     form_error: str | None = None,
@@ -71,6 +93,8 @@ def _form(
             "review/desk.html",
             questionnaire=questionnaire_mod.load_questionnaire(),
             values=values or MultiDict(),
+            # A refused form keeps its token: the officer corrects it and sends it again.
+            form_nonce=form_nonce or issue_token(_token_key()),
             errors=errors or {},
             identity_errors=identity_errors or {},
             form_error=form_error,
@@ -110,8 +134,19 @@ def _submission_message(exc: SubmissionError) -> str:
         "invalid_choice": _("One of the choices is not valid. Please check the form."),
         "invalid_channel": _("Choose how the report was received."),
         "not_ready": _("The service is not ready to receive reports yet. Please try again later."),
+        "desk_token_invalid": _(
+            "This form has expired or belongs to another session. Nothing was saved. "
+            "Please check the report and send it again."
+        ),
     }
     return str(messages.get(exc.code, _("The report could not be stored. Nothing was saved.")))
+
+
+def _already_stored() -> tuple[str, int]:
+    """A re-sent form: nothing is stored again and the slip is not shown again (its
+    receipt is shown once). A blank form, with a new token, for the next citizen."""
+    message = _("This report was already stored; it was not stored again.")
+    return _form(form_error=str(message), status=409)
 
 
 @blueprint.post("/desk/report")
@@ -121,10 +156,27 @@ def desk_submit() -> ResponseReturnValue:
         return forbidden()
     form = request.form
     scans = paper_scans("attachments")
+    try:
+        token = verify_token(_token_key(), form.get("form_nonce"))
+        ensure_unspent(db_session(), token)
+    except DeskTokenError as exc:
+        # A fresh token for this session: the officer checks the form and sends it again.
+        return _form(
+            form, form_error=_submission_message(exc), dropped_files=bool(scans), status=400
+        )
+    except DeskReportAlreadyStoredError:
+        return _already_stored()
 
     def refused(**kw: Any) -> tuple[str, int]:
         # Nothing is kept of a refused form's files: the officer attaches them again.
-        return _form(form, dropped_files=bool(scans), status=400, **kw)
+        # The token is not spent, so the corrected form is accepted.
+        return _form(
+            form,
+            form_nonce=str(form.get("form_nonce")),
+            dropped_files=bool(scans),
+            status=400,
+            **kw,
+        )
 
     validated = questionnaire_mod.validate_answers(
         questionnaire_mod.load_questionnaire(), dict(form.lists())
@@ -159,10 +211,14 @@ def desk_submit() -> ResponseReturnValue:
             scans,
             deadlines=s.deadlines,
             notify=s.smtp is not None,
+            token=token,
         )
         unit_of_work.commit(db_session())
     except AccessDenied:
         return forbidden()
+    except DeskReportAlreadyStoredError:
+        unit_of_work.rollback(db_session())
+        return _already_stored()
     except SubmissionError as exc:
         return refused(form_error=_submission_message(exc))
     except StorageError:
