@@ -7,7 +7,9 @@ The one rule of "overdue", for SQL and for a loaded case alike: a deadline is mi
 when the case is not closed, its step was never done, and its due day is past. The
 inbox's filter, the overdue e-mails (app.notifications.outbox) and the oversight
 statistics all use :func:`overdue_clause` / :func:`missed_clauses`, and the case page
-and the e-mails :func:`missed_deadlines` / :func:`case_deadline`.
+and the e-mails :func:`missed_deadlines` / :func:`case_deadline`. The inbox's "overdue
+only" keeps a case that missed any clock below as well (app.cases.inbox, composing
+these clauses).
 
 The same rule for the other clocks: a whistleblower protection request is missed when
 it is not answered and its due day is past (:func:`protection_missed_clause`,

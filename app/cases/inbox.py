@@ -1,8 +1,9 @@
 """The inbox: cases the reviewer may read, filtered, sorted, one page at a time.
 
-Two queries per page: the page of cases (using the ``ix_cases_inbox`` index on holding
-unit, status and day) and, for those ids only, the unread reporter messages and the
-referrals to the investigation agency. The total is counted with the same conditions.
+A few queries per page: the page of cases (using the ``ix_cases_inbox`` index on
+holding unit, status and day) and, for those ids only, the unread reporter messages, the
+referrals to the investigation agency and the overdue protection requests. The total is
+counted with the same conditions.
 Nothing here decrypts: the summaries and the text search (app.cases.inbox_reading)
 decrypt in the reviewer's request, over the cases this module selects.
 """
@@ -15,14 +16,22 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from app.cases.access import READER_ROLES, Actor, readable_by
-from app.cases.deadlines import DeadlineState, case_deadline, overdue_clause, referral_deadline
-from app.cases.legal_process import StatutoryState, statutory_state
-from app.models import Case, Membership, Message, Referral, Reviewer, Unit
+from app.cases.deadlines import (
+    DeadlineState,
+    case_deadline,
+    overdue_clause,
+    protection_missed_clause,
+    referral_deadline,
+    referral_overdue_clause,
+)
+from app.cases.legal_process import StatutoryState, open_named_states, statutory_state
+from app.cases.referrals import current_referral_clause
+from app.models import Case, Membership, Message, ProtectionRequest, Referral, Reviewer, Unit
 from app.models.vocabulary import CaseStatus, Category, Sector, Side, Track
 
 PAGE_SIZE = 50
@@ -136,6 +145,8 @@ class InboxRow:
     # The current referral's verification period while the agency owes its result
     # (app.cases.deadlines.referral_deadline); None otherwise.
     referral: tuple[DeadlineState, date] | None = None
+    # An unanswered protection request of the case is past its due day.
+    protection_overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,7 @@ class InboxPage:
 
 
 def _conditions(
+    session: Session,
     actor: Actor,
     filters: InboxFilters,
     today: date,
@@ -179,8 +191,42 @@ def _conditions(
     elif filters.assignee:
         conditions.append(Case.assignee_id == int(filters.assignee))
     if filters.overdue:
-        conditions.append(overdue_clause(today))
+        conditions.append(_anything_overdue(session, today, conditions))
     return conditions
+
+
+def _anything_overdue(
+    session: Session, today: date, conditions: list[ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """ "Overdue only": the case missed anything it owes - a service target of the city,
+    a statutory step of a named denunciation, the current referral's verification
+    period, or the answer to a protection request. Every rule is app.cases.deadlines'
+    (composed here, never restated).
+
+    The statutory due days come from the work calendar and are not stored, so SQL
+    cannot judge them (as in the statistics' count): the open named cases that the
+    other ``conditions`` already keep - the actor's readable cases, at most, so the
+    preselection is bounded by what one reviewer may read - are judged in Python and
+    the late ones enter the query by id."""
+    statutory_late = [
+        case_id
+        for case_id, state in open_named_states(session, today, *conditions)
+        if state.overdue
+    ]
+    referral_late = exists().where(
+        Referral.case_id == Case.id,
+        current_referral_clause(),
+        referral_overdue_clause(today),
+    )
+    protection_late = exists().where(
+        ProtectionRequest.case_id == Case.id, protection_missed_clause(today)
+    )
+    return or_(
+        overdue_clause(today),
+        Case.id.in_(statutory_late) if statutory_late else false(),
+        referral_late,
+        protection_late,
+    )
 
 
 _PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -204,7 +250,7 @@ def matching_ids(
 ) -> tuple[list[str], int]:
     """The first ``limit`` ids of the filtered inbox in its order, and how many match in
     all: the cases a text search may decrypt (app.cases.inbox_reading)."""
-    conditions = _conditions(actor, filters, today, None, None)
+    conditions = _conditions(session, actor, filters, today, None, None)
     total = int(session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
     ids = session.scalars(
         _ordered(select(Case.id).where(*conditions), filters.sort).limit(limit)
@@ -224,7 +270,7 @@ def inbox_page(
 ) -> InboxPage:
     """One page of the inbox; ``only_ids`` keeps the cases a text search found,
     ``reference`` the one case of that reference (both within the filters)."""
-    conditions = _conditions(actor, filters, today, only_ids, reference)
+    conditions = _conditions(session, actor, filters, today, only_ids, reference)
     total = int(session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
@@ -276,10 +322,32 @@ def inbox_page(
             .order_by(Referral.dispatch_day, Referral.id)
         ):
             current[referral.case_id] = referral  # the latest wins: the current one
+    protection_late = (
+        set(
+            session.scalars(
+                select(ProtectionRequest.case_id).where(
+                    ProtectionRequest.case_id.in_(ids), protection_missed_clause(today)
+                )
+            )
+        )
+        if ids
+        else set()
+    )
     rows = []
     for c in cases:
         state, due = case_deadline(c, today)
         owed = current.get(c.id)
+        statutory = statutory_state(c, today)
+        agency_due = (
+            referral_deadline(owed, c, today) if owed is not None and owed.result is None else None
+        )
+        if (
+            (statutory is not None and statutory.overdue)
+            or (agency_due is not None and agency_due[0] is DeadlineState.OVERDUE)
+            or c.id in protection_late
+        ):
+            # The badge says "overdue" whatever clock is missed, as the filter selects.
+            state = DeadlineState.OVERDUE
         rows.append(
             InboxRow(
                 id=c.id,
@@ -294,12 +362,11 @@ def inbox_page(
                 next_due=due,
                 unread=int(unread.get(c.id, 0)),
                 assignee=names.get(c.assignee_id) if c.assignee_id else None,
-                statutory=statutory_state(c, today),
+                statutory=statutory,
                 track=c.track,
                 unit=units.get(c.holding_unit_id, ""),
-                referral=referral_deadline(owed, c, today)
-                if owed is not None and owed.result is None
-                else None,
+                referral=agency_due,
+                protection_overdue=c.id in protection_late,
             )
         )
     return InboxPage(rows, total, page, pages)

@@ -30,12 +30,13 @@ system notice, not a legal act.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app import audit, clock
@@ -191,6 +192,11 @@ class StatutoryState:
     concluded_day: date | None = None
     conclusion_notice_due: date | None = None  # art. 35(3): 5 working days
 
+    @property
+    def overdue(self) -> bool:
+        """A statutory step of the case is missed (acceptance or resolution)."""
+        return self.acceptance_overdue or self.resolution_overdue
+
 
 def statutory_state(case: Case, today: date) -> StatutoryState | None:
     """The clocks of a named denunciation as of ``today``; None for anonymous
@@ -229,6 +235,41 @@ def statutory_state(case: Case, today: date) -> StatutoryState | None:
         concluded_day=concluded,
         conclusion_notice_due=clocks.conclusion_notice,
     )
+
+
+# The columns the statutory clocks are computed from: what the statistics and the
+# inbox's "overdue only" filter load of each open named case (never the keys, the receipt
+# lookup or anything else of the row).
+_CLOCK_COLUMNS = (
+    Case.track,
+    Case.status,
+    Case.created_day,
+    Case.statutory_decision,
+    Case.statutory_decision_day,
+    Case.statutory_extensions,
+    Case.statutory_concluded_day,
+)
+
+
+def open_named_states(
+    session: Session, today: date, *conditions: ColumnElement[bool]
+) -> Iterator[tuple[str, StatutoryState]]:
+    """Each open named denunciation matching ``conditions``, by id, with its clocks as of
+    ``today``. The due days come from the work calendar (holidays, announced days off)
+    and are not stored - a stored day would go stale when the calendar file gains a day -
+    so SQL cannot judge them: the clock columns are loaded, one row per case, into a
+    transient Case and judged by :func:`statutory_state` (whose overdue rule is
+    app.cases.deadlines.statutory_missed). Nothing is decrypted."""
+    for row in session.execute(
+        select(Case.id, *_CLOCK_COLUMNS).where(
+            Case.track == Track.NAMED.value, Case.status != CaseStatus.CLOSED.value, *conditions
+        )
+    ).mappings():
+        clocks = dict(row)
+        case_id = clocks.pop("id")
+        state = statutory_state(Case(**clocks), today)
+        if state is not None:
+            yield case_id, state
 
 
 # --- the actions --------------------------------------------------------------------

@@ -71,10 +71,10 @@ from sqlalchemy.types import JSON, Date
 from app import audit
 from app.actors import reviewer_actor
 from app.cases.deadlines import missed_clauses, overdue_clause, protection_missed_clause
-from app.cases.legal_process import statutory_state
+from app.cases.legal_process import open_named_states
 from app.cases.unique_matters import unique_matters
 from app.models import AuditEvent, Case, ProtectionRequest, Unit
-from app.models.vocabulary import CaseStatus, Category, Sector, Track
+from app.models.vocabulary import CaseStatus, Category, Sector
 
 THRESHOLD = 5
 SMALL_LABEL = "< 5"
@@ -318,28 +318,10 @@ def _statutory_overdue(session: Session, today: date) -> tuple[Row, ...]:
     """Open named denunciations past their acceptance or resolution day. The days come
     from the work calendar (holidays, announced days off) and are not stored - a stored
     day would go stale when the calendar file gains a day - so the open named cases are
-    loaded here, one row each, and judged by app.cases.legal_process.statutory_state
-    (whose overdue rule is app.cases.deadlines.statutory_missed). Nothing is decrypted."""
+    loaded, one row each, and judged in Python (app.cases.legal_process.open_named_states,
+    whose overdue rule is app.cases.deadlines.statutory_missed). Nothing is decrypted."""
     acceptance = resolution = 0
-    # Only the columns the clocks need, into a transient Case (never the keys, the
-    # receipt lookup or anything else of the row).
-    columns = (
-        Case.track,
-        Case.status,
-        Case.created_day,
-        Case.statutory_decision,
-        Case.statutory_decision_day,
-        Case.statutory_extensions,
-        Case.statutory_concluded_day,
-    )
-    for row in session.execute(
-        select(*columns).where(
-            Case.track == Track.NAMED.value, Case.status != CaseStatus.CLOSED.value
-        )
-    ).mappings():
-        state = statutory_state(Case(**row), today)
-        if state is None:
-            continue
+    for _case_id, state in open_named_states(session, today):
         acceptance += state.acceptance_overdue
         resolution += state.resolution_overdue
     return (

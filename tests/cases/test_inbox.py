@@ -13,14 +13,24 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from app.cases.access import Actor, load_actor
+from app.cases.deadlines import DeadlineState
 from app.cases.inbox import PAGE_SIZE, InboxFilters, InboxPage, InboxSort, inbox_page
+from app.cases.legal_process import statutory_state
 from app.database import Database
-from app.models import Message, Recusal
-from app.models.vocabulary import Role
-from tests.factories import ReviewerKeys, case_row, insert_cases, make_reviewer, unit_ids
+from app.models import Case, Message, Recusal
+from app.models.vocabulary import ReferralResult, Role
+from tests.factories import (
+    ReviewerKeys,
+    case_row,
+    insert_cases,
+    insert_protection_request,
+    insert_referral,
+    make_reviewer,
+    unit_ids,
+)
 
 pytestmark = pytest.mark.both_backends
 
@@ -152,6 +162,103 @@ def test_filters(
     page = _page(database, member, **filters)
     assert set(_refs(page)) == {world[name] for name in expected}
     assert page.total == len(expected)
+
+
+@pytest.fixture
+def late_world(database: Database, member: ReviewerKeys) -> dict[str, str]:
+    """Per kind of clock other than the city's targets, a case that missed it and its
+    twin that did not; none of them has a service target due. References by name."""
+    intake = unit_ids(database)["intake"]
+    rows = {
+        # A named denunciation without an acceptance decision: its last day comes from
+        # the work calendar (app.cases.legal_process), long past for a case 60 days old.
+        "named_late": case_row(intake, track="named", created_day=_day(60)),
+        "named_in_time": case_row(intake, track="named", created_day=TODAY),
+        "referral_late": case_row(intake, status="routed_investigation", created_day=_day(50)),
+        "referral_answered": case_row(intake, status="routed_investigation", created_day=_day(50)),
+        "protection_late": case_row(intake, created_day=_day(30)),
+        "protection_answered": case_row(intake, created_day=_day(30)),
+    }
+    ids = dict(zip(rows, insert_cases(database, list(rows.values())), strict=True))
+    # Both dispatched 40 days ago, 20 days to verify: due 20 days ago.
+    insert_referral(database, ids["referral_late"], _day(40))
+    insert_referral(
+        database,
+        ids["referral_answered"],
+        _day(40),
+        result=ReferralResult.NOT_PROSECUTED.value,
+        result_day=_day(25),
+    )
+    for name in ("protection_late", "protection_answered"):
+        insert_protection_request(
+            database,
+            ids[name],
+            _day(20),
+            _day(5),
+            answered_day=_day(3) if name == "protection_answered" else None,
+        )
+    return {name: row["reference"] for name, row in rows.items()}
+
+
+def test_the_statutory_twins_straddle_their_acceptance_day(
+    database: Database, late_world: dict[str, str]
+) -> None:
+    """The premise of the "named" rows below, by the calendar itself: one case is past
+    its acceptance day, the other not yet."""
+    with database.read_session() as db:
+        cases = {
+            c.reference: c
+            for c in db.scalars(
+                select(Case).where(
+                    Case.reference.in_([late_world["named_late"], late_world["named_in_time"]])
+                )
+            )
+        }
+        late = statutory_state(cases[late_world["named_late"]], TODAY)
+        in_time = statutory_state(cases[late_world["named_in_time"]], TODAY)
+    assert late is not None and late.acceptance_due < TODAY and late.acceptance_overdue
+    assert in_time is not None and in_time.acceptance_due >= TODAY
+    assert not in_time.overdue
+
+
+@pytest.mark.parametrize(
+    ("late", "in_time"),
+    [
+        pytest.param("named_late", "named_in_time", id="statutory-acceptance"),
+        pytest.param("referral_late", "referral_answered", id="referral-verification"),
+        pytest.param("protection_late", "protection_answered", id="protection-answer"),
+    ],
+)
+def test_overdue_only_selects_every_missed_clock(
+    database: Database,
+    member: ReviewerKeys,
+    late_world: dict[str, str],
+    late: str,
+    in_time: str,
+) -> None:
+    everything = {row.reference: row for row in _page(database, member).rows}
+    # Positive control: both twins are in the inbox; only one of them is overdue.
+    assert {late_world[late], late_world[in_time]} <= set(everything)
+    assert everything[late_world[late]].deadline is DeadlineState.OVERDUE
+    assert everything[late_world[in_time]].deadline is not DeadlineState.OVERDUE
+    overdue = set(_refs(_page(database, member, overdue=True)))
+    assert late_world[late] in overdue
+    assert late_world[in_time] not in overdue
+
+
+def test_overdue_only_counts_each_kind_of_late_case_once(
+    database: Database, member: ReviewerKeys, world: dict[str, str], late_world: dict[str, str]
+) -> None:
+    page = _page(database, member, overdue=True)
+    expected = {world["urgent_old"]} | {
+        late_world[name] for name in ("named_late", "referral_late", "protection_late")
+    }
+    assert set(_refs(page)) == expected
+    assert page.total == len(expected)
+    assert [row.protection_overdue for row in page.rows].count(True) == 1
+    # The other filters still narrow it: only the named one is on the named track.
+    named = _page(database, member, overdue=True, track="named")
+    assert _refs(named) == [late_world["named_late"]]
 
 
 def test_an_assignee_given_by_id(

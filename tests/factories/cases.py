@@ -16,15 +16,17 @@ import itertools
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
+from app import clock
 from app.cases import unit_of_work
 from app.database import Database
-from app.models import Blob, Case, CaseLink, Unit
-from app.models.vocabulary import BlobKind
+from app.models import Blob, Case, CaseLink, Message, ProtectionRequest, Unit
+from app.models.cases import new_message_id
+from app.models.vocabulary import BlobKind, Side
 from config import Settings
 from tests.conftest import CsrfClient
 from tests.factories.accounts import ReviewerKeys
@@ -227,6 +229,37 @@ def insert_cases(database: Database, rows: list[dict[str, Any]]) -> list[str]:
     with database.session() as db:
         db.execute(insert(Case), rows)
     return [row["id"] for row in rows]
+
+
+def insert_protection_request(
+    database: Database,
+    case_id: str,
+    filed_day: date,
+    due_day: date,
+    *,
+    answered_day: date | None = None,
+) -> int:
+    """A reporter's message flagged as a protection request, straight into the tables
+    (no text: for queries on its due day); answered on ``answered_day`` if given."""
+    with database.session() as db:
+        message = Message(
+            id=new_message_id(),
+            case_id=case_id,
+            author_side=Side.REPORTER.value,
+            created_at=clock.day_stamp(filed_day),  # a reporter's day, never a time
+        )
+        db.add(message)
+        db.flush()
+        db.add(
+            ProtectionRequest(
+                message_id=message.id,
+                case_id=case_id,
+                filed_day=filed_day,
+                due_day=due_day,
+                answered_at=datetime.combine(answered_day, time(9), UTC) if answered_day else None,
+            )
+        )
+        return message.id
 
 
 # -- through the intake's form, as a reporter ---------------------------------------------

@@ -231,3 +231,38 @@ def test_dashboard_counts_overdue_statutory_deadlines(
     assert "statutory_overdue,acceptance,5" in lan.client.get("/dashboard.csv").get_data(
         as_text=True
     )
+
+
+def _case_table(page: str) -> str:
+    """The inbox's table of cases (below the protection block, which lists requests by
+    reference whatever the filters); "" when no case matches."""
+    start = page.find('<table class="inbox">')
+    return page[start:] if start >= 0 else ""
+
+
+@pytest.mark.both_backends
+def test_an_overdue_request_marks_the_inbox_row_and_passes_overdue_only(
+    staff: StaffFactory, report: ReportFactory, database: Database
+) -> None:
+    """A case whose only missed clock is a protection request's answer (app.cases.inbox):
+    the filter "overdue only" keeps it and its row says overdue; the day before, not."""
+    đào = staff("dao-tiep-nhan", "intake")
+    sent = report()
+    today = clock.today()
+    _requests(database, sent.case_id, [today])  # due today: not yet missed
+    rows = _case_table(đào.client.get("/inbox").get_data(as_text=True))
+    assert sent.reference in rows and "protection-due" not in rows  # positive control
+    assert sent.reference not in _case_table(
+        đào.client.get("/inbox?overdue=1").get_data(as_text=True)
+    )
+
+    with database.session() as db:
+        db.execute(
+            update(ProtectionRequest)
+            .where(ProtectionRequest.case_id == sent.case_id)
+            .values(due_day=today - timedelta(days=1))
+        )
+    late = _case_table(đào.client.get("/inbox?overdue=1").get_data(as_text=True))
+    assert sent.reference in late
+    assert "badge deadline-overdue" in late
+    assert "protection-due deadline-overdue" in late
