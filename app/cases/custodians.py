@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, clock
 from app.actors import reviewer_actor
 from app.models import Membership, Reviewer, Unit, UnitCustodian
 from app.models.vocabulary import Role
@@ -88,7 +88,9 @@ def designate(session: Session, reviewer: Reviewer, unit: Unit, *, actor: str) -
         raise NotAMemberError("only a member of the unit can be its identity custodian")
     if session.get(UnitCustodian, (unit.id, reviewer.id)) is not None:
         return False
-    session.add(UnitCustodian(unit_id=unit.id, reviewer_id=reviewer.id))
+    # An approved access change, by two administrators: never a reporter's action, so
+    # its exact time may stand (the column has no default that could date one).
+    session.add(UnitCustodian(unit_id=unit.id, reviewer_id=reviewer.id, created_at=clock.utcnow()))
     session.flush()
     audit.record(
         session,

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, UTCDateTime, one_of, utcnow, vocab
+from app.models.base import Base, UTCDateTime, one_of, vocab
 from app.models.vocabulary import UnsealStatus
 
 
@@ -28,7 +28,7 @@ class UnitCustodian(Base):
     reviewer_id: Mapped[int] = mapped_column(
         ForeignKey("reviewers.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # set by app.cases.custodians
 
 
 class SealedIdentity(Base):
