@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -38,6 +37,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.shared import Mm, Pt
 
 from app.cases.money import format_vnd
+from app.cases.office_package import dated_package
 from app.cases.outcome_statistics import Amount, Figure, Money, PeriodFigures
 from app.cases.statistics import SMALL_LABEL, Count, Withheld
 from app.models.vocabulary import DisciplineForm
@@ -199,7 +199,7 @@ def render_docx(figures: PeriodFigures) -> bytes:
     _strip_properties(document, figures.period.last_day)
     buffer = io.BytesIO()
     document.save(buffer)
-    return _dated_zip(buffer.getvalue(), figures.period.last_day)
+    return dated_package(buffer.getvalue(), figures.period.last_day)
 
 
 def render_csv(figures: PeriodFigures) -> str:
@@ -227,18 +227,3 @@ def _strip_properties(document: DocumentObject, day: date) -> None:
     core.title = "Số liệu kết quả tiếp nhận, xử lý phản ánh, tố cáo"
     core.revision = 1
     core.created = core.modified = core.last_printed = stamp
-
-
-def _dated_zip(data: bytes, day: date) -> bytes:
-    stamp = (day.year, day.month, day.day, 0, 0, 0)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for entry in source.infolist():
-            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry.filename))
-    return out.getvalue()

@@ -5,7 +5,7 @@ refused action in the reviewer's language, and the ``vnd`` filter."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -18,7 +18,7 @@ from app.cases.referrals import ReferralDetails, ReferralError
 from app.models.vocabulary import DisciplineForm
 from app.review import blueprint
 from app.web.context import settings
-from app.web.dates import format_day
+from app.web.dates import format_day, parse_form_day
 from app.web.i18n import DEFAULT_LANGUAGE
 
 REFERRAL_FIELDS = ("agency", "dispatch_number", "dispatch_day", "procuracy_notified_day")
@@ -41,16 +41,11 @@ def agency_name(code: str) -> str:
 
 
 def _day(value: str, error: type[ReferralError] | type[OutcomeError]) -> date | None:
-    """``yyyy-mm-dd`` (a date input) or ``dd/mm/yyyy`` (typed); empty is None."""
-    text = value.strip()
-    if not text:
-        return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise error("bad_day")
+    """A day from the form (app.web.dates.parse_form_day); empty is None."""
+    try:
+        return parse_form_day(value)
+    except ValueError:
+        raise error("bad_day") from None
 
 
 def referral_day(form: Mapping[str, str], name: str) -> date | None:

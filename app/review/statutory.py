@@ -5,7 +5,7 @@ DOCX of a notice, rendered on demand from its encrypted fields."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 
 from flask import abort, render_template
 from flask.typing import ResponseReturnValue
@@ -20,6 +20,7 @@ from app.models.vocabulary import KeyKind
 from app.review import blueprint
 from app.review.auth import login_required, readable_case_or_404
 from app.web.context import blob_store
+from app.web.dates import parse_form_day
 from app.web.db import db_session, writes_on_get
 from app.web.downloads import attachment_response
 from app.web.i18n import select_locale
@@ -28,17 +29,12 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 
 
 def parse_day(value: str) -> date | None:
-    """The decision day from the form: ``yyyy-mm-dd`` (a date input) or ``dd/mm/yyyy``
-    (typed by hand); empty is None (the domain asks for it)."""
-    text = value.strip()
-    if not text:
-        return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    raise StatutoryError("bad_day")
+    """The decision day from the form (app.web.dates.parse_form_day); empty is None (the
+    domain asks for it)."""
+    try:
+        return parse_form_day(value)
+    except ValueError:
+        raise StatutoryError("bad_day") from None
 
 
 def criteria(form: Mapping[str, str]) -> list[str]:

@@ -61,3 +61,22 @@ def format_day(day: date | None, locale: str | Locale) -> str:
     if parsed.language == "vi":
         return format_date(day, VIETNAMESE_PATTERN, locale=parsed)
     return format_date(day, "medium", locale=parsed)
+
+
+# The two ways a day reaches a form: a date input sends yyyy-mm-dd, a person typing by
+# hand writes dd/mm/yyyy.
+FORM_DAY_PATTERNS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+def parse_form_day(value: str) -> date | None:
+    """A day typed in a form; empty is None. Raises ValueError for anything else (the
+    view turns it into its domain's "bad day" error)."""
+    text = value.strip()
+    if not text:
+        return None
+    for pattern in FORM_DAY_PATTERNS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise ValueError(f"not a day: {text!r}")

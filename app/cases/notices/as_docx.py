@@ -12,7 +12,6 @@ promise 7), and two renderings of one notice are the same bytes.
 from __future__ import annotations
 
 import io
-import zipfile
 from datetime import UTC, datetime
 
 from docx import Document
@@ -28,6 +27,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from app.cases.notices.compose import MOTTO, NATIONAL_TITLE, Audience, Layout, compose
 from app.cases.notices.model import Notice
 from app.cases.notices.templates import NoticeTemplates, Style, load_templates
+from app.cases.office_package import dated_package
 
 # Decree 30/2020/NĐ-CP, Annex I: Times New Roman (Unicode, TCVN 6909:2001), A4, margins
 # top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm; the body at 13-14 pt. The
@@ -166,25 +166,9 @@ def _set_properties(document: DocumentObject, layout: Layout) -> None:
     core.last_printed = day
 
 
-def _dated_zip(data: bytes, layout: Layout) -> bytes:
-    """The same package with every entry dated the notice's day at 00:00."""
-    stamp = (layout.issued_on.year, layout.issued_on.month, layout.issued_on.day, 0, 0, 0)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for entry in source.infolist():
-            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(entry.filename))
-    return out.getvalue()
-
-
 def render_docx(notice: Notice, templates: NoticeTemplates | None = None) -> bytes:
     """The office's DOCX of ``notice``; a ``NoticeError`` before anything is built."""
     layout = compose(notice, load_templates() if templates is None else templates, Audience.OFFICE)
     buffer = io.BytesIO()
     _document(layout).save(buffer)
-    return _dated_zip(buffer.getvalue(), layout)
+    return dated_package(buffer.getvalue(), layout.issued_on)
