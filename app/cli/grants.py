@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 from app.actors import operator_actor, reviewer_actor
 from app.cases import grants, unit_of_work
 from app.cli.errors import fail
+from app.cli.recovery_identity import read_recovery_identities, recovery_identity_option
 from app.web.db import get_database
-from crypto import parse_identity_file
 
 grants_group = AppGroup("grants", help="Pending key grants (rewraps).")
 
@@ -28,22 +28,13 @@ def grants_list() -> None:
 
 
 @grants_group.command("fulfil")
-@click.option(
-    "--identity",
-    "identity_file",
-    required=True,
-    type=click.File("r"),
-    help="The offline recovery identity file (age format). Read, used in memory, never stored.",
-)
+@recovery_identity_option
 def grants_fulfil(identity_file: TextIO) -> None:
     """Rewrap every case with pending grants using the recovery identity.
 
     Run on a trusted machine with the recovery key brought in for the occasion.
     """
-    try:
-        identities = parse_identity_file(identity_file.read())
-    except ValueError as exc:
-        raise click.ClickException(f"cannot read the identity file: {exc}") from None
+    identities = read_recovery_identities(identity_file)
     total = 0
     with unit_of_work.transaction(get_database().sessionmaker) as session:
         while True:

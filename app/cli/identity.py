@@ -17,9 +17,9 @@ from sqlalchemy import select
 from app.actors import operator_actor
 from app.cases import custodians, resealing, unit_of_work
 from app.cli.errors import fail
+from app.cli.recovery_identity import read_recovery_identities, recovery_identity_option
 from app.models import Reviewer, Unit
 from app.web.db import get_database
-from crypto import parse_identity_file
 
 custodians_group = AppGroup("custodians", help="Identity custodians of the units.")
 identity_group = AppGroup("identity", help="Sealed identities of named denunciations.")
@@ -61,19 +61,10 @@ def identity_stale() -> None:
 
 
 @identity_group.command("reseal")
-@click.option(
-    "--identity",
-    "identity_file",
-    required=True,
-    type=click.File("r"),
-    help="The offline recovery identity file (age format). Read, used in memory, never stored.",
-)
+@recovery_identity_option
 def identity_reseal(identity_file: TextIO) -> None:
     """Reseal every stale seal for its holding unit's custodians and the recovery key."""
-    try:
-        identities = parse_identity_file(identity_file.read())
-    except ValueError as exc:
-        raise click.ClickException(f"cannot read the identity file: {exc}") from None
+    identities = read_recovery_identities(identity_file)
     with unit_of_work.transaction(get_database().sessionmaker) as session:
         done = resealing.reseal_stale(session, identities, actor_label=operator_actor())
         left = len(resealing.stale_seals(session))
