@@ -90,6 +90,11 @@ def validate_role(role: str) -> Role:
         raise InvalidRoleError(f"unknown role {role!r}") from None
 
 
+def reviewer_named(session: Session, username: str) -> Reviewer | None:
+    """The account of ``username`` as typed (normalised like at creation), or None."""
+    return session.scalar(select(Reviewer).where(Reviewer.username == normalise_username(username)))
+
+
 def username_taken(session: Session, username: str) -> bool:
     return (
         session.scalar(select(Reviewer.id).where(Reviewer.username == normalise_username(username)))

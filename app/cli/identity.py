@@ -14,11 +14,12 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.accounts.reviewers import reviewer_named
 from app.actors import operator_actor
 from app.cases import custodians, resealing, unit_of_work
 from app.cli.errors import fail
 from app.cli.recovery_identity import read_recovery_identities, recovery_identity_option
-from app.models import Reviewer, Unit
+from app.models import Unit
 from app.web.db import get_database
 
 custodians_group = AppGroup("custodians", help="Identity custodians of the units.")
@@ -41,7 +42,7 @@ def custodians_list() -> None:
 def custodians_remove(username: str, unit_slug: str) -> None:
     """Take custodianship away at once (reseal afterwards: ``identity reseal``)."""
     with unit_of_work.transaction(get_database().sessionmaker) as session:
-        reviewer = session.scalar(select(Reviewer).where(Reviewer.username == username))
+        reviewer = reviewer_named(session, username)
         unit = session.scalar(select(Unit).where(Unit.slug == unit_slug))
         if reviewer is None or unit is None:
             fail("no such account or unit")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from app.accounts import approvals
 from app.accounts.errors import AccountError
+from app.accounts.reviewers import reviewer_named
 from app.cases import custodians, unit_of_work
 from app.installation import list_units
 from app.models import Reviewer, Unit
@@ -44,7 +44,7 @@ def admin_custodians() -> ResponseReturnValue:
 @role_required(Role.ADMIN.value)
 def admin_custodians_request() -> ResponseReturnValue:
     db = db_session()
-    target = db.scalar(select(Reviewer).where(Reviewer.username == request.form.get("username")))
+    target = reviewer_named(db, request.form.get("username", ""))
     if target is None:
         return _page(400, _("No such account."))
     try:
@@ -57,7 +57,7 @@ def admin_custodians_request() -> ResponseReturnValue:
             notify=notify(),
         )
     except AccountError as exc:
-        db.rollback()
+        unit_of_work.rollback(db)
         return _page(400, approval_error(exc))
     unit_of_work.commit(db)
     flash(requested_message(row.id), "info")
